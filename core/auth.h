@@ -1,0 +1,37 @@
+/* SASL encodings for SMTP AUTH: PLAIN, LOGIN, CRAM-MD5. Pure functions. */
+#ifndef SMTPCHK_AUTH_H
+#define SMTPCHK_AUTH_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* "PLAIN", "LOGIN", "CRAM-MD5" for one SMTPCHK_AUTH_* bit; NULL otherwise. */
+const char *smtpchk_auth_mech_name(unsigned mech);
+/* One name (case-insensitive) to its bit; 0 when unknown. */
+unsigned smtpchk_auth_mech_from_name(const char *name, size_t len);
+/*
+ * Parses a list like "PLAIN,LOGIN" or "plain login" (comma and/or space
+ * separated) into a mask. Returns 0 and sets *mask, or -1 naming the
+ * first unknown mechanism in err.
+ */
+int smtpchk_auth_parse_list(const char *list, unsigned *mask, char *err, size_t errlen);
+/* The strongest mechanism in both masks (CRAM-MD5 > PLAIN > LOGIN); 0 if none. */
+unsigned smtpchk_auth_choose(unsigned server_mask, unsigned allowed_mask);
+
+/* Base64 (no line breaks). Return 0, or -1 on bad input / no memory. */
+int smtpchk_base64_encode(const void *in, size_t len, smtpchk_buf *out);
+int smtpchk_base64_decode(const char *in, size_t len, smtpchk_buf *out);
+
+/* RFC 4616: base64("" NUL user NUL pass) appended to out. */
+int smtpchk_auth_plain_response(const char *user, const char *pass, smtpchk_buf *out);
+/*
+ * RFC 2195: given the server's base64 challenge (the text after "334 "),
+ * appends base64(user SP hex(HMAC-MD5(pass, challenge))) to out.
+ * Returns -1 when the challenge is not valid base64.
+ */
+int smtpchk_auth_cram_md5_response(const char *challenge_b64, size_t len,
+                                   const char *user, const char *pass,
+                                   smtpchk_buf *out);
+
+#endif

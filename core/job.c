@@ -1,0 +1,323 @@
+#include "job.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "tls.h"
+
+typedef enum { PH_IDLE, PH_RESOLVING, PH_CONNECTING, PH_HANDSHAKE, PH_STREAM, PH_DONE } phase;
+
+#define READ_CHUNK 4096
+#define READS_PER_WAKEUP 16
+
+struct smtpchk_job {
+    const smtpchk_check *check;
+    smtpchk_resolver *resolver;
+    smtpchk_session *session;
+    smtpchk_conn *conn;
+    SSL_CTX *ssl_ctx;
+    smtpchk_lookup *lookup;
+    smtpchk_addrs addrs;
+    size_t addr_i;
+    phase ph;
+};
+
+static void job_pump(smtpchk_job *j);
+
+smtpchk_job *
+smtpchk_job_new(const smtpchk_check *check, smtpchk_resolver *resolver,
+                const char *default_ehlo, smtpchk_transcript_fn tfn, void *tud)
+{
+    smtpchk_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return NULL;
+    j->check = check;
+    j->resolver = resolver;
+    j->session = smtpchk_session_new(check, default_ehlo, smtpchk_now_us());
+    j->conn = smtpchk_conn_new();
+    if (j->session == NULL || j->conn == NULL) {
+        smtpchk_job_free(j);
+        return NULL;
+    }
+    smtpchk_session_set_transcript(j->session, tfn, tud);
+    return j;
+}
+
+void
+smtpchk_job_free(smtpchk_job *j)
+{
+    if (j == NULL)
+        return;
+    smtpchk_lookup_cancel(j->lookup);
+    smtpchk_conn_free(j->conn);
+    smtpchk_session_free(j->session);
+    SSL_CTX_free(j->ssl_ctx);
+    free(j);
+}
+
+static void
+job_fail(smtpchk_job *j, smtpchk_error err, const char *why)
+{
+    smtpchk_session_transport_failed(j->session, smtpchk_now_us(), err, why);
+    job_pump(j);
+}
+
+static void
+conn_failed(smtpchk_job *j)
+{
+    const char *why = NULL;
+    smtpchk_error err = smtpchk_conn_error(j->conn, &why);
+    job_fail(j, err, why);
+}
+
+static void
+connected(smtpchk_job *j)
+{
+    j->ph = PH_STREAM;
+    smtpchk_session_connected(j->session, smtpchk_now_us(), smtpchk_conn_peer(j->conn));
+    job_pump(j);
+}
+
+/* Tries the addresses in order; a refused or failed one moves to the next. */
+static void
+try_connect(smtpchk_job *j)
+{
+    while (j->addr_i < j->addrs.n) {
+        size_t i = j->addr_i++;
+        smtpchk_session_connecting(j->session, smtpchk_now_us());
+        smtpchk_io io = smtpchk_conn_connect(j->conn, (struct sockaddr *)&j->addrs.addr[i],
+                                             j->addrs.len[i], j->check->source_addr);
+        if (io == SMTPCHK_IO_DONE) {
+            connected(j);
+            return;
+        }
+        if (io == SMTPCHK_IO_AGAIN) {
+            j->ph = PH_CONNECTING;
+            return;
+        }
+        if (j->addr_i >= j->addrs.n)
+            break;
+    }
+    j->ph = PH_IDLE;
+    conn_failed(j);
+}
+
+static void
+on_resolved(void *ud, int ok, const smtpchk_addrs *addrs, const char *why)
+{
+    smtpchk_job *j = ud;
+    j->lookup = NULL;
+    if (!ok) {
+        char msg[SMTPCHK_TEXT_MAX];
+        snprintf(msg, sizeof(msg), "cannot resolve %s: %s", j->check->host, why);
+        job_fail(j, SMTPCHK_ERR_DNS, msg);
+        return;
+    }
+    j->addrs = *addrs;
+    j->addr_i = 0;
+    smtpchk_session_resolved(j->session, smtpchk_now_us());
+    try_connect(j);
+}
+
+void
+smtpchk_job_start(smtpchk_job *j)
+{
+    char err[SMTPCHK_TEXT_MAX];
+    if (smtpchk_check_validate(j->check, err, sizeof(err)) != 0) {
+        job_fail(j, SMTPCHK_ERR_CONFIG, err);
+        return;
+    }
+    if (j->check->security != SMTPCHK_SEC_NONE) {
+        j->ssl_ctx = smtpchk_tls_ctx_new(j->check, err, sizeof(err));
+        if (j->ssl_ctx == NULL) {
+            job_fail(j, SMTPCHK_ERR_CONFIG, err);
+            return;
+        }
+    }
+    j->ph = PH_RESOLVING;
+    j->lookup = smtpchk_resolve(j->resolver, j->check->host, smtpchk_check_port(j->check),
+                                on_resolved, j);
+}
+
+static void
+tls_finished(smtpchk_job *j, smtpchk_io io)
+{
+    smtpchk_tls_facts f;
+    smtpchk_tls_facts_from(smtpchk_conn_tls_info(j->conn), &f);
+    if (io == SMTPCHK_IO_AGAIN) {
+        j->ph = PH_HANDSHAKE;
+        return;
+    }
+    j->ph = PH_STREAM;
+    if (io == SMTPCHK_IO_DONE) {
+        smtpchk_session_tls_done(j->session, smtpchk_now_us(), &f);
+        job_pump(j);
+        return;
+    }
+    smtpchk_session_tls_facts(j->session, &f);
+    if (io == SMTPCHK_IO_EOF)
+        job_fail(j, SMTPCHK_ERR_TLS_HANDSHAKE, "TLS handshake failed: connection closed");
+    else
+        conn_failed(j);
+}
+
+static void
+close_job(smtpchk_job *j)
+{
+    smtpchk_conn_close(j->conn);
+    j->ph = PH_DONE;
+}
+
+/* Writes what the session queued. 1 = all out, 0 = wait, -1 = handled failure. */
+static int
+flush_output(smtpchk_job *j)
+{
+    size_t len;
+    const char *out = smtpchk_session_output(j->session, &len);
+    while (len > 0) {
+        size_t n = 0;
+        smtpchk_io io = smtpchk_conn_write(j->conn, out, len, &n);
+        if (io == SMTPCHK_IO_AGAIN)
+            return 0;
+        if (io != SMTPCHK_IO_DONE) {
+            if (io == SMTPCHK_IO_EOF)
+                smtpchk_session_eof(j->session, smtpchk_now_us());
+            else
+                conn_failed(j);
+            return -1;
+        }
+        smtpchk_session_output_done(j->session, n);
+        out = smtpchk_session_output(j->session, &len);
+    }
+    return 1;
+}
+
+static void
+read_input(smtpchk_job *j)
+{
+    char buf[READ_CHUNK];
+    for (int i = 0; i < READS_PER_WAKEUP && j->ph == PH_STREAM; i++) {
+        size_t n = 0;
+        smtpchk_io io = smtpchk_conn_read(j->conn, buf, sizeof(buf), &n);
+        if (io == SMTPCHK_IO_AGAIN)
+            return;
+        if (io == SMTPCHK_IO_EOF) {
+            smtpchk_session_eof(j->session, smtpchk_now_us());
+        } else if (io == SMTPCHK_IO_ERROR) {
+            conn_failed(j);
+            return;
+        } else {
+            smtpchk_session_feed(j->session, smtpchk_now_us(), buf, n);
+        }
+        job_pump(j);
+        if (io == SMTPCHK_IO_EOF)
+            return;
+    }
+}
+
+/* Acts on what the session asks for, until it waits for the network. */
+static void
+job_pump(smtpchk_job *j)
+{
+    if (j->ph == PH_DONE)
+        return;
+    if (smtpchk_session_finished(j->session)) {
+        if (smtpchk_conn_fd(j->conn) >= 0)
+            (void)flush_output(j);
+        close_job(j);
+        return;
+    }
+    if (j->ph != PH_STREAM)
+        return;
+    int flushed = flush_output(j);
+    if (flushed <= 0) {
+        if (flushed < 0)
+            job_pump(j);
+        return;
+    }
+    if (smtpchk_session_action(j->session) == SMTPCHK_ACT_START_TLS) {
+        j->ph = PH_HANDSHAKE;
+        tls_finished(j, smtpchk_conn_tls_start(j->conn, j->ssl_ctx, j->check->host,
+                                               j->check->tls_verify));
+    }
+}
+
+void
+smtpchk_job_io(smtpchk_job *j, short revents)
+{
+    switch (j->ph) {
+    case PH_CONNECTING:
+        if (smtpchk_conn_connect_done(j->conn) == SMTPCHK_IO_DONE)
+            connected(j);
+        else if (j->addr_i < j->addrs.n)
+            try_connect(j);
+        else
+            conn_failed(j);
+        break;
+    case PH_HANDSHAKE:
+        tls_finished(j, smtpchk_conn_tls_continue(j->conn));
+        break;
+    case PH_STREAM: {
+        size_t pending;
+        smtpchk_session_output(j->session, &pending);
+        if (pending > 0)
+            job_pump(j);
+        else
+            read_input(j);
+        break;
+    }
+    default:
+        break;
+    }
+    (void)revents;
+}
+
+int
+smtpchk_job_fd(const smtpchk_job *j)
+{
+    if (j->ph == PH_CONNECTING || j->ph == PH_HANDSHAKE || j->ph == PH_STREAM)
+        return smtpchk_conn_fd(j->conn);
+    return -1;
+}
+
+short
+smtpchk_job_events(const smtpchk_job *j)
+{
+    short ev = smtpchk_conn_events(j->conn);
+    return ev != 0 ? ev : POLLIN;
+}
+
+int64_t
+smtpchk_job_deadline(const smtpchk_job *j)
+{
+    return smtpchk_session_deadline(j->session);
+}
+
+void
+smtpchk_job_timeout(smtpchk_job *j)
+{
+    if (j->ph == PH_DONE)
+        return;
+    smtpchk_lookup_cancel(j->lookup);
+    j->lookup = NULL;
+    smtpchk_session_timeout(j->session, smtpchk_now_us());
+    if (j->ph != PH_STREAM)
+        j->ph = PH_STREAM; /* let a polite QUIT (never for timeouts) or close happen */
+    job_pump(j);
+}
+
+int
+smtpchk_job_done(const smtpchk_job *j)
+{
+    return j->ph == PH_DONE;
+}
+
+const smtpchk_result *
+smtpchk_job_result(const smtpchk_job *j)
+{
+    return smtpchk_session_result(j->session);
+}

@@ -1,0 +1,33 @@
+/*
+ * One check in flight: drives a session with a connection, a resolver
+ * lookup and the session's deadline. Non-blocking; an event loop asks
+ * for its fd, events and deadline, and reports readiness and timeouts.
+ */
+#ifndef SMTPCHK_JOB_H
+#define SMTPCHK_JOB_H
+
+#include <stdint.h>
+
+#include "resolve.h"
+#include "session.h"
+#include "smtpchk.h"
+
+typedef struct smtpchk_job smtpchk_job;
+
+/* check, resolver and default_ehlo are borrowed; they outlive the job. */
+smtpchk_job *smtpchk_job_new(const smtpchk_check *check, smtpchk_resolver *resolver,
+                             const char *default_ehlo, smtpchk_transcript_fn tfn, void *tud);
+/* Starts resolving and connecting; the job may finish at once. */
+void smtpchk_job_start(smtpchk_job *j);
+void smtpchk_job_free(smtpchk_job *j);
+
+int smtpchk_job_fd(const smtpchk_job *j);         /* -1 = nothing to poll */
+short smtpchk_job_events(const smtpchk_job *j);
+void smtpchk_job_io(smtpchk_job *j, short revents);
+int64_t smtpchk_job_deadline(const smtpchk_job *j);
+/* Call when the monotonic clock passed the deadline. */
+void smtpchk_job_timeout(smtpchk_job *j);
+int smtpchk_job_done(const smtpchk_job *j);
+const smtpchk_result *smtpchk_job_result(const smtpchk_job *j);
+
+#endif

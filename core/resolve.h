@@ -1,0 +1,54 @@
+/*
+ * Non-blocking name resolution on c-ares. The event loop polls the
+ * resolver's sockets and calls smtpchk_resolver_process(). IP literals
+ * are answered at once without DNS.
+ */
+#ifndef SMTPCHK_RESOLVE_H
+#define SMTPCHK_RESOLVE_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define SMTPCHK_MAX_ADDRS 16
+
+typedef struct smtpchk_addrs {
+    size_t n;
+    struct sockaddr_storage addr[SMTPCHK_MAX_ADDRS];
+    socklen_t len[SMTPCHK_MAX_ADDRS];
+} smtpchk_addrs;
+
+/* status 0 = ok (addrs filled, in the resolver's order), else a reason. */
+typedef void (*smtpchk_resolve_cb)(void *ud, int ok, const smtpchk_addrs *addrs,
+                                   const char *why);
+
+typedef struct smtpchk_resolver smtpchk_resolver;
+typedef struct smtpchk_lookup smtpchk_lookup;
+
+smtpchk_resolver *smtpchk_resolver_new(char *err, size_t errlen);
+/* Cancels pending lookups without calling their callbacks. */
+void smtpchk_resolver_free(smtpchk_resolver *r);
+
+/*
+ * Starts a lookup of host ("mx.example", "192.0.2.1", "::1", "[::1]").
+ * Literals call cb before returning and give NULL. Otherwise returns a
+ * handle, valid until cb runs or smtpchk_lookup_cancel is called.
+ */
+smtpchk_lookup *smtpchk_resolve(smtpchk_resolver *r, const char *host, uint16_t port,
+                                smtpchk_resolve_cb cb, void *ud);
+/* cb will not be called; safe until the callback has run. */
+void smtpchk_lookup_cancel(smtpchk_lookup *l);
+
+/* Fills up to max pollfds with what the resolver waits on; returns the count. */
+size_t smtpchk_resolver_pollfds(smtpchk_resolver *r, struct pollfd *fds, size_t max);
+/* Handles poll results for those fds (revents), and the resolver's timeouts. */
+void smtpchk_resolver_process(smtpchk_resolver *r, const struct pollfd *fds, size_t n);
+/* Milliseconds until the resolver needs process() for a timeout; -1 = none. */
+int smtpchk_resolver_timeout_ms(smtpchk_resolver *r);
+size_t smtpchk_resolver_pending(const smtpchk_resolver *r);
+
+/* Parses an IPv4/IPv6 literal (brackets allowed). 1 = yes, 0 = not a literal. */
+int smtpchk_parse_literal(const char *host, uint16_t port, smtpchk_addrs *out);
+
+#endif

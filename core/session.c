@@ -1,0 +1,850 @@
+/*
+ * The check's state machine. Entering a state sends its command
+ * (session_enter); one switch handles the reply for the current state
+ * (session_on_reply); set_state is the only place the state changes.
+ */
+#include "session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "caps.h"
+#include "message.h"
+#include "reply.h"
+
+typedef enum {
+    ST_RESOLVE,
+    ST_CONNECT,
+    ST_TLS,            /* implicit TLS handshake */
+    ST_GREETING,
+    ST_EHLO,
+    ST_HELO,
+    ST_STARTTLS,       /* STARTTLS sent, waiting for 220 */
+    ST_STARTTLS_HS,    /* handshake after 220 */
+    ST_AUTH,           /* AUTH sent: waiting for 235 or the first 334 */
+    ST_AUTH_LOGIN_PASS,
+    ST_AUTH_FINAL,
+    ST_MAIL,
+    ST_RCPT,
+    ST_DATA,
+    ST_MESSAGE,
+    ST_PROBE,
+    ST_QUIT,
+    ST_DONE,
+    ST__COUNT
+} state;
+
+static const char *const state_names[ST__COUNT] = {
+    "RESOLVE", "CONNECT", "TLS", "GREETING", "EHLO", "HELO", "STARTTLS",
+    "STARTTLS_HANDSHAKE", "AUTH", "AUTH_LOGIN_PASS", "AUTH_FINAL",
+    "MAIL", "RCPT", "DATA", "MESSAGE", "PROBE", "QUIT", "DONE",
+};
+
+static const smtpchk_step state_steps[ST__COUNT] = {
+    SMTPCHK_STEP_DNS, SMTPCHK_STEP_CONNECT, SMTPCHK_STEP_TLS,
+    SMTPCHK_STEP_GREETING, SMTPCHK_STEP_EHLO, SMTPCHK_STEP_HELO,
+    SMTPCHK_STEP_STARTTLS, SMTPCHK_STEP_TLS, SMTPCHK_STEP_AUTH,
+    SMTPCHK_STEP_AUTH, SMTPCHK_STEP_AUTH, SMTPCHK_STEP_MAIL,
+    SMTPCHK_STEP_RCPT, SMTPCHK_STEP_DATA, SMTPCHK_STEP_MESSAGE,
+    SMTPCHK_STEP_PROBE, SMTPCHK_STEP_QUIT, SMTPCHK_STEP_NONE,
+};
+
+struct smtpchk_session {
+    const smtpchk_check *check;
+    const char *ehlo_name;
+    state st;
+    smtpchk_action action;
+    smtpchk_result res;
+    smtpchk_reply_parser *parser;
+    smtpchk_buf out;
+    smtpchk_buf msg;          /* the test message, built before MAIL FROM */
+    smtpchk_caps caps;
+    char *password;           /* our copy; wiped once AUTH is over */
+    unsigned mech;            /* AUTH mechanism in use */
+    size_t rcpt_i;
+    size_t probe_i;
+    int failed;               /* the result is decided; only QUIT politely */
+    int64_t start;            /* check start */
+    int64_t step_start;       /* when the current step began */
+    int64_t phase_start;      /* start of the timing phase in progress */
+    smtpchk_transcript_fn tfn;
+    void *tud;
+};
+
+static void session_enter(smtpchk_session *s, state st, int64_t now);
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void
+note(smtpchk_session *s, char dir, const char *line)
+{
+    if (s->tfn != NULL)
+        s->tfn(s->tud, dir, line, strlen(line));
+}
+
+static void
+set_state(smtpchk_session *s, state st, int64_t now)
+{
+    if (s->tfn != NULL && st != s->st) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "state %s -> %s", state_names[s->st], state_names[st]);
+        note(s, '*', msg);
+    }
+    s->st = st;
+    s->step_start = now;
+}
+
+static int64_t
+elapsed(int64_t from, int64_t now)
+{
+    return now >= from ? now - from : 0;
+}
+
+static void
+wipe_password(smtpchk_session *s)
+{
+    if (s->password != NULL) {
+        OPENSSL_cleanse(s->password, strlen(s->password));
+        free(s->password);
+        s->password = NULL;
+    }
+}
+
+/* Queues one command line. `shown` replaces it in the transcript (secrets). */
+static void
+send_line(smtpchk_session *s, const char *line, const char *shown)
+{
+    if (smtpchk_buf_append_str(&s->out, line) != 0 ||
+        smtpchk_buf_append(&s->out, "\r\n", 2) != 0) {
+        snprintf(s->res.error_detail, sizeof(s->res.error_detail), "out of memory");
+        s->res.error = SMTPCHK_ERR_INTERNAL;
+        s->action = SMTPCHK_ACT_CLOSE;
+        return;
+    }
+    note(s, '>', shown != NULL ? shown : line);
+}
+
+static void
+finish(smtpchk_session *s, int64_t now)
+{
+    s->res.t.total = elapsed(s->start, now);
+    set_state(s, ST_DONE, now);
+    s->action = SMTPCHK_ACT_CLOSE;
+    wipe_password(s);
+}
+
+static void
+set_reply_text(smtpchk_session *s, const smtpchk_reply *r)
+{
+    const char *text = r->nlines > 0 ? r->lines[r->nlines - 1] : "";
+    char line[SMTPCHK_TEXT_MAX];
+    snprintf(line, sizeof(line), "%d %s", r->code, text);
+    smtpchk_sanitize(line, s->res.reply_text, sizeof(s->res.reply_text));
+}
+
+/*
+ * Records the failure. With a live connection and a server that is not
+ * closing (421), still QUIT politely; the result stays as decided here.
+ */
+static void
+fail(smtpchk_session *s, int64_t now, smtpchk_error err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+fail(smtpchk_session *s, int64_t now, smtpchk_error err, int code, const char *fmt, ...)
+{
+    if (s->failed || s->st == ST_DONE)
+        return;
+    s->failed = 1;
+    s->res.error = err;
+    s->res.response_code = code;
+    s->res.failed_step = state_steps[s->st];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->res.error_detail, sizeof(s->res.error_detail), fmt, ap);
+    va_end(ap);
+    int polite = code > 0 && code != 421 && s->st != ST_QUIT;
+    if (polite)
+        session_enter(s, ST_QUIT, now);
+    else
+        finish(s, now);
+}
+
+/* ---- entering states: each sends its command ------------------------- */
+
+static void
+send_ehlo(smtpchk_session *s, const char *verb)
+{
+    char line[512];
+    snprintf(line, sizeof(line), "%s %s", verb, s->ehlo_name);
+    send_line(s, line, NULL);
+}
+
+static void
+send_auth(smtpchk_session *s, int64_t now)
+{
+    smtpchk_buf resp;
+    smtpchk_buf_init(&resp);
+    const char *name = smtpchk_auth_mech_name(s->mech);
+    snprintf(s->res.auth_mech, sizeof(s->res.auth_mech), "%s", name);
+    s->phase_start = now;
+    if (s->mech != SMTPCHK_AUTH_PLAIN) {
+        char line[64];
+        snprintf(line, sizeof(line), "AUTH %s", name);
+        send_line(s, line, NULL);
+        return;
+    }
+    if (smtpchk_buf_append_str(&resp, "AUTH PLAIN ") != 0 ||
+        smtpchk_auth_plain_response(s->check->user, s->password, &resp) != 0) {
+        smtpchk_buf_wipe(&resp);
+        fail(s, now, SMTPCHK_ERR_INTERNAL, -1, "cannot encode AUTH PLAIN");
+        return;
+    }
+    send_line(s, resp.data, "AUTH PLAIN <redacted>");
+    smtpchk_buf_wipe(&resp);
+}
+
+static void
+send_mail_from(smtpchk_session *s)
+{
+    char line[600];
+    int n = snprintf(line, sizeof(line), "MAIL FROM:<%s>",
+                     s->check->mail_from != NULL ? s->check->mail_from : "");
+    if ((s->caps.flags & SMTPCHK_CAP_SIZE) && s->caps.size > 0 && n > 0 &&
+        (size_t)n < sizeof(line))
+        snprintf(line + n, sizeof(line) - (size_t)n, " SIZE=%zu", s->msg.len);
+    send_line(s, line, NULL);
+}
+
+static void
+send_message(smtpchk_session *s, int64_t now)
+{
+    if (smtpchk_buf_append(&s->out, s->msg.data, s->msg.len) != 0) {
+        fail(s, now, SMTPCHK_ERR_INTERNAL, -1, "out of memory");
+        return;
+    }
+    char line[64];
+    snprintf(line, sizeof(line), "<message, %zu octets>", s->msg.len);
+    note(s, '>', line);
+    smtpchk_buf_free(&s->msg);
+}
+
+static void
+session_enter(smtpchk_session *s, state st, int64_t now)
+{
+    set_state(s, st, now);
+    switch (st) {
+    case ST_EHLO:
+        send_ehlo(s, "EHLO");
+        break;
+    case ST_HELO:
+        s->res.used_helo = true;
+        send_ehlo(s, "HELO");
+        break;
+    case ST_STARTTLS:
+        s->phase_start = now;
+        send_line(s, "STARTTLS", NULL);
+        break;
+    case ST_AUTH:
+        send_auth(s, now);
+        break;
+    case ST_MAIL:
+        s->phase_start = now;
+        send_mail_from(s);
+        break;
+    case ST_RCPT: {
+        char line[600];
+        snprintf(line, sizeof(line), "RCPT TO:<%s>", s->check->rcpt[s->rcpt_i]);
+        send_line(s, line, NULL);
+        break;
+    }
+    case ST_DATA:
+        send_line(s, "DATA", NULL);
+        break;
+    case ST_MESSAGE:
+        send_message(s, now);
+        break;
+    case ST_PROBE:
+        send_line(s, s->check->probes[s->probe_i], NULL);
+        break;
+    case ST_QUIT:
+        s->phase_start = now;
+        send_line(s, "QUIT", NULL);
+        break;
+    case ST_STARTTLS_HS:
+    case ST_TLS:
+        s->action = SMTPCHK_ACT_START_TLS;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- what comes after each stage ------------------------------------- */
+
+static int
+build_message(smtpchk_session *s, int64_t now)
+{
+    const smtpchk_check *c = s->check;
+    unsigned char rnd[8];
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        memset(rnd, 0, sizeof(rnd));
+    char mid[300];
+    snprintf(mid, sizeof(mid), "<%lld.%02x%02x%02x%02x%02x%02x%02x%02x@%s>",
+             (long long)time(NULL), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+             rnd[5], rnd[6], rnd[7], s->ehlo_name);
+    smtpchk_msgspec spec = {
+        .from = c->mail_from != NULL ? c->mail_from : "",
+        .to = (const char *const *)c->rcpt,
+        .nto = c->nrcpt,
+        .subject = c->subject != NULL ? c->subject : "SMTP check",
+        .body_html = c->body_html,
+        .body_text = c->body_text,
+        .date = time(NULL),
+        .message_id = mid,
+        .boundary = NULL,
+    };
+    char err[160];
+    if (smtpchk_message_build(&spec, &s->msg, err, sizeof(err)) != 0) {
+        fail(s, now, SMTPCHK_ERR_CONFIG, -1, "test message: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+after_transfer(smtpchk_session *s, int64_t now)
+{
+    if (s->probe_i < s->check->nprobes)
+        session_enter(s, ST_PROBE, now);
+    else
+        session_enter(s, ST_QUIT, now);
+}
+
+static void
+after_login(smtpchk_session *s, int64_t now)
+{
+    if (s->check->nrcpt > 0) {
+        if (build_message(s, now) == 0)
+            session_enter(s, ST_MAIL, now);
+        return;
+    }
+    after_transfer(s, now);
+}
+
+static void
+start_auth(smtpchk_session *s, int64_t now)
+{
+    if (!s->res.tls && !s->check->allow_insecure_auth) {
+        fail(s, now, SMTPCHK_ERR_AUTH_INSECURE, -1,
+             "refusing to send credentials over an unencrypted connection");
+        return;
+    }
+    unsigned allowed = s->check->auth_mechs ? s->check->auth_mechs : SMTPCHK_AUTH_ALL;
+    s->mech = smtpchk_auth_choose(s->caps.auth, allowed);
+    if (s->mech == 0) {
+        fail(s, now, SMTPCHK_ERR_AUTH_UNAVAILABLE, -1,
+             (s->caps.flags & SMTPCHK_CAP_AUTH) ? "no allowed AUTH mechanism is offered"
+                                                : "the server offers no AUTH");
+        return;
+    }
+    session_enter(s, ST_AUTH, now);
+}
+
+static void
+after_hello(smtpchk_session *s, int64_t now)
+{
+    s->res.t.ehlo = (s->res.t.ehlo < 0 ? 0 : s->res.t.ehlo) + elapsed(s->step_start, now);
+    s->res.caps = s->caps.flags;
+    s->res.server_auth = s->caps.auth;
+    s->res.size_limit = s->caps.size;
+    if (s->check->security == SMTPCHK_SEC_STARTTLS && !s->res.tls) {
+        if (s->caps.flags & SMTPCHK_CAP_STARTTLS)
+            session_enter(s, ST_STARTTLS, now);
+        else {
+            set_state(s, ST_STARTTLS, now); /* the step that could not happen */
+            fail(s, now, SMTPCHK_ERR_STARTTLS_UNAVAILABLE, -1,
+                 "the server does not offer STARTTLS");
+        }
+        return;
+    }
+    if (s->check->user != NULL)
+        start_auth(s, now);
+    else
+        after_login(s, now);
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+static int
+is_code(const smtpchk_reply *r, int code)
+{
+    return r->code == code;
+}
+
+static void
+on_greeting(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    smtpchk_sanitize(r->lines[0], s->res.greeting, sizeof(s->res.greeting));
+    if (!is_code(r, 220)) {
+        fail(s, now, SMTPCHK_ERR_GREETING, r->code, "greeting was %d, not 220", r->code);
+        return;
+    }
+    s->res.t.greeting = elapsed(s->phase_start, now);
+    session_enter(s, ST_EHLO, now);
+}
+
+static void
+on_ehlo(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    if (is_code(r, 250)) {
+        smtpchk_caps_parse(r, &s->caps);
+        after_hello(s, now);
+    } else if (r->code >= 500) {
+        s->res.t.ehlo = elapsed(s->step_start, now);
+        session_enter(s, ST_HELO, now);
+    } else {
+        fail(s, now, SMTPCHK_ERR_EHLO, r->code, "EHLO rejected with %d", r->code);
+    }
+}
+
+static void
+on_helo(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    if (!is_code(r, 250)) {
+        fail(s, now, SMTPCHK_ERR_EHLO, r->code, "HELO rejected with %d", r->code);
+        return;
+    }
+    memset(&s->caps, 0, sizeof(s->caps));
+    after_hello(s, now);
+}
+
+static void
+on_starttls(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    if (!is_code(r, 220)) {
+        fail(s, now, SMTPCHK_ERR_STARTTLS_REJECTED, r->code, "STARTTLS rejected with %d",
+             r->code);
+        return;
+    }
+    int64_t keep = s->phase_start;
+    session_enter(s, ST_STARTTLS_HS, now);
+    s->phase_start = keep; /* tls time includes the STARTTLS exchange */
+}
+
+static void
+auth_login_done(smtpchk_session *s, int64_t now)
+{
+    s->res.t.login = elapsed(s->phase_start, now);
+    wipe_password(s);
+    after_login(s, now);
+}
+
+/* Sends base64(value) as a continuation line; secret lines are redacted. */
+static void
+send_b64(smtpchk_session *s, const char *value, int secret, int64_t now)
+{
+    smtpchk_buf b;
+    smtpchk_buf_init(&b);
+    if (smtpchk_base64_encode(value, strlen(value), &b) != 0) {
+        smtpchk_buf_wipe(&b);
+        fail(s, now, SMTPCHK_ERR_INTERNAL, -1, "cannot encode AUTH data");
+        return;
+    }
+    send_line(s, b.data, secret ? "<redacted>" : NULL);
+    smtpchk_buf_wipe(&b);
+}
+
+static void
+send_cram(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    smtpchk_buf b;
+    smtpchk_buf_init(&b);
+    const char *ch = r->lines[0];
+    if (smtpchk_auth_cram_md5_response(ch, strlen(ch), s->check->user, s->password, &b) != 0) {
+        smtpchk_buf_wipe(&b);
+        fail(s, now, SMTPCHK_ERR_PROTOCOL, r->code, "bad CRAM-MD5 challenge");
+        return;
+    }
+    set_state(s, ST_AUTH_FINAL, now);
+    send_line(s, b.data, "<redacted>");
+    smtpchk_buf_wipe(&b);
+}
+
+static void
+on_auth(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    if (is_code(r, 235)) {
+        auth_login_done(s, now);
+        return;
+    }
+    if (!is_code(r, 334) || s->st == ST_AUTH_FINAL) {
+        fail(s, now, SMTPCHK_ERR_AUTH_FAILED, r->code, "AUTH %s rejected with %d",
+             s->res.auth_mech, r->code);
+        return;
+    }
+    if (s->mech == SMTPCHK_AUTH_LOGIN && s->st == ST_AUTH) {
+        set_state(s, ST_AUTH_LOGIN_PASS, now);
+        send_b64(s, s->check->user, 0, now);
+    } else if (s->mech == SMTPCHK_AUTH_LOGIN) {
+        set_state(s, ST_AUTH_FINAL, now);
+        send_b64(s, s->password, 1, now);
+    } else if (s->mech == SMTPCHK_AUTH_CRAM_MD5) {
+        send_cram(s, r, now);
+    } else {
+        fail(s, now, SMTPCHK_ERR_PROTOCOL, r->code, "unexpected 334 to AUTH PLAIN");
+    }
+}
+
+static void
+on_mail_reply(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    int ok = r->code / 100 == 2;
+    switch (s->st) {
+    case ST_MAIL:
+        if (!ok) {
+            fail(s, now, SMTPCHK_ERR_SENDER, r->code, "MAIL FROM rejected with %d", r->code);
+            return;
+        }
+        s->rcpt_i = 0;
+        session_enter(s, ST_RCPT, now);
+        return;
+    case ST_RCPT:
+        if (!ok) {
+            fail(s, now, SMTPCHK_ERR_RECIPIENT, r->code, "recipient <%s> rejected with %d",
+                 s->check->rcpt[s->rcpt_i], r->code);
+            return;
+        }
+        s->rcpt_i++;
+        session_enter(s, s->rcpt_i < s->check->nrcpt ? ST_RCPT : ST_DATA, now);
+        return;
+    case ST_DATA:
+        if (!is_code(r, 354)) {
+            fail(s, now, SMTPCHK_ERR_DATA, r->code, "DATA rejected with %d", r->code);
+            return;
+        }
+        session_enter(s, ST_MESSAGE, now);
+        return;
+    default:
+        if (!ok) {
+            fail(s, now, SMTPCHK_ERR_MESSAGE, r->code, "message rejected with %d", r->code);
+            return;
+        }
+        smtpchk_sanitize(r->nlines > 0 ? r->lines[r->nlines - 1] : "", s->res.queue_reply,
+                         sizeof(s->res.queue_reply));
+        s->res.t.transfer = elapsed(s->phase_start, now);
+        after_transfer(s, now);
+        return;
+    }
+}
+
+static void
+on_probe(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    s->res.probe_codes[s->probe_i++] = r->code;
+    s->res.nprobes = s->probe_i;
+    after_transfer(s, now);
+}
+
+static void
+on_quit(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    s->res.t.quit = elapsed(s->phase_start, now);
+    s->res.quit_clean = is_code(r, 221);
+    if (!s->res.quit_clean && s->check->strict_quit && !s->failed) {
+        fail(s, now, SMTPCHK_ERR_QUIT, r->code, "QUIT answered with %d", r->code);
+        return;
+    }
+    finish(s, now);
+}
+
+static void
+session_on_reply(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
+{
+    for (size_t i = 0; i < r->nlines; i++) {
+        char line[SMTPCHK_REPLY_MAX_LINE + 8];
+        snprintf(line, sizeof(line), "%d%c%s", r->code, i + 1 < r->nlines ? '-' : ' ',
+                 r->lines[i]);
+        note(s, '<', line);
+    }
+    if (!s->failed) { /* keep the reply that decided a failure */
+        set_reply_text(s, r);
+        s->res.enhanced_class = r->enh_class;
+        s->res.enhanced_subject = r->enh_subject;
+        s->res.enhanced_detail = r->enh_detail;
+    }
+    switch (s->st) {
+    case ST_GREETING: on_greeting(s, r, now); break;
+    case ST_EHLO: on_ehlo(s, r, now); break;
+    case ST_HELO: on_helo(s, r, now); break;
+    case ST_STARTTLS: on_starttls(s, r, now); break;
+    case ST_AUTH:
+    case ST_AUTH_LOGIN_PASS:
+    case ST_AUTH_FINAL: on_auth(s, r, now); break;
+    case ST_MAIL:
+    case ST_RCPT:
+    case ST_DATA:
+    case ST_MESSAGE: on_mail_reply(s, r, now); break;
+    case ST_PROBE: on_probe(s, r, now); break;
+    case ST_QUIT: on_quit(s, r, now); break;
+    default:
+        fail(s, now, SMTPCHK_ERR_PROTOCOL, r->code, "unexpected reply %d in state %s",
+             r->code, state_names[s->st]);
+        break;
+    }
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+smtpchk_session *
+smtpchk_session_new(const smtpchk_check *check, const char *default_ehlo, int64_t now_us)
+{
+    smtpchk_session *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->parser = smtpchk_reply_parser_new(0, 0);
+    if (s->parser == NULL ||
+        (check->password != NULL && (s->password = strdup(check->password)) == NULL)) {
+        smtpchk_session_free(s);
+        return NULL;
+    }
+    s->check = check;
+    s->ehlo_name = check->ehlo_name != NULL ? check->ehlo_name
+                   : default_ehlo != NULL   ? default_ehlo
+                                            : "localhost";
+    smtpchk_buf_init(&s->out);
+    smtpchk_buf_init(&s->msg);
+    smtpchk_result_init(&s->res);
+    s->st = ST_RESOLVE;
+    s->start = s->step_start = s->phase_start = now_us;
+    return s;
+}
+
+void
+smtpchk_session_free(smtpchk_session *s)
+{
+    if (s == NULL)
+        return;
+    wipe_password(s);
+    smtpchk_reply_parser_free(s->parser);
+    smtpchk_buf_wipe(&s->out);
+    smtpchk_buf_free(&s->msg);
+    free(s);
+}
+
+void
+smtpchk_session_set_transcript(smtpchk_session *s, smtpchk_transcript_fn fn, void *ud)
+{
+    s->tfn = fn;
+    s->tud = ud;
+}
+
+void
+smtpchk_session_resolved(smtpchk_session *s, int64_t now_us)
+{
+    if (s->st != ST_RESOLVE)
+        return;
+    s->res.t.dns = elapsed(s->phase_start, now_us);
+    set_state(s, ST_CONNECT, now_us);
+}
+
+void
+smtpchk_session_connecting(smtpchk_session *s, int64_t now_us)
+{
+    if (s->st == ST_CONNECT)
+        s->phase_start = now_us; /* a new attempt, e.g. the next address */
+}
+
+void
+smtpchk_session_connected(smtpchk_session *s, int64_t now_us, const char *peer)
+{
+    if (s->st != ST_CONNECT)
+        return;
+    s->res.t.connect = elapsed(s->phase_start, now_us);
+    snprintf(s->res.peer, sizeof(s->res.peer), "%s", peer != NULL ? peer : "");
+    if (s->tfn != NULL) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "connected to %s", s->res.peer);
+        note(s, '*', msg);
+    }
+    s->phase_start = now_us;
+    if (s->check->security == SMTPCHK_SEC_TLS)
+        session_enter(s, ST_TLS, now_us);
+    else
+        set_state(s, ST_GREETING, now_us);
+}
+
+void
+smtpchk_session_tls_facts(smtpchk_session *s, const smtpchk_tls_facts *f)
+{
+    smtpchk_result *r = &s->res;
+    snprintf(r->tls_version, sizeof(r->tls_version), "%s", f->version ? f->version : "");
+    snprintf(r->tls_cipher, sizeof(r->tls_cipher), "%s", f->cipher ? f->cipher : "");
+    r->has_cert = f->has_cert != 0;
+    if (f->has_cert) {
+        smtpchk_sanitize(f->subject ? f->subject : "", r->cert_subject, sizeof(r->cert_subject));
+        smtpchk_sanitize(f->issuer ? f->issuer : "", r->cert_issuer, sizeof(r->cert_issuer));
+        r->cert_days_left = f->days_left;
+    }
+}
+
+void
+smtpchk_session_tls_done(smtpchk_session *s, int64_t now_us, const smtpchk_tls_facts *f)
+{
+    if (s->st != ST_TLS && s->st != ST_STARTTLS_HS)
+        return;
+    s->action = SMTPCHK_ACT_NONE;
+    s->res.tls = true;
+    s->res.t.tls = elapsed(s->phase_start, now_us);
+    smtpchk_session_tls_facts(s, f);
+    if (s->tfn != NULL) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "TLS established: %s %s", s->res.tls_version,
+                 s->res.tls_cipher);
+        note(s, '*', msg);
+    }
+    if (s->st == ST_TLS) {
+        s->phase_start = now_us;
+        set_state(s, ST_GREETING, now_us);
+    } else {
+        memset(&s->caps, 0, sizeof(s->caps)); /* forget what was said in clear */
+        session_enter(s, ST_EHLO, now_us);
+    }
+}
+
+void
+smtpchk_session_transport_failed(smtpchk_session *s, int64_t now_us, smtpchk_error err,
+                                 const char *detail)
+{
+    if (s->st == ST_DONE)
+        return;
+    if (s->failed) { /* the polite QUIT after a failure went wrong: stop */
+        finish(s, now_us);
+        return;
+    }
+    s->action = SMTPCHK_ACT_NONE;
+    fail(s, now_us, err, -1, "%s", detail != NULL ? detail : smtpchk_error_description(err));
+}
+
+size_t
+smtpchk_session_feed(smtpchk_session *s, int64_t now_us, const char *buf, size_t len)
+{
+    size_t used = 0;
+    while (used < len && s->st != ST_DONE && s->action != SMTPCHK_ACT_START_TLS) {
+        size_t n = 0;
+        smtpchk_parse_status st = smtpchk_reply_parser_feed(s->parser, buf + used, len - used, &n);
+        used += n;
+        if (st == SMTPCHK_PARSE_ERROR) {
+            /* A garbled stream is not worth a QUIT: code -1 closes at once. */
+            smtpchk_session_transport_failed(s, now_us, SMTPCHK_ERR_PROTOCOL,
+                                             smtpchk_reply_parser_error(s->parser));
+            return used;
+        }
+        if (st == SMTPCHK_PARSE_COMPLETE)
+            session_on_reply(s, smtpchk_reply_parser_reply(s->parser), now_us);
+    }
+    if (used < len && s->action == SMTPCHK_ACT_START_TLS && s->st == ST_STARTTLS_HS) {
+        /* Plaintext after "220 ready for TLS" could be injected (CVE-2011-0411). */
+        smtpchk_session_transport_failed(s, now_us, SMTPCHK_ERR_PROTOCOL,
+                                         "data after the STARTTLS reply");
+    }
+    return used;
+}
+
+void
+smtpchk_session_eof(smtpchk_session *s, int64_t now_us)
+{
+    if (s->st == ST_DONE)
+        return;
+    if (s->st == ST_QUIT) {
+        s->res.t.quit = elapsed(s->phase_start, now_us);
+        if (!s->failed && s->check->strict_quit) {
+            fail(s, now_us, SMTPCHK_ERR_QUIT, -1, "connection closed before 221");
+            return;
+        }
+        finish(s, now_us);
+        return;
+    }
+    const char *why = smtpchk_reply_parser_partial(s->parser)
+                          ? "connection closed in the middle of a reply"
+                          : "connection closed by the server";
+    smtpchk_session_transport_failed(s, now_us, SMTPCHK_ERR_CLOSED, why);
+}
+
+void
+smtpchk_session_timeout(smtpchk_session *s, int64_t now_us)
+{
+    if (s->st == ST_DONE)
+        return;
+    int overall = now_us - s->start >= (int64_t)s->check->timeout_ms * 1000;
+    smtpchk_error err = s->st == ST_CONNECT ? SMTPCHK_ERR_CONNECT_TIMEOUT : SMTPCHK_ERR_TIMEOUT;
+    if (s->st == ST_RESOLVE)
+        err = SMTPCHK_ERR_DNS;
+    char why[160];
+    if (overall)
+        snprintf(why, sizeof(why), "overall deadline of %u ms exceeded during %s",
+                 s->check->timeout_ms, smtpchk_step_name(state_steps[s->st]));
+    else
+        snprintf(why, sizeof(why), "no answer within %u ms at %s", s->check->step_timeout_ms,
+                 smtpchk_step_name(state_steps[s->st]));
+    smtpchk_session_transport_failed(s, now_us, err, why);
+}
+
+smtpchk_action
+smtpchk_session_action(const smtpchk_session *s)
+{
+    return s->action;
+}
+
+const char *
+smtpchk_session_output(const smtpchk_session *s, size_t *len)
+{
+    *len = s->out.len;
+    return s->out.data;
+}
+
+void
+smtpchk_session_output_done(smtpchk_session *s, size_t n)
+{
+    smtpchk_buf_consume(&s->out, n);
+}
+
+int64_t
+smtpchk_session_deadline(const smtpchk_session *s)
+{
+    int64_t overall = s->start + (int64_t)s->check->timeout_ms * 1000;
+    int64_t step = s->step_start + (int64_t)s->check->step_timeout_ms * 1000;
+    return step < overall ? step : overall;
+}
+
+int
+smtpchk_session_finished(const smtpchk_session *s)
+{
+    return s->st == ST_DONE;
+}
+
+smtpchk_step
+smtpchk_session_step(const smtpchk_session *s)
+{
+    return state_steps[s->st];
+}
+
+const smtpchk_result *
+smtpchk_session_result(const smtpchk_session *s)
+{
+    return &s->res;
+}
+
+const char *
+smtpchk_session_state_name(const smtpchk_session *s)
+{
+    return state_names[s->st];
+}

@@ -1,0 +1,190 @@
+/*
+ * smtpcheck core: public types shared by the CLI, the engine and the
+ * SNMP module. Nothing here depends on Net-SNMP.
+ */
+#ifndef SMTPCHK_H
+#define SMTPCHK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The closed set of outcomes. Numbers are stable: the MIB's
+ * SmtpCheckErrorCode textual convention and the traps use them.
+ * errors.c holds the one table with names and descriptions.
+ */
+typedef enum smtpchk_error {
+    SMTPCHK_OK = 0,
+    SMTPCHK_ERR_DNS = 1,
+    SMTPCHK_ERR_CONN_REFUSED = 2,
+    SMTPCHK_ERR_CONNECT_TIMEOUT = 3,
+    SMTPCHK_ERR_CONNECT = 4,
+    SMTPCHK_ERR_TIMEOUT = 5,
+    SMTPCHK_ERR_CLOSED = 6,
+    SMTPCHK_ERR_NETWORK = 7,
+    SMTPCHK_ERR_TLS_HANDSHAKE = 8,
+    SMTPCHK_ERR_CERT_UNTRUSTED = 9,
+    SMTPCHK_ERR_CERT_HOSTNAME = 10,
+    SMTPCHK_ERR_CERT_EXPIRED = 11,
+    SMTPCHK_ERR_STARTTLS_UNAVAILABLE = 12,
+    SMTPCHK_ERR_STARTTLS_REJECTED = 13,
+    SMTPCHK_ERR_PROTOCOL = 14,
+    SMTPCHK_ERR_GREETING = 15,
+    SMTPCHK_ERR_EHLO = 16,
+    SMTPCHK_ERR_AUTH_UNAVAILABLE = 17,
+    SMTPCHK_ERR_AUTH_INSECURE = 18,
+    SMTPCHK_ERR_AUTH_FAILED = 19,
+    SMTPCHK_ERR_SENDER = 20,
+    SMTPCHK_ERR_RECIPIENT = 21,
+    SMTPCHK_ERR_DATA = 22,
+    SMTPCHK_ERR_MESSAGE = 23,
+    SMTPCHK_ERR_QUIT = 24,
+    SMTPCHK_ERR_CONFIG = 25,
+    SMTPCHK_ERR_INTERNAL = 26,
+    SMTPCHK_ERR__COUNT
+} smtpchk_error;
+
+/* Where a check stopped. Numbers are stable (MIB SmtpCheckStep). */
+typedef enum smtpchk_step {
+    SMTPCHK_STEP_NONE = 0,
+    SMTPCHK_STEP_DNS = 1,
+    SMTPCHK_STEP_CONNECT = 2,
+    SMTPCHK_STEP_TLS = 3,
+    SMTPCHK_STEP_GREETING = 4,
+    SMTPCHK_STEP_EHLO = 5,
+    SMTPCHK_STEP_HELO = 6,
+    SMTPCHK_STEP_STARTTLS = 7,
+    SMTPCHK_STEP_AUTH = 8,
+    SMTPCHK_STEP_MAIL = 9,
+    SMTPCHK_STEP_RCPT = 10,
+    SMTPCHK_STEP_DATA = 11,
+    SMTPCHK_STEP_MESSAGE = 12,
+    SMTPCHK_STEP_PROBE = 13,
+    SMTPCHK_STEP_QUIT = 14,
+    SMTPCHK_STEP__COUNT
+} smtpchk_step;
+
+typedef enum smtpchk_security {
+    SMTPCHK_SEC_NONE = 1,
+    SMTPCHK_SEC_STARTTLS = 2,
+    SMTPCHK_SEC_TLS = 3
+} smtpchk_security;
+
+/* AUTH mechanisms, as bits of an allow-list. */
+enum {
+    SMTPCHK_AUTH_PLAIN = 1u << 0,
+    SMTPCHK_AUTH_LOGIN = 1u << 1,
+    SMTPCHK_AUTH_CRAM_MD5 = 1u << 2,
+    SMTPCHK_AUTH_ALL = 7u
+};
+
+/* EHLO capabilities, as bits. */
+enum {
+    SMTPCHK_CAP_SIZE = 1u << 0,
+    SMTPCHK_CAP_STARTTLS = 1u << 1,
+    SMTPCHK_CAP_AUTH = 1u << 2,
+    SMTPCHK_CAP_PIPELINING = 1u << 3,
+    SMTPCHK_CAP_8BITMIME = 1u << 4,
+    SMTPCHK_CAP_SMTPUTF8 = 1u << 5,
+    SMTPCHK_CAP_ENHANCEDSTATUSCODES = 1u << 6,
+    SMTPCHK_CAP_CHUNKING = 1u << 7
+};
+
+#define SMTPCHK_MAX_RCPT 64
+#define SMTPCHK_MAX_PROBES 16
+
+/*
+ * What to check. Every string is owned by the check (smtpchk_check_free
+ * frees them and wipes the password). Build with smtpchk_check_new(),
+ * which fills in the defaults.
+ */
+typedef struct smtpchk_check {
+    char *name;               /* label for output; may be NULL */
+    unsigned index;           /* stable index from the check file; 0 = none */
+    char *host;               /* name or IPv4/IPv6 literal */
+    uint16_t port;            /* 0 = 25, or 465 for SMTPCHK_SEC_TLS */
+    smtpchk_security security;
+    char *source_addr;        /* optional local address to bind */
+    char *ehlo_name;          /* NULL = this host's FQDN */
+
+    bool tls_verify;          /* default true */
+    char *ca_file;
+    char *ca_dir;
+    int tls_min_version;      /* 0 = OpenSSL default, else e.g. TLS1_2_VERSION */
+
+    char *user;               /* NULL = no AUTH */
+    char *password;           /* secret: wiped on free */
+    unsigned auth_mechs;      /* allow-list, SMTPCHK_AUTH_* bits */
+    bool allow_insecure_auth;
+
+    char *mail_from;
+    char *rcpt[SMTPCHK_MAX_RCPT];
+    size_t nrcpt;             /* 0 = no mail transaction */
+    char *subject;
+    char *body_html;
+    char *body_text;          /* optional plain-text alternative */
+
+    char *probes[SMTPCHK_MAX_PROBES]; /* "NOOP", "RSET", "HELP", "VRFY x" */
+    size_t nprobes;
+
+    bool strict_quit;         /* a missing 221 fails the check */
+    uint32_t timeout_ms;      /* overall deadline */
+    uint32_t step_timeout_ms; /* per step */
+} smtpchk_check;
+
+smtpchk_check *smtpchk_check_new(void);
+void smtpchk_check_free(smtpchk_check *c);
+/* Deep copy; NULL on allocation failure. */
+smtpchk_check *smtpchk_check_dup(const smtpchk_check *c);
+uint16_t smtpchk_check_port(const smtpchk_check *c);
+/* Validates the fields; returns 0 or -1 with a reason in err. */
+int smtpchk_check_validate(const smtpchk_check *c, char *err, size_t errlen);
+
+/* Text fields are NUL-terminated, sanitised (printable) and truncated. */
+#define SMTPCHK_TEXT_MAX 256
+
+typedef struct smtpchk_timings {
+    /* Microseconds; -1 when the phase did not run. See docs/timings.md. */
+    int64_t dns, connect, tls, greeting, ehlo, login, transfer, quit, total;
+} smtpchk_timings;
+
+typedef struct smtpchk_result {
+    smtpchk_timings t;
+    int response_code;        /* 0 = OK, SMTP code that ended it, -1 = none */
+    smtpchk_error error;
+    smtpchk_step failed_step;
+    int enhanced_class, enhanced_subject, enhanced_detail; /* -1 = none */
+    char error_detail[SMTPCHK_TEXT_MAX];  /* why, in words */
+    char reply_text[SMTPCHK_TEXT_MAX];    /* last reply from the server */
+    char greeting[SMTPCHK_TEXT_MAX];
+    char queue_reply[SMTPCHK_TEXT_MAX];   /* final 250 after DATA */
+    char peer[64];            /* address actually connected, "[::1]:25" */
+    unsigned caps;            /* SMTPCHK_CAP_* of the last EHLO */
+    unsigned server_auth;     /* SMTPCHK_AUTH_* advertised */
+    uint64_t size_limit;      /* SIZE value; 0 = none or unlimited */
+    bool used_helo;
+    bool tls;                 /* the session was encrypted */
+    char tls_version[16];
+    char tls_cipher[64];
+    char cert_subject[SMTPCHK_TEXT_MAX];
+    char cert_issuer[SMTPCHK_TEXT_MAX];
+    bool has_cert;
+    int cert_days_left;       /* negative once expired */
+    char auth_mech[16];       /* mechanism used, "" = none */
+    int probe_codes[SMTPCHK_MAX_PROBES]; /* -1 = not run */
+    size_t nprobes;
+    bool quit_clean;          /* 221 received */
+} smtpchk_result;
+
+void smtpchk_result_init(smtpchk_result *r);
+
+/* The error table (errors.c). Unknown values give "unknown". */
+const char *smtpchk_error_name(smtpchk_error e);
+const char *smtpchk_error_description(smtpchk_error e);
+const char *smtpchk_step_name(smtpchk_step s);
+const char *smtpchk_security_name(smtpchk_security s);
+/* Parses "none" | "starttls" | "tls"; returns 0 or -1. */
+int smtpchk_security_parse(const char *s, smtpchk_security *out);
+
+#endif

@@ -1,0 +1,234 @@
+"""Shared helpers for smtpcheck's integration tests (stdlib only).
+
+Run the tests with Debian's interpreter, /usr/bin/python3, from this
+directory:  cd tests/integration && /usr/bin/python3 -m unittest -v
+
+What is here:
+
+  REPO, FAKESMTP, MKCERTS   paths inside the repository
+  smtpcheck_bin()           the CLI under test: $SMTPCHECK_BIN, else
+                            <repo>/build/cli/smtpcheck
+  test_tmp()                one scratch directory for the whole test run:
+                            $SMTPCHECK_TEST_TMP if set, else a fresh
+                            tempfile directory (removed at exit)
+  free_port(host)           a TCP port with nothing listening on it
+  certs(dir=None)           run tests/fake/mkcerts.py once per run and
+                            return the directory (ca.pem, server.pem, ...)
+  FakeServer(scenario, ...) context manager running tests/fake/fakesmtp.py
+  run_check(args, ...)      run the CLI with --json; returns
+                            (exit_status, parsed_json, stderr, wall_seconds)
+  require_cli(testcase)     skip a test case when the CLI is not built
+
+Only loopback addresses are ever used (127.0.0.1 / ::1).
+"""
+
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+FAKESMTP = os.path.join(REPO, "tests", "fake", "fakesmtp.py")
+MKCERTS = os.path.join(REPO, "tests", "fake", "mkcerts.py")
+# The fake server and mkcerts need Debian's python3 (with python3-
+# cryptography), not whatever python3 comes first on PATH.
+PYTHON = os.environ.get("SMTPCHECK_TEST_PYTHON",
+                        "/usr/bin/python3" if os.path.exists("/usr/bin/python3")
+                        else sys.executable)
+
+LOOPBACK = "127.0.0.1"
+
+_tmp_dir = None
+_certs_dirs = {}
+
+
+def smtpcheck_bin():
+    """Path of the CLI under test ($SMTPCHECK_BIN or build/cli/smtpcheck)."""
+    return os.environ.get("SMTPCHECK_BIN") or os.path.join(REPO, "build", "cli", "smtpcheck")
+
+
+def require_cli(testcase):
+    """Skip (unittest.SkipTest) when the CLI binary is missing."""
+    path = smtpcheck_bin()
+    if not os.access(path, os.X_OK):
+        raise unittest.SkipTest("smtpcheck CLI not built: %s" % path)
+
+
+def test_tmp():
+    """The scratch directory shared by every test of this run."""
+    global _tmp_dir
+    if _tmp_dir is None:
+        env = os.environ.get("SMTPCHECK_TEST_TMP")
+        if env:
+            os.makedirs(env, exist_ok=True)
+            _tmp_dir = env
+        else:
+            _tmp_dir = tempfile.mkdtemp(prefix="smtpcheck-it-")
+            atexit.register(shutil.rmtree, _tmp_dir, True)
+    return _tmp_dir
+
+
+def free_port(host=LOOPBACK):
+    """A port on HOST with nothing listening (bind to port 0, close)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def certs(directory=None):
+    """Create the test certificates (once per run per directory) and
+    return their directory.  Default: <test_tmp()>/certs."""
+    directory = directory or os.path.join(test_tmp(), "certs")
+    if directory not in _certs_dirs:
+        subprocess.run([PYTHON, MKCERTS, directory], check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
+        _certs_dirs[directory] = True
+    return directory
+
+
+class FakeServer:
+    """Run tests/fake/fakesmtp.py for the length of a with block.
+
+        with FakeServer({"stall": "EHLO"}) as srv:
+            run_check(["-p", str(srv.port), "127.0.0.1"])
+
+    scenario: the scenario dict (see fakesmtp.py's docstring).
+    certdir:  a certs() directory; when given and the scenario has no
+              "cert", <certdir>/<cert>.pem and .key are added.
+    cert:     which certificate of certdir: "server" (default),
+              "expired", "wronghost" or "untrusted".
+    host:     address to bind (loopback only).
+
+    The object has .port, .host, .log_path (the transcript) and .log()
+    (the transcript's text).  On exit the server gets SIGTERM (SIGKILL
+    after 5 s) and the scratch files go away unless keep=True.
+    """
+
+    def __init__(self, scenario=None, certdir=None, cert="server", host=LOOPBACK,
+                 keep=False):
+        self.scenario = dict(scenario or {})
+        if certdir and "cert" not in self.scenario:
+            self.scenario["cert"] = os.path.join(certdir, cert + ".pem")
+            self.scenario["key"] = os.path.join(certdir, cert + ".key")
+        self.host = host
+        self.keep = keep
+        self.port = None
+        self.proc = None
+        self.dir = None
+        self.log_path = None
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="fake-", dir=test_tmp())
+        self.log_path = os.path.join(self.dir, "transcript.log")
+        port_file = os.path.join(self.dir, "port")
+        scen_file = os.path.join(self.dir, "scenario.json")
+        with open(scen_file, "w") as f:
+            json.dump(self.scenario, f)
+        self._stderr = open(os.path.join(self.dir, "stderr.log"), "wb")
+        self.proc = subprocess.Popen(
+            [PYTHON, FAKESMTP, "--host", self.host, "--port", "0",
+             "--port-file", port_file, "--scenario", "@" + scen_file,
+             "--log", self.log_path],
+            stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if os.path.exists(port_file):
+                with open(port_file) as f:
+                    self.port = int(f.read().strip())
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self._stop()
+        with open(os.path.join(self.dir, "stderr.log"), errors="replace") as f:
+            err = f.read()
+        raise RuntimeError("fakesmtp did not start (exit %s): %s" % (self.proc.returncode, err))
+
+    def _stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._stderr.close()
+
+    def __exit__(self, *exc):
+        self._stop()
+        if not self.keep:
+            shutil.rmtree(self.dir, True)
+        return False
+
+    def log(self):
+        """The transcript so far ("" when there is none)."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+def run_check(args, env=None, timeout=60, json_flag=True):
+    """Run the CLI with ARGS (+ --json) and return
+    (exit_status, parsed_json_or_None, stderr_text, wall_seconds).
+
+    env: extra environment variables (merged over os.environ; a value of
+    None removes the variable).  SMTPCHECK_PASSWORD is removed unless env
+    sets it.  parsed_json is None when stdout is not one JSON document;
+    the raw stdout is then in run_check.last_stdout.
+    """
+    full_env = dict(os.environ)
+    full_env.pop("SMTPCHECK_PASSWORD", None)
+    for k, v in (env or {}).items():
+        if v is None:
+            full_env.pop(k, None)
+        else:
+            full_env[k] = v
+    cmd = [smtpcheck_bin()] + (["--json"] if json_flag else []) + list(args)
+    start = time.monotonic()
+    p = subprocess.run(cmd, env=full_env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    wall = time.monotonic() - start
+    out = p.stdout.decode("utf-8", "replace")
+    run_check.last_stdout = out
+    run_check.last_cmd = cmd
+    try:
+        data = json.loads(out)
+    except ValueError:
+        data = None
+    return p.returncode, data, p.stderr.decode("utf-8", "replace"), wall
+
+
+run_check.last_stdout = ""
+run_check.last_cmd = []
+
+
+def describe(status, data, stderr):
+    """A short text for assertion messages."""
+    return "cmd=%s\nexit=%s\njson=%s\nstderr=%s" % (
+        " ".join(run_check.last_cmd), status,
+        json.dumps(data, indent=1) if data is not None else run_check.last_stdout,
+        stderr[-2000:])
+
+
+@contextlib.contextmanager
+def text_file(content, suffix=".txt"):
+    """A scratch file holding CONTENT; yields its path."""
+    fd, path = tempfile.mkstemp(suffix=suffix, dir=test_tmp())
+    with os.fdopen(fd, "w") as f:
+        f.write(content)
+    try:
+        yield path
+    finally:
+        os.unlink(path)
