@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "runner.h"
+#include "engine.h"
 
 typedef struct run_ctx {
     const cli *o;
@@ -14,11 +14,10 @@ typedef struct run_ctx {
 } run_ctx;
 
 static void
-on_transcript(void *ud, size_t idx, char dir, const char *line, size_t len)
+on_transcript(void *ud, const smtpchk_check *c, char dir, const char *line, size_t len)
 {
-    run_ctx *ctx = ud;
+    (void)ud;
     const char *who = dir == '>' ? "C:" : dir == '<' ? "S:" : "* ";
-    const smtpchk_check *c = ctx->o->targets[idx];
     fprintf(stderr, "[%s] %s %.*s\n", c->name ? c->name : c->host, who, (int)len, line);
 }
 

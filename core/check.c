@@ -135,6 +135,10 @@ smtpchk_check_validate(const smtpchk_check *c, char *err, size_t errlen)
             return invalid(err, errlen, "bad recipient address (header injection?)");
     if (c->subject != NULL && smtpchk_header_value_ok(c->subject) != 0)
         return invalid(err, errlen, "CR or LF in the subject (header injection)");
+    const char *texts[] = {c->subject, c->body_html, c->body_text};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (texts[i] != NULL && smtpchk_utf8_ok(texts[i]) != 0)
+            return invalid(err, errlen, "the subject and bodies must be UTF-8");
     for (size_t i = 0; i < c->nprobes; i++)
         if (!probe_ok(c->probes[i]) || smtpchk_header_value_ok(c->probes[i]) != 0)
             return invalid(err, errlen, "probe must be NOOP, RSET, HELP or \"VRFY <address>\"");

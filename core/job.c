@@ -24,6 +24,8 @@ struct smtpchk_job {
     smtpchk_addrs addrs;
     size_t addr_i;
     phase ph;
+    smtpchk_fd_close_fn close_hook;
+    void *close_ud;
 };
 
 static void job_pump(smtpchk_job *j);
@@ -48,11 +50,30 @@ smtpchk_job_new(const smtpchk_check *check, smtpchk_resolver *resolver,
 }
 
 void
+smtpchk_job_set_close_hook(smtpchk_job *j, smtpchk_fd_close_fn fn, void *ud)
+{
+    j->close_hook = fn;
+    j->close_ud = ud;
+}
+
+/* Every close goes through here, so the loop hears of it first. */
+static void
+drop_conn(smtpchk_job *j)
+{
+    int fd = smtpchk_conn_fd(j->conn);
+    if (fd >= 0 && j->close_hook != NULL)
+        j->close_hook(j->close_ud, fd);
+    smtpchk_conn_close(j->conn);
+}
+
+void
 smtpchk_job_free(smtpchk_job *j)
 {
     if (j == NULL)
         return;
     smtpchk_lookup_cancel(j->lookup);
+    if (j->conn != NULL)
+        drop_conn(j);
     smtpchk_conn_free(j->conn);
     smtpchk_session_free(j->session);
     SSL_CTX_free(j->ssl_ctx);
@@ -89,6 +110,7 @@ try_connect(smtpchk_job *j)
     while (j->addr_i < j->addrs.n) {
         size_t i = j->addr_i++;
         smtpchk_session_connecting(j->session, smtpchk_now_us());
+        drop_conn(j);
         smtpchk_io io = smtpchk_conn_connect(j->conn, (struct sockaddr *)&j->addrs.addr[i],
                                              j->addrs.len[i], j->check->source_addr);
         if (io == SMTPCHK_IO_DONE) {
@@ -168,7 +190,7 @@ tls_finished(smtpchk_job *j, smtpchk_io io)
 static void
 close_job(smtpchk_job *j)
 {
-    smtpchk_conn_close(j->conn);
+    drop_conn(j);
     j->ph = PH_DONE;
 }
 

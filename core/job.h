@@ -17,6 +17,10 @@ typedef struct smtpchk_job smtpchk_job;
 /* check, resolver and default_ehlo are borrowed; they outlive the job. */
 smtpchk_job *smtpchk_job_new(const smtpchk_check *check, smtpchk_resolver *resolver,
                              const char *default_ehlo, smtpchk_transcript_fn tfn, void *tud);
+/* Called with the job's fd just before it is closed (to drop it from epoll). */
+typedef void (*smtpchk_fd_close_fn)(void *ud, int fd);
+void smtpchk_job_set_close_hook(smtpchk_job *j, smtpchk_fd_close_fn fn, void *ud);
+
 /* Starts resolving and connecting; the job may finish at once. */
 void smtpchk_job_start(smtpchk_job *j);
 void smtpchk_job_free(smtpchk_job *j);

@@ -98,6 +98,12 @@ utf8_valid(const char *s, size_t len)
 }
 
 int
+smtpchk_utf8_ok(const char *s)
+{
+    return s != NULL && utf8_valid(s, strlen(s)) ? 0 : -1;
+}
+
+int
 smtpchk_header_value_ok(const char *value)
 {
     if (value == NULL)

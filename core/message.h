@@ -24,6 +24,9 @@ typedef struct smtpchk_msgspec {
     const char *boundary;         /* MIME boundary when multipart; NULL = derive from message_id */
 } smtpchk_msgspec;
 
+/* 0 when s is valid UTF-8 (no overlong forms or surrogates), -1 otherwise. */
+int smtpchk_utf8_ok(const char *s);
+
 /* 0 when the value holds no CR or LF (no header injection), -1 otherwise. */
 int smtpchk_header_value_ok(const char *value);
 

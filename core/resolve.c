@@ -19,6 +19,8 @@ struct smtpchk_resolver {
     ares_channel channel;
     size_t pending;
     smtpchk_lookup *starting; /* the lookup inside ares_getaddrinfo() */
+    smtpchk_sock_fn sock_cb;
+    void *sock_ud;
     int sync_done;            /* ...which finished before returning */
 };
 
@@ -32,8 +34,16 @@ set_cloexec(ares_socket_t fd, int type, void *ud)
     return 0;
 }
 
+static void
+sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    smtpchk_resolver *r = data;
+    if (r->sock_cb != NULL)
+        r->sock_cb(r->sock_ud, fd, readable, writable);
+}
+
 smtpchk_resolver *
-smtpchk_resolver_new(char *err, size_t errlen)
+smtpchk_resolver_new(smtpchk_sock_fn sock_cb, void *ud, char *err, size_t errlen)
 {
     static int lib_ok = -1;
     if (lib_ok < 0)
@@ -47,7 +57,12 @@ smtpchk_resolver_new(char *err, size_t errlen)
     memset(&opts, 0, sizeof(opts));
     opts.timeout = 2000; /* ms per try; the check's own deadline still rules */
     opts.tries = 2;
-    int rc = ares_init_options(&r->channel, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    opts.sock_state_cb = sock_state;
+    opts.sock_state_cb_data = r;
+    r->sock_cb = sock_cb;
+    r->sock_ud = ud;
+    int rc = ares_init_options(&r->channel, &opts,
+                               ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
     if (rc != ARES_SUCCESS) {
         snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
         free(r);
@@ -167,39 +182,17 @@ smtpchk_lookup_cancel(smtpchk_lookup *l)
         l->cb = NULL;
 }
 
-size_t
-smtpchk_resolver_pollfds(smtpchk_resolver *r, struct pollfd *fds, size_t max)
+void
+smtpchk_resolver_process_fd(smtpchk_resolver *r, int fd, int readable, int writable)
 {
-    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-    int bits = ares_getsock(r->channel, socks, ARES_GETSOCK_MAXNUM);
-    size_t n = 0;
-    for (int i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
-        short ev = 0;
-        if (ARES_GETSOCK_READABLE(bits, i))
-            ev |= POLLIN;
-        if (ARES_GETSOCK_WRITABLE(bits, i))
-            ev |= POLLOUT;
-        if (ev == 0)
-            continue;
-        fds[n].fd = socks[i];
-        fds[n].events = ev;
-        fds[n].revents = 0;
-        n++;
-    }
-    return n;
+    ares_process_fd(r->channel, readable ? fd : ARES_SOCKET_BAD,
+                    writable ? fd : ARES_SOCKET_BAD);
 }
 
 void
-smtpchk_resolver_process(smtpchk_resolver *r, const struct pollfd *fds, size_t n)
+smtpchk_resolver_process_timeouts(smtpchk_resolver *r)
 {
-    for (size_t i = 0; i < n; i++) {
-        ares_socket_t rd = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) ? fds[i].fd
-                                                                          : ARES_SOCKET_BAD;
-        ares_socket_t wr = (fds[i].revents & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD;
-        if (rd != ARES_SOCKET_BAD || wr != ARES_SOCKET_BAD)
-            ares_process_fd(r->channel, rd, wr);
-    }
-    ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD); /* timeouts */
+    ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
 int

@@ -6,7 +6,6 @@
 #ifndef SMTPCHK_RESOLVE_H
 #define SMTPCHK_RESOLVE_H
 
-#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -26,7 +25,12 @@ typedef void (*smtpchk_resolve_cb)(void *ud, int ok, const smtpchk_addrs *addrs,
 typedef struct smtpchk_resolver smtpchk_resolver;
 typedef struct smtpchk_lookup smtpchk_lookup;
 
-smtpchk_resolver *smtpchk_resolver_new(char *err, size_t errlen);
+/* Told when c-ares opens, changes or (before closing) drops a socket:
+ * readable/writable say what to wait for; both 0 = forget the fd. */
+typedef void (*smtpchk_sock_fn)(void *ud, int fd, int readable, int writable);
+
+smtpchk_resolver *smtpchk_resolver_new(smtpchk_sock_fn sock_cb, void *ud, char *err,
+                                       size_t errlen);
 /* Cancels pending lookups without calling their callbacks. */
 void smtpchk_resolver_free(smtpchk_resolver *r);
 
@@ -40,11 +44,11 @@ smtpchk_lookup *smtpchk_resolve(smtpchk_resolver *r, const char *host, uint16_t 
 /* cb will not be called; safe until the callback has run. */
 void smtpchk_lookup_cancel(smtpchk_lookup *l);
 
-/* Fills up to max pollfds with what the resolver waits on; returns the count. */
-size_t smtpchk_resolver_pollfds(smtpchk_resolver *r, struct pollfd *fds, size_t max);
-/* Handles poll results for those fds (revents), and the resolver's timeouts. */
-void smtpchk_resolver_process(smtpchk_resolver *r, const struct pollfd *fds, size_t n);
-/* Milliseconds until the resolver needs process() for a timeout; -1 = none. */
+/* Handles readiness of one resolver socket. */
+void smtpchk_resolver_process_fd(smtpchk_resolver *r, int fd, int readable, int writable);
+/* Handles the resolver's own timeouts; call when timeout_ms has passed. */
+void smtpchk_resolver_process_timeouts(smtpchk_resolver *r);
+/* Milliseconds until the resolver needs process_timeouts(); -1 = none. */
 int smtpchk_resolver_timeout_ms(smtpchk_resolver *r);
 size_t smtpchk_resolver_pending(const smtpchk_resolver *r);
 

@@ -72,6 +72,7 @@ struct smtpchk_session {
     size_t rcpt_i;
     size_t probe_i;
     int failed;               /* the result is decided; only QUIT politely */
+    int broken;               /* the transport failed: close, never QUIT */
     int64_t start;            /* check start */
     int64_t step_start;       /* when the current step began */
     int64_t phase_start;      /* start of the timing phase in progress */
@@ -171,7 +172,9 @@ fail(smtpchk_session *s, int64_t now, smtpchk_error err, int code, const char *f
     va_start(ap, fmt);
     vsnprintf(s->res.error_detail, sizeof(s->res.error_detail), fmt, ap);
     va_end(ap);
-    int polite = code > 0 && code != 421 && s->st != ST_QUIT;
+    /* RFC 5321 4.1.1.10: end with QUIT while the channel works, unless the
+     * server is closing (421) or QUIT itself is what failed. */
+    int polite = !s->broken && code != 421 && s->st != ST_QUIT;
     if (polite)
         session_enter(s, ST_QUIT, now);
     else
@@ -218,7 +221,8 @@ send_mail_from(smtpchk_session *s)
     char line[600];
     int n = snprintf(line, sizeof(line), "MAIL FROM:<%s>",
                      s->check->mail_from != NULL ? s->check->mail_from : "");
-    if ((s->caps.flags & SMTPCHK_CAP_SIZE) && s->caps.size > 0 && n > 0 &&
+    /* RFC 1870: SIZE= may be given whenever SIZE is advertised, limit or not. */
+    if ((s->caps.flags & SMTPCHK_CAP_SIZE) && n > 0 &&
         (size_t)n < sizeof(line))
         snprintf(line + n, sizeof(line) - (size_t)n, " SIZE=%zu", s->msg.len);
     send_line(s, line, NULL);
@@ -343,6 +347,7 @@ after_login(smtpchk_session *s, int64_t now)
 static void
 start_auth(smtpchk_session *s, int64_t now)
 {
+    set_state(s, ST_AUTH, now); /* a refusal below belongs to the auth step */
     if (!s->res.tls && !s->check->allow_insecure_auth) {
         fail(s, now, SMTPCHK_ERR_AUTH_INSECURE, -1,
              "refusing to send credentials over an unencrypted connection");
@@ -731,6 +736,7 @@ smtpchk_session_transport_failed(smtpchk_session *s, int64_t now_us, smtpchk_err
         return;
     }
     s->action = SMTPCHK_ACT_NONE;
+    s->broken = 1;
     fail(s, now_us, err, -1, "%s", detail != NULL ? detail : smtpchk_error_description(err));
 }
 

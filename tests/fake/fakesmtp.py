@@ -51,10 +51,11 @@ the message, "GREETING" for the greeting.
                     style); anything else / absent = plain + STARTTLS
   cert, key         server certificate and key (PEM) for STARTTLS and
                     implicit TLS; without them STARTTLS is not offered
-  tls_garbage       true: after "220" to STARTTLS (or, when implicit,
-                    instead of the handshake) send "this is not TLS" in
-                    clear text, wait for the client to close (at most
-                    10 s), then close
+  tls_garbage       true: offer STARTTLS (even without a cert); after
+                    "220" to STARTTLS (or, when implicit, from the start)
+                    wait for the client's ClientHello, answer it with
+                    "this is not TLS" in clear text, wait for the client
+                    to close (at most 10 s), then close
   user, password    accepted credentials (default "user" / "secret")
 Several of stall/close/close_mid/garbage/longline may be set for
 different verbs.  For one reply the order is: delay_ms, then the first
@@ -292,6 +293,15 @@ class Session:
     async def start_tls(self):
         """Server-side TLS on the current connection; False when it failed."""
         if self.sc.tls_garbage:
+            # Wait for the ClientHello first: clear text right behind the
+            # 220 would be seen as data injected before the handshake.
+            try:
+                hello = await asyncio.wait_for(self.reader.read(CHUNK), GARBAGE_LINGER)
+            except (asyncio.TimeoutError, ConnectionError, OSError):
+                hello = b""
+            if not hello:
+                raise Closed("client sent no ClientHello")
+            self.log.write(self.cid, "C", "[%d bytes of TLS handshake]" % len(hello))
             await self.send("this is not TLS")
             await self.discard_until_eof(GARBAGE_LINGER)
         # Anything the client pipelined behind STARTTLS is ignored.

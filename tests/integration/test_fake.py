@@ -203,6 +203,11 @@ class FakeServerTests(unittest.TestCase):
                          host="localhost")
         self.assertOutcome(run, "tlsHandshakeFailure", "tls", -1)
 
+    def test_implicit_tls_handshake_failure(self):
+        run = self.check({"tls": "implicit", "tls_garbage": True},
+                         ["--security", "tls", "--ca-file", self.ca], host="localhost")
+        self.assertOutcome(run, "tlsHandshakeFailure", "tls", -1)
+
     def test_certificate_untrusted(self):
         run = self.check({}, ["--security", "starttls", "--ca-file", self.ca],
                          host="localhost", cert="untrusted")

@@ -377,6 +377,7 @@ test_bad_codes(void)
     check_rejected_str("199 too low\r\n");
     check_rejected_str("099 too low\r\n");
     check_rejected_str("2x0 not digits\r\n");
+    check_rejected_str("260 second digit above 5\r\n"); /* RFC 5321 4.2.1 */
     check_rejected_str("25\r\n");
     check_rejected_str("\r\n");
     check_rejected_str(" 250 leading space\r\n");

@@ -1,0 +1,85 @@
+/*
+ * The check file (libconfig syntax, docs/config.md): defaults, one
+ * smtpchk_check per entry, schedules and alarm settings. Loading is all
+ * or nothing, and reports every problem it finds with file:line.
+ */
+#ifndef SMTPCHK_CONFIG_H
+#define SMTPCHK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smtpchk.h"
+
+/* Diagnostics: "file:line: error: text" or "file:line: warning: text". */
+typedef struct smtpchk_diag smtpchk_diag;
+
+smtpchk_diag *smtpchk_diag_new(void);
+void smtpchk_diag_free(smtpchk_diag *d);
+/* All messages, or only the errors when errors_only is non-zero. */
+size_t smtpchk_diag_count(const smtpchk_diag *d, int errors_only);
+/* Message i (0 <= i < count(d, 0)); NULL when out of range. Owned by d. */
+const char *smtpchk_diag_message(const smtpchk_diag *d, size_t i);
+bool smtpchk_diag_is_error(const smtpchk_diag *d, size_t i);
+
+/* One time alarm: raised at >= rising_ms, cleared at < falling_ms. */
+typedef struct smtpchk_threshold {
+    bool set;
+    uint32_t rising_ms;
+    uint32_t falling_ms;      /* <= rising_ms; equals it when not given */
+} smtpchk_threshold;
+
+typedef struct smtpchk_alarm_cfg {
+    smtpchk_threshold connect_time, login_time, transfer_time, total_time;
+    bool on_response_code;    /* alarm on a non-zero response code */
+    bool on_error_code;       /* alarm on a non-zero error code */
+    uint32_t consecutive_failures; /* >= 1: failures in a row before alarming */
+    int cert_days;            /* alarm below this many days left; -1 = off */
+} smtpchk_alarm_cfg;
+
+typedef struct smtpchk_config_entry {
+    smtpchk_check *check;     /* owned; index, name, password and body set */
+    uint32_t interval_ms;
+    uint32_t jitter_ms;       /* random start offset in [0, jitter_ms] */
+    smtpchk_alarm_cfg alarms;
+    char *password_file;      /* resolved path, or NULL; owned */
+    char *body_html_file;     /* resolved path, or NULL; owned */
+    int line;                 /* line of the entry in the file */
+} smtpchk_config_entry;
+
+typedef struct smtpchk_config {
+    char *path;               /* as given to the loader */
+    smtpchk_config_entry *entries; /* sorted by check->index */
+    size_t n;
+    uint32_t max_in_flight;
+} smtpchk_config;
+
+typedef struct smtpchk_config_opts {
+    /*
+     * Read password_file and body_html_file, and check that ca_file and
+     * ca_dir are readable. Off only to check a file meant for another
+     * machine (and in tests): passwords and file bodies then stay NULL.
+     */
+    bool read_files;
+} smtpchk_config_opts;
+
+/*
+ * Loads path. Returns 0 and sets *out, or -1 with *out NULL; every
+ * problem found is appended to diags (which may be NULL), sorted by line.
+ * Warnings alone do not fail. Relative paths in the file (password_file,
+ * body_html_file, ca_file, ca_dir, @include) are relative to the
+ * directory of path. smtpchk_config_load reads files (read_files = true).
+ */
+int smtpchk_config_load(const char *path, smtpchk_config **out, smtpchk_diag *diags);
+int smtpchk_config_load_opts(const char *path, const smtpchk_config_opts *opts,
+                             smtpchk_config **out, smtpchk_diag *diags);
+/* Frees everything and wipes the passwords. NULL is a no-op. */
+void smtpchk_config_free(smtpchk_config *cfg);
+
+/* Entry lookups; NULL when absent. The entry lives as long as cfg. */
+const smtpchk_config_entry *smtpchk_config_find(const smtpchk_config *cfg, const char *name);
+const smtpchk_config_entry *smtpchk_config_find_index(const smtpchk_config *cfg,
+                                                      unsigned index);
+
+#endif

@@ -1,0 +1,335 @@
+/* Engine lifecycle: creation, the thread, control messages, the result queue. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "clock.h"
+#include "engine_int.h"
+
+/* ---- the default EHLO name -------------------------------------------- */
+
+static char ehlo_name[256];
+static pthread_once_t ehlo_once = PTHREAD_ONCE_INIT;
+
+static void
+find_ehlo(void)
+{
+    char host[200];
+    if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0') {
+        snprintf(ehlo_name, sizeof(ehlo_name), "localhost");
+        return;
+    }
+    host[sizeof(host) - 1] = '\0';
+    snprintf(ehlo_name, sizeof(ehlo_name), "%s", host);
+    if (strchr(host, '.') != NULL)
+        return;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_CANONNAME;
+    if (getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL && res->ai_canonname &&
+        strchr(res->ai_canonname, '.') != NULL)
+        snprintf(ehlo_name, sizeof(ehlo_name), "%s", res->ai_canonname);
+    if (res != NULL)
+        freeaddrinfo(res);
+}
+
+const char *
+smtpchk_default_ehlo(void)
+{
+    pthread_once(&ehlo_once, find_ehlo);
+    return ehlo_name;
+}
+
+/* ---- creation ------------------------------------------------------------ */
+
+static int
+make_slots(smtpchk_engine *e)
+{
+    e->slots = calloc(e->cap, sizeof(*e->slots));
+    if (e->slots == NULL)
+        return -1;
+    for (size_t i = e->cap; i-- > 0;) {
+        slot *s = &e->slots[i];
+        s->e = e;
+        s->reg_fd = -1;
+        s->deadline.kind = TM_DEADLINE;
+        s->deadline.owner = s;
+        s->next_free = e->free_slots;
+        e->free_slots = s;
+    }
+    return 0;
+}
+
+static int
+make_fds(smtpchk_engine *e)
+{
+    e->ep = epoll_create1(EPOLL_CLOEXEC);
+    e->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    e->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (e->ep < 0 || e->ctl_fd < 0 || e->notify_fd < 0)
+        return -1;
+    struct epoll_event ee = {.events = EPOLLIN, .data.u64 = TAG_CTL};
+    return epoll_ctl(e->ep, EPOLL_CTL_ADD, e->ctl_fd, &ee);
+}
+
+smtpchk_engine *
+smtpchk_engine_new(const smtpchk_engine_opts *o, char *err, size_t errlen)
+{
+    smtpchk_engine *e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    static const smtpchk_engine_opts none;
+    e->o = o ? *o : none;
+    e->ep = e->ctl_fd = e->notify_fd = -1;
+    e->cap = e->o.max_in_flight ? e->o.max_in_flight : 256;
+    e->ehlo = e->o.default_ehlo ? e->o.default_ehlo : smtpchk_default_ehlo();
+    pthread_mutex_init(&e->mu, NULL);
+    smtpchk_heap_init(&e->timers);
+    if (RAND_bytes((unsigned char *)&e->rng, sizeof(e->rng)) != 1 || e->rng == 0)
+        e->rng = (uint64_t)smtpchk_now_us() | 1;
+    if (make_fds(e) != 0 || make_slots(e) != 0) {
+        snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+        smtpchk_engine_free(e);
+        return NULL;
+    }
+    e->resolver = smtpchk_resolver_new(engine_sock_cb, e, err, errlen);
+    if (e->resolver == NULL) {
+        smtpchk_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void
+smtpchk_engine_free(smtpchk_engine *e)
+{
+    if (e == NULL)
+        return;
+    smtpchk_engine_stop(e);
+    if (e->slots != NULL)
+        engine_abort_all(e);
+    for (size_t i = 0; i < e->nentries; i++) {
+        smtpchk_check_free(e->entries[i]->check);
+        free(e->entries[i]);
+    }
+    free(e->entries);
+    free(e->wait);
+    smtpchk_resolver_free(e->resolver);
+    smtpchk_heap_free(&e->timers);
+    pending_set_free(e->pending);
+    free(e->results);
+    free(e->slots);
+    int fds[] = {e->ep, e->ctl_fd, e->notify_fd};
+    for (size_t i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}
+
+/* ---- control -------------------------------------------------------------- */
+
+void
+pending_set_free(pending_set *ps)
+{
+    if (ps == NULL)
+        return;
+    for (size_t i = 0; i < ps->n; i++)
+        smtpchk_check_free((smtpchk_check *)ps->specs[i].check);
+    free(ps->specs);
+    free(ps);
+}
+
+static pending_set *
+copy_set(const smtpchk_engine_spec *specs, size_t n)
+{
+    pending_set *ps = calloc(1, sizeof(*ps));
+    if (ps == NULL)
+        return NULL;
+    ps->specs = calloc(n ? n : 1, sizeof(*ps->specs));
+    if (ps->specs == NULL) {
+        free(ps);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ps->specs[i] = specs[i];
+        ps->specs[i].check = smtpchk_check_dup(specs[i].check);
+        ps->n = i + 1;
+        if (ps->specs[i].check == NULL) {
+            pending_set_free(ps);
+            return NULL;
+        }
+    }
+    return ps;
+}
+
+static void
+poke(int fd)
+{
+    uint64_t one = 1;
+    ssize_t w = write(fd, &one, sizeof(one));
+    (void)w; /* a full counter is still readable: nothing is lost */
+}
+
+int
+smtpchk_engine_set_checks(smtpchk_engine *e, const smtpchk_engine_spec *specs, size_t n)
+{
+    pending_set *ps = copy_set(specs, n);
+    if (ps == NULL)
+        return -1;
+    pthread_mutex_lock(&e->mu);
+    int threaded = e->thread_on;
+    if (threaded) {
+        pending_set_free(e->pending);
+        e->pending = ps;
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (threaded)
+        poke(e->ctl_fd);
+    else
+        engine_apply_set(e, ps);
+    return 0;
+}
+
+pending_set *
+engine_take_pending(smtpchk_engine *e, int *stop)
+{
+    pthread_mutex_lock(&e->mu);
+    pending_set *ps = e->pending;
+    e->pending = NULL;
+    *stop = e->stop_req;
+    pthread_mutex_unlock(&e->mu);
+    return ps;
+}
+
+static void *
+thread_main(void *arg)
+{
+    smtpchk_engine *e = arg;
+    engine_loop(e);
+    engine_abort_all(e);
+    return NULL;
+}
+
+int
+smtpchk_engine_start(smtpchk_engine *e)
+{
+    if (e->thread_on)
+        return 0;
+    sigset_t all, old;
+    sigfillset(&all);
+    /* The loop thread must never take the host's signals (SIGHUP, SIGTERM). */
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    e->once = 0;
+    e->stop_req = 0;
+    int rc = pthread_create(&e->thread, NULL, thread_main, e);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return -1;
+    pthread_mutex_lock(&e->mu);
+    e->thread_on = 1;
+    pthread_mutex_unlock(&e->mu);
+    return 0;
+}
+
+void
+smtpchk_engine_stop(smtpchk_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    int on = e->thread_on;
+    e->stop_req = 1;
+    pthread_mutex_unlock(&e->mu);
+    if (!on)
+        return;
+    poke(e->ctl_fd);
+    pthread_join(e->thread, NULL);
+    pthread_mutex_lock(&e->mu);
+    e->thread_on = 0;
+    pthread_mutex_unlock(&e->mu);
+}
+
+int
+smtpchk_engine_run_once(smtpchk_engine *e)
+{
+    if (e->thread_on)
+        return -1;
+    e->once = 1;
+    int64_t now = smtpchk_now_us();
+    for (size_t i = 0; i < e->nentries; i++) {
+        entry *en = e->entries[i];
+        en->ran_once = 0;
+        smtpchk_heap_set(&e->timers, &en->due.t, now);
+    }
+    int rc = engine_loop(e);
+    e->once = 0;
+    return rc;
+}
+
+/* ---- results ---------------------------------------------------------------- */
+
+void
+engine_push_result(smtpchk_engine *e, const smtpchk_engine_result *r)
+{
+    pthread_mutex_lock(&e->mu);
+    if (e->nresults == e->res_cap) {
+        size_t cap = e->res_cap ? e->res_cap * 2 : 64;
+        smtpchk_engine_result *v = realloc(e->results, cap * sizeof(*v));
+        if (v == NULL) {
+            pthread_mutex_unlock(&e->mu);
+            return; /* dropped; the next run reports again */
+        }
+        e->results = v;
+        e->res_cap = cap;
+    }
+    e->results[e->nresults++] = *r;
+    pthread_mutex_unlock(&e->mu);
+    poke(e->notify_fd);
+}
+
+size_t
+smtpchk_engine_drain(smtpchk_engine *e, smtpchk_engine_result *out, size_t max)
+{
+    uint64_t v;
+    ssize_t rd = read(e->notify_fd, &v, sizeof(v));
+    (void)rd; /* clear first: a result pushed after this wakes us again */
+    pthread_mutex_lock(&e->mu);
+    size_t n = e->nresults < max ? e->nresults : max;
+    memcpy(out, e->results, n * sizeof(*out));
+    memmove(e->results, e->results + n, (e->nresults - n) * sizeof(*out));
+    e->nresults -= n;
+    int more = e->nresults > 0;
+    pthread_mutex_unlock(&e->mu);
+    if (more)
+        poke(e->notify_fd);
+    return n;
+}
+
+int
+smtpchk_engine_fd(const smtpchk_engine *e)
+{
+    return e->notify_fd;
+}
+
+void
+smtpchk_engine_stats_get(smtpchk_engine *e, smtpchk_engine_stats *st)
+{
+    pthread_mutex_lock(&e->mu);
+    st->checks = e->stat_checks;
+    st->in_flight = e->stat_active;
+    st->waiting = e->stat_wait;
+    st->skipped = e->skipped_total;
+    pthread_mutex_unlock(&e->mu);
+    st->started = e->started;
+    st->finished = e->finished;
+}

@@ -1,0 +1,87 @@
+/*
+ * The check engine: one event loop (epoll + a timer heap) that runs many
+ * checks at once on their intervals, in its own thread or, for one-shot
+ * runs, in the caller's. Finished results go into a queue that another
+ * thread drains, woken through an eventfd. No global state: several
+ * engines may live in one process. It calls no Net-SNMP function.
+ */
+#ifndef SMTPCHK_ENGINE_H
+#define SMTPCHK_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smtpchk.h"
+
+typedef struct smtpchk_engine smtpchk_engine;
+
+typedef struct smtpchk_engine_spec {
+    uint64_t key;             /* the caller's id for this check (e.g. its index) */
+    const smtpchk_check *check; /* copied by the engine */
+    uint32_t interval_ms;     /* > 0 */
+    uint32_t jitter_ms;       /* each run starts up to this much late */
+} smtpchk_engine_spec;
+
+typedef struct smtpchk_engine_result {
+    uint64_t key;
+    uint64_t run;             /* this check's run number, from 1 */
+    uint64_t skipped;         /* runs skipped so far: the previous one was still busy */
+    int64_t finished;         /* wall clock, seconds since the epoch */
+    smtpchk_result result;
+} smtpchk_engine_result;
+
+typedef struct smtpchk_engine_opts {
+    size_t max_in_flight;     /* 0 = 256; more due checks wait in a queue */
+    const char *default_ehlo; /* NULL = smtpchk_default_ehlo() */
+    uint32_t first_spread_ms; /* first runs spread over [0, min(interval, this)]; 0 = 5000 */
+    /* Optional, called in the loop's thread: each check's transcript. */
+    void (*transcript)(void *ud, const smtpchk_check *c, char dir, const char *line,
+                       size_t len);
+    void *ud;
+} smtpchk_engine_opts;
+
+typedef struct smtpchk_engine_stats {
+    size_t checks, in_flight, waiting;
+    uint64_t started, finished, skipped;
+} smtpchk_engine_stats;
+
+smtpchk_engine *smtpchk_engine_new(const smtpchk_engine_opts *o, char *err, size_t errlen);
+/* Stops the thread if it runs, aborts checks in flight, frees everything. */
+void smtpchk_engine_free(smtpchk_engine *e);
+
+/*
+ * Replaces the set of checks (config reload). A key that stays with an
+ * identical check keeps its schedule and skip count; a changed check is
+ * used from its next run; a removed check's run in flight still delivers
+ * its result. Thread-safe. Returns 0 or -1 (no memory).
+ */
+int smtpchk_engine_set_checks(smtpchk_engine *e, const smtpchk_engine_spec *specs, size_t n);
+
+/* Starts the loop thread (with every signal blocked in it). */
+int smtpchk_engine_start(smtpchk_engine *e);
+/* Stops and joins the thread; checks in flight are aborted. */
+void smtpchk_engine_stop(smtpchk_engine *e);
+/* In the calling thread, runs every check once, now, and returns when all
+ * have finished (results are in the queue). Not while started. */
+int smtpchk_engine_run_once(smtpchk_engine *e);
+
+/* Readable while results wait in the queue (an eventfd). */
+int smtpchk_engine_fd(const smtpchk_engine *e);
+/* Moves up to max results out of the queue; returns how many. */
+size_t smtpchk_engine_drain(smtpchk_engine *e, smtpchk_engine_result *out, size_t max);
+void smtpchk_engine_stats_get(smtpchk_engine *e, smtpchk_engine_stats *st);
+
+/* Runs checks once and fills results[i] for checks[i] (the CLI's way). */
+typedef struct smtpchk_run_opts {
+    size_t max_in_flight;
+    void (*transcript)(void *ud, const smtpchk_check *c, char dir, const char *line, size_t len);
+    void (*done)(void *ud, size_t idx, const smtpchk_result *r);
+    void *ud;
+} smtpchk_run_opts;
+int smtpchk_run(const smtpchk_check *const *checks, size_t n, smtpchk_result *results,
+                const smtpchk_run_opts *opts);
+
+/* This host's name for EHLO: its FQDN when known. Computed once. */
+const char *smtpchk_default_ehlo(void);
+
+#endif

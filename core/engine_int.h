@@ -1,0 +1,96 @@
+/* Engine internals shared by engine.c (lifecycle, queue) and engine_loop.c. */
+#ifndef SMTPCHK_ENGINE_INT_H
+#define SMTPCHK_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "heap.h"
+#include "job.h"
+#include "resolve.h"
+
+typedef enum { TM_DUE, TM_DEADLINE } timer_kind;
+
+typedef struct etimer {
+    smtpchk_timer t;          /* first: the heap hands back smtpchk_timer* */
+    timer_kind kind;
+    void *owner;              /* entry or slot */
+} etimer;
+
+struct slot;
+
+/* One configured check and its schedule. */
+typedef struct entry {
+    uint64_t key;
+    smtpchk_check *check;
+    uint32_t interval_ms, jitter_ms;
+    etimer due;
+    int64_t base;             /* schedule origin: run k is due at base + k*interval + jitter */
+    uint64_t k;
+    struct slot *running;     /* the run in flight, if any */
+    int waiting;              /* due, queued for a free slot */
+    int removed;              /* gone from the set; freed when its run ends */
+    int ran_once;             /* run-once mode: its run has finished */
+    uint64_t runs, skipped;
+} entry;
+
+/* One run in flight. */
+typedef struct slot {
+    struct smtpchk_engine *e;
+    entry *ent;
+    smtpchk_check *check;     /* the run's own copy */
+    smtpchk_job *job;
+    etimer deadline;
+    int reg_fd;               /* registered with epoll, or -1 */
+    uint32_t reg_events;
+    struct slot *next_free;
+} slot;
+
+typedef struct pending_set {
+    smtpchk_engine_spec *specs; /* deep copies of the checks */
+    size_t n;
+} pending_set;
+
+struct smtpchk_engine {
+    smtpchk_engine_opts o;
+    const char *ehlo;
+    int ep, ctl_fd, notify_fd;
+    smtpchk_resolver *resolver;
+    smtpchk_heap timers;
+    entry **entries;
+    size_t nentries;
+    slot *slots;
+    slot *free_slots;
+    size_t cap, active;
+    entry **wait;             /* FIFO of due entries without a slot */
+    size_t wait_head, wait_n, wait_cap;
+    uint64_t rng;
+    int once;
+    uint64_t started, finished;
+
+    pthread_mutex_t mu;       /* guards everything below */
+    pthread_t thread;
+    int thread_on, stop_req;
+    pending_set *pending;
+    smtpchk_engine_result *results;
+    size_t nresults, res_cap;
+    uint64_t skipped_total;
+    size_t stat_checks, stat_active, stat_wait;
+};
+
+/* engine_loop.c */
+int engine_loop(struct smtpchk_engine *e);
+void engine_apply_set(struct smtpchk_engine *e, pending_set *ps);
+void engine_abort_all(struct smtpchk_engine *e);
+void engine_sock_cb(void *ud, int fd, int readable, int writable);
+/* engine.c */
+void engine_push_result(struct smtpchk_engine *e, const smtpchk_engine_result *r);
+pending_set *engine_take_pending(struct smtpchk_engine *e, int *stop);
+void pending_set_free(pending_set *ps);
+
+/* epoll data tags: slots are pointers; these are small odd values. */
+#define TAG_CTL ((uint64_t)1)
+#define TAG_RESOLVER_BIT ((uint64_t)1 << 63)
+
+#endif

@@ -1,0 +1,489 @@
+/*
+ * The engine's event loop: epoll over job and resolver sockets, one timer
+ * heap for due checks and step deadlines, and the slot pool that caps
+ * concurrency.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "engine_int.h"
+
+#define MAX_EVENTS 256
+
+/* ---- randomness for jitter (xorshift; no need for crypto here) ------- */
+
+static uint32_t
+rnd(smtpchk_engine *e, uint32_t bound)
+{
+    e->rng ^= e->rng << 13;
+    e->rng ^= e->rng >> 7;
+    e->rng ^= e->rng << 17;
+    return bound ? (uint32_t)(e->rng % bound) : 0;
+}
+
+/* ---- epoll registration ------------------------------------------------ */
+
+static void
+on_fd_close(void *ud, int fd)
+{
+    slot *s = ud;
+    if (s->reg_fd == fd)
+        epoll_ctl(s->e->ep, EPOLL_CTL_DEL, fd, NULL);
+    s->reg_fd = -1;
+}
+
+static uint32_t
+to_epoll(short ev)
+{
+    return ((ev & 0x001) ? EPOLLIN : 0) | ((ev & 0x004) ? EPOLLOUT : 0); /* POLLIN, POLLOUT */
+}
+
+static void
+sync_slot(smtpchk_engine *e, slot *s)
+{
+    int fd = smtpchk_job_fd(s->job);
+    uint32_t ev = fd >= 0 ? to_epoll(smtpchk_job_events(s->job)) : 0;
+    if (fd != s->reg_fd && s->reg_fd >= 0) {
+        epoll_ctl(e->ep, EPOLL_CTL_DEL, s->reg_fd, NULL);
+        s->reg_fd = -1;
+    }
+    struct epoll_event ee = {.events = ev, .data.ptr = s};
+    if (fd >= 0 && s->reg_fd < 0) {
+        if (epoll_ctl(e->ep, EPOLL_CTL_ADD, fd, &ee) == 0) {
+            s->reg_fd = fd;
+            s->reg_events = ev;
+        }
+    } else if (fd >= 0 && ev != s->reg_events) {
+        epoll_ctl(e->ep, EPOLL_CTL_MOD, fd, &ee);
+        s->reg_events = ev;
+    }
+    smtpchk_heap_set(&e->timers, &s->deadline.t, smtpchk_job_deadline(s->job));
+}
+
+void
+engine_sock_cb(void *ud, int fd, int readable, int writable)
+{
+    smtpchk_engine *e = ud;
+    struct epoll_event ee = {
+        .events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0),
+        .data.u64 = TAG_RESOLVER_BIT | (uint64_t)(unsigned)fd,
+    };
+    if (!readable && !writable) {
+        epoll_ctl(e->ep, EPOLL_CTL_DEL, fd, NULL);
+        return;
+    }
+    if (epoll_ctl(e->ep, EPOLL_CTL_MOD, fd, &ee) != 0 && errno == ENOENT)
+        epoll_ctl(e->ep, EPOLL_CTL_ADD, fd, &ee);
+}
+
+/* ---- entries and scheduling ------------------------------------------- */
+
+static void
+entry_free(entry *en)
+{
+    smtpchk_check_free(en->check);
+    free(en);
+}
+
+static void
+schedule_next(smtpchk_engine *e, entry *en)
+{
+    if (e->once) {
+        smtpchk_heap_remove(&e->timers, &en->due.t);
+        return;
+    }
+    en->k++;
+    int64_t due = en->base + (int64_t)en->k * en->interval_ms * 1000 +
+                  (int64_t)rnd(e, en->jitter_ms) * 1000;
+    smtpchk_heap_set(&e->timers, &en->due.t, due);
+}
+
+static void
+schedule_first(smtpchk_engine *e, entry *en, int64_t now)
+{
+    uint32_t spread = e->o.first_spread_ms ? e->o.first_spread_ms : 5000;
+    if (spread > en->interval_ms)
+        spread = en->interval_ms;
+    en->k = 0;
+    en->base = e->once ? now : now + (int64_t)rnd(e, spread) * 1000;
+    smtpchk_heap_set(&e->timers, &en->due.t, en->base);
+}
+
+static int
+wait_push(smtpchk_engine *e, entry *en)
+{
+    if (e->wait_n == e->wait_cap) {
+        size_t cap = e->wait_cap ? e->wait_cap * 2 : 64;
+        entry **w = malloc(cap * sizeof(*w));
+        if (w == NULL)
+            return -1;
+        for (size_t i = 0; i < e->wait_n; i++)
+            w[i] = e->wait[(e->wait_head + i) % e->wait_cap];
+        free(e->wait);
+        e->wait = w;
+        e->wait_cap = cap;
+        e->wait_head = 0;
+    }
+    e->wait[(e->wait_head + e->wait_n++) % e->wait_cap] = en;
+    en->waiting = 1;
+    return 0;
+}
+
+static entry *
+wait_pop(smtpchk_engine *e)
+{
+    while (e->wait_n > 0) {
+        entry *en = e->wait[e->wait_head];
+        e->wait_head = (e->wait_head + 1) % e->wait_cap;
+        e->wait_n--;
+        en->waiting = 0;
+        if (!en->removed)
+            return en;
+        if (en->running == NULL)
+            entry_free(en);
+    }
+    return NULL;
+}
+
+static void
+on_due(smtpchk_engine *e, entry *en)
+{
+    if (en->running != NULL || en->waiting) {
+        en->skipped++; /* never two runs of one check at once */
+        pthread_mutex_lock(&e->mu);
+        e->skipped_total++;
+        pthread_mutex_unlock(&e->mu);
+    } else {
+        wait_push(e, en);
+    }
+    schedule_next(e, en);
+}
+
+/* ---- runs ------------------------------------------------------------- */
+
+static void
+on_line(void *ud, char dir, const char *line, size_t len)
+{
+    slot *s = ud;
+    s->e->o.transcript(s->e->o.ud, s->check, dir, line, len);
+}
+
+static void
+finish_run(smtpchk_engine *e, slot *s)
+{
+    entry *en = s->ent;
+    smtpchk_engine_result r;
+    memset(&r, 0, sizeof(r));
+    r.key = en->key;
+    r.run = ++en->runs;
+    r.skipped = en->skipped;
+    r.finished = (int64_t)time(NULL);
+    r.result = *smtpchk_job_result(s->job);
+    engine_push_result(e, &r);
+    smtpchk_heap_remove(&e->timers, &s->deadline.t);
+    smtpchk_job_free(s->job);
+    smtpchk_check_free(s->check);
+    s->job = NULL;
+    s->check = NULL;
+    en->running = NULL;
+    en->ran_once = 1;
+    if (en->removed && !en->waiting)
+        entry_free(en);
+    s->ent = NULL;
+    s->next_free = e->free_slots;
+    e->free_slots = s;
+    e->active--;
+    e->finished++;
+}
+
+/* After anything touched a job: reap it, or update its fd and deadline. */
+static void
+after_job(smtpchk_engine *e, slot *s)
+{
+    if (smtpchk_job_done(s->job))
+        finish_run(e, s);
+    else
+        sync_slot(e, s);
+}
+
+static void
+fail_start(smtpchk_engine *e, entry *en, slot *s)
+{
+    smtpchk_engine_result r;
+    memset(&r, 0, sizeof(r));
+    r.key = en->key;
+    r.run = ++en->runs;
+    r.finished = (int64_t)time(NULL);
+    smtpchk_result_init(&r.result);
+    r.result.error = SMTPCHK_ERR_INTERNAL;
+    snprintf(r.result.error_detail, sizeof(r.result.error_detail), "out of memory");
+    engine_push_result(e, &r);
+    en->ran_once = 1;
+    s->next_free = e->free_slots;
+    e->free_slots = s;
+}
+
+static void
+start_run(smtpchk_engine *e, entry *en)
+{
+    slot *s = e->free_slots;
+    e->free_slots = s->next_free;
+    s->ent = en;
+    s->reg_fd = -1;
+    s->reg_events = 0;
+    s->check = smtpchk_check_dup(en->check);
+    s->job = s->check ? smtpchk_job_new(s->check, e->resolver, e->ehlo,
+                                        e->o.transcript ? on_line : NULL, s)
+                      : NULL;
+    if (s->job == NULL) {
+        smtpchk_check_free(s->check);
+        s->check = NULL;
+        fail_start(e, en, s);
+        return;
+    }
+    smtpchk_job_set_close_hook(s->job, on_fd_close, s);
+    en->running = s;
+    e->active++;
+    e->started++;
+    smtpchk_job_start(s->job);
+    after_job(e, s);
+}
+
+static void
+start_waiting(smtpchk_engine *e)
+{
+    while (e->free_slots != NULL && e->wait_n > 0) {
+        entry *en = wait_pop(e);
+        if (en == NULL)
+            break;
+        start_run(e, en);
+    }
+}
+
+/* ---- the check set ---------------------------------------------------- */
+
+static entry *
+find_entry(smtpchk_engine *e, uint64_t key)
+{
+    for (size_t i = 0; i < e->nentries; i++)
+        if (e->entries[i]->key == key)
+            return e->entries[i];
+    return NULL;
+}
+
+static void
+retire(smtpchk_engine *e, entry *en)
+{
+    smtpchk_heap_remove(&e->timers, &en->due.t);
+    en->removed = 1;
+    if (en->running == NULL && !en->waiting)
+        entry_free(en);
+}
+
+/* Takes the checks out of ps (ownership moves to the entries). */
+static entry *
+adopt(smtpchk_engine *e, entry *old, smtpchk_engine_spec *sp, int64_t now)
+{
+    smtpchk_check *c = (smtpchk_check *)sp->check;
+    sp->check = NULL;
+    if (old != NULL && old->interval_ms == sp->interval_ms && old->jitter_ms == sp->jitter_ms) {
+        smtpchk_check_free(old->check); /* same schedule: keep it and the counters */
+        old->check = c;
+        return old;
+    }
+    entry *en = calloc(1, sizeof(*en));
+    if (en == NULL) {
+        smtpchk_check_free(c);
+        return old;
+    }
+    en->key = sp->key;
+    en->check = c;
+    en->interval_ms = sp->interval_ms ? sp->interval_ms : 60000;
+    en->jitter_ms = sp->jitter_ms;
+    en->due.kind = TM_DUE;
+    en->due.owner = en;
+    if (old != NULL) { /* new schedule, same check: counters carry over */
+        en->runs = old->runs;
+        en->skipped = old->skipped;
+        retire(e, old);
+    }
+    schedule_first(e, en, now);
+    return en;
+}
+
+void
+engine_apply_set(smtpchk_engine *e, pending_set *ps)
+{
+    entry **next = calloc(ps->n ? ps->n : 1, sizeof(*next));
+    if (next == NULL) {
+        pending_set_free(ps);
+        return;
+    }
+    int64_t now = smtpchk_now_us();
+    size_t nn = 0;
+    for (size_t i = 0; i < ps->n; i++) {
+        entry *old = find_entry(e, ps->specs[i].key);
+        entry *en = adopt(e, old, &ps->specs[i], now);
+        if (en != NULL)
+            next[nn++] = en;
+    }
+    for (size_t i = 0; i < e->nentries; i++) {
+        int kept = 0;
+        for (size_t j = 0; j < nn && !kept; j++)
+            kept = next[j] == e->entries[i];
+        if (!kept && !e->entries[i]->removed)
+            retire(e, e->entries[i]);
+    }
+    free(e->entries);
+    e->entries = next;
+    e->nentries = nn;
+    pending_set_free(ps);
+    pthread_mutex_lock(&e->mu);
+    e->stat_checks = nn;
+    pthread_mutex_unlock(&e->mu);
+}
+
+void
+engine_abort_all(smtpchk_engine *e)
+{
+    for (size_t i = 0; i < e->cap; i++) {
+        slot *s = &e->slots[i];
+        if (s->job == NULL)
+            continue;
+        smtpchk_job_free(s->job); /* its close hook drops the fd from epoll */
+        smtpchk_check_free(s->check);
+        smtpchk_heap_remove(&e->timers, &s->deadline.t);
+        s->job = NULL;
+        s->check = NULL;
+        if (s->ent != NULL) {
+            s->ent->running = NULL;
+            if (s->ent->removed && !s->ent->waiting)
+                entry_free(s->ent);
+        }
+        s->ent = NULL;
+        s->next_free = e->free_slots;
+        e->free_slots = s;
+    }
+    e->active = 0;
+    while (wait_pop(e) != NULL)
+        ;
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static int
+next_timeout_ms(smtpchk_engine *e)
+{
+    int64_t wait = 1000000;
+    smtpchk_timer *t = smtpchk_heap_top(&e->timers);
+    if (t != NULL)
+        wait = t->when - smtpchk_now_us();
+    int ms = wait <= 0 ? 0 : (int)((wait + 999) / 1000);
+    if (ms > 1000)
+        ms = 1000;
+    int rt = smtpchk_resolver_timeout_ms(e->resolver);
+    return rt >= 0 && rt < ms ? rt : ms;
+}
+
+static void
+fire_timers(smtpchk_engine *e)
+{
+    int64_t now = smtpchk_now_us();
+    smtpchk_timer *t;
+    while ((t = smtpchk_heap_top(&e->timers)) != NULL && t->when <= now) {
+        etimer *et = (etimer *)t;
+        if (et->kind == TM_DUE) {
+            on_due(e, et->owner);
+            continue;
+        }
+        slot *s = et->owner;
+        smtpchk_heap_remove(&e->timers, t);
+        smtpchk_job_timeout(s->job);
+        after_job(e, s);
+    }
+}
+
+static void
+resolver_event(smtpchk_engine *e, int fd, uint32_t ev)
+{
+    smtpchk_resolver_process_fd(e->resolver, fd, (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0,
+                                (ev & EPOLLOUT) != 0);
+    /* Lookups that finished have started connecting: update every run. */
+    for (size_t i = 0; i < e->cap; i++)
+        if (e->slots[i].job != NULL)
+            after_job(e, &e->slots[i]);
+}
+
+static int
+handle_events(smtpchk_engine *e, struct epoll_event *evs, int n)
+{
+    int ctl = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = evs[i].data.u64;
+        if (tag == TAG_CTL) {
+            uint64_t v;
+            ctl = read(e->ctl_fd, &v, sizeof(v)) > 0 || ctl;
+        } else if (tag & TAG_RESOLVER_BIT) {
+            resolver_event(e, (int)(tag & 0x7fffffff), evs[i].events);
+        } else {
+            slot *s = evs[i].data.ptr;
+            if (s->job == NULL)
+                continue; /* finished earlier in this batch */
+            smtpchk_job_io(s->job, (short)evs[i].events);
+            after_job(e, s);
+        }
+    }
+    return ctl;
+}
+
+static int
+once_finished(const smtpchk_engine *e)
+{
+    if (e->active > 0 || e->wait_n > 0)
+        return 0;
+    for (size_t i = 0; i < e->nentries; i++)
+        if (!e->entries[i]->ran_once)
+            return 0;
+    return 1;
+}
+
+static void
+publish_stats(smtpchk_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    e->stat_active = e->active;
+    e->stat_wait = e->wait_n;
+    pthread_mutex_unlock(&e->mu);
+}
+
+int
+engine_loop(smtpchk_engine *e)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    for (;;) {
+        start_waiting(e);
+        publish_stats(e);
+        if (e->once && once_finished(e))
+            return 0;
+        int n = epoll_wait(e->ep, evs, MAX_EVENTS, next_timeout_ms(e));
+        if (n < 0 && errno != EINTR)
+            return -1;
+        if (n > 0 && handle_events(e, evs, n)) {
+            int stop = 0;
+            pending_set *ps = engine_take_pending(e, &stop);
+            if (ps != NULL)
+                engine_apply_set(e, ps);
+            if (stop)
+                return 0;
+        }
+        if (smtpchk_resolver_timeout_ms(e->resolver) == 0)
+            smtpchk_resolver_process_timeouts(e->resolver);
+        fire_timers(e);
+    }
+}
