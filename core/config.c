@@ -454,6 +454,15 @@ check_header(loader *ld, const config_setting_t *s, const char *key, const char 
     return 0;
 }
 
+/* The message builder needs UTF-8; say so here, with the line. */
+static int
+check_utf8(loader *ld, const config_setting_t *s, const char *key, const char *v)
+{
+    if (smtpchk_utf8_ok(v) != 0)
+        return bad(ld, s, "\"%s\" must be valid UTF-8", key);
+    return 0;
+}
+
 static bool
 probe_allowed(const char *p)
 {
@@ -494,9 +503,10 @@ open_regular(loader *ld, const config_setting_t *s, const char *what, const char
 {
     char sh[256];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int err = errno;
     if (fd < 0)
         return bad(ld, s, "cannot read %s \"%s\": %s", what, shown(path, sh, sizeof(sh)),
-                   strerror(errno));
+                   strerror(err));
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         close(fd);
         return bad(ld, s, "%s \"%s\" is not a regular file", what, shown(path, sh, sizeof(sh)));
@@ -529,6 +539,7 @@ secret_line(loader *ld, const config_setting_t *s, int fd, const char *path, cha
     char buf[SECRET_MAX + 2], sh[256];
     int rc = 1;
     ssize_t got = read_upto(fd, buf, sizeof(buf));
+    int err = errno;
     size_t len = got > 0 ? (size_t)got : 0;
     char *nl = memchr(buf, '\n', len);
     size_t line = nl != NULL ? (size_t)(nl - buf) : len;
@@ -536,7 +547,7 @@ secret_line(loader *ld, const config_setting_t *s, int fd, const char *path, cha
         line--;
     shown(path, sh, sizeof(sh));
     if (got < 0)
-        rc = bad(ld, s, "cannot read password file \"%s\": %s", sh, strerror(errno));
+        rc = bad(ld, s, "cannot read password file \"%s\": %s", sh, strerror(err));
     else if (line > SECRET_MAX)
         rc = bad(ld, s, "password file \"%s\": the password is too long", sh);
     else if (line == 0)
@@ -571,22 +582,28 @@ read_body(loader *ld, const config_setting_t *s, const char *path, char **out)
 {
     struct stat st;
     char sh[256];
+    shown(path, sh, sizeof(sh));
     int fd = open_regular(ld, s, "body file", path, &st);
     if (fd < 0)
         return -1;
-    int rc = 1;
-    char *buf = st.st_size <= BODY_MAX ? malloc((size_t)st.st_size + 1) : NULL;
-    ssize_t got = buf != NULL ? read_upto(fd, buf, (size_t)st.st_size) : -1;
-    if (st.st_size > BODY_MAX)
-        rc = bad(ld, s, "body file \"%s\" is larger than 1 MiB", shown(path, sh, sizeof(sh)));
-    else if (got < 0)
-        rc = bad(ld, s, "cannot read body file \"%s\"", shown(path, sh, sizeof(sh)));
-    close(fd);
-    if (rc < 0) {
-        free(buf);
-        return rc;
+    if (st.st_size < 0 || st.st_size > BODY_MAX) {
+        close(fd);
+        return bad(ld, s, "body file \"%s\" is larger than 1 MiB", sh);
     }
-    buf[got] = '\0';
+    size_t cap = (size_t)st.st_size;
+    char *buf = malloc(cap + 1);
+    ssize_t got = buf != NULL ? read_upto(fd, buf, cap) : -1;
+    close(fd);
+    if (got < 0) {
+        free(buf);
+        return bad(ld, s, "cannot read body file \"%s\"", sh);
+    }
+    size_t len = (size_t)got;
+    buf[len] = '\0';
+    if (strlen(buf) != len || smtpchk_utf8_ok(buf) != 0) {
+        free(buf);
+        return bad(ld, s, "body file \"%s\" is not valid UTF-8", sh);
+    }
     free(*out);
     *out = buf;
     return 1;
@@ -614,10 +631,12 @@ set_path(loader *ld, const config_setting_t *grp, const char *key, char **dst)
 static void
 check_readable(loader *ld, const config_setting_t *grp, const char *key, const char *path)
 {
+    if (!ld->read_files || access(path, R_OK) == 0)
+        return;
+    int err = errno;
     char sh[256];
-    if (ld->read_files && access(path, R_OK) != 0)
-        bad(ld, member(grp, key), "cannot read %s \"%s\": %s", key,
-            shown(path, sh, sizeof(sh)), strerror(errno));
+    bad(ld, member(grp, key), "cannot read %s \"%s\": %s", key, shown(path, sh, sizeof(sh)),
+        strerror(err));
 }
 
 /* ---- tls, timing, ehlo: allowed in defaults and in each check ---- */
@@ -737,8 +756,8 @@ parse_mechanisms(loader *ld, const config_setting_t *auth, smtpchk_check *c)
     for (size_t i = 0; i < n; i++) {
         const char *name = config_setting_get_string(items[i]);
         unsigned bit = smtpchk_auth_mech_from_name(name, strlen(name));
-        char sh[64];
         if (bit == 0) {
+            char sh[64];
             bad(ld, items[i], "unknown AUTH mechanism \"%s\" (PLAIN, LOGIN or CRAM-MD5)",
                 shown(name, sh, sizeof(sh)));
             ok = false;
@@ -782,7 +801,7 @@ parse_from(loader *ld, const config_setting_t *mail, smtpchk_check *c)
     const config_setting_t *s = member(mail, "from");
     if (check_header(ld, s, "from", v) < 0)
         return;
-    if (!bare_address(v)) {
+    if (v[0] == '\0' || !bare_address(v)) {
         bad(ld, s, "\"from\" must be a bare address (no spaces or angle brackets)");
         return;
     }
@@ -821,15 +840,29 @@ parse_subject(loader *ld, const config_setting_t *mail, smtpchk_check *c)
     if (get_string(ld, mail, "subject", &v) <= 0)
         return;
     const config_setting_t *s = member(mail, "subject");
-    if (check_header(ld, s, "subject", v) == 0)
+    if (check_header(ld, s, "subject", v) == 0 && check_utf8(ld, s, "subject", v) == 0)
         replace_str(ld, s, &c->subject, v);
+}
+
+/* A string key that must be UTF-8 (a message body). */
+static int
+set_text(loader *ld, const config_setting_t *grp, const char *key, char **dst)
+{
+    const char *v = NULL;
+    int rc = get_string(ld, grp, key, &v);
+    if (rc <= 0)
+        return rc;
+    const config_setting_t *s = member(grp, key);
+    if (check_utf8(ld, s, key, v) < 0)
+        return -1;
+    return replace_str(ld, s, dst, v);
 }
 
 static void
 parse_body(loader *ld, const config_setting_t *mail, smtpchk_config_entry *e)
 {
     smtpchk_check *c = e->check;
-    int inline_html = set_str(ld, mail, "body_html", &c->body_html);
+    int inline_html = set_text(ld, mail, "body_html", &c->body_html);
     const config_setting_t *fs = member(mail, "body_html_file");
     if (fs != NULL && member(mail, "body_html") != NULL) {
         bad(ld, fs, "\"body_html\" and \"body_html_file\" are mutually exclusive");
@@ -838,7 +871,7 @@ parse_body(loader *ld, const config_setting_t *mail, smtpchk_config_entry *e)
     if (inline_html == 0 && set_path(ld, mail, "body_html_file", &e->body_html_file) > 0 &&
         ld->read_files)
         read_body(ld, fs, e->body_html_file, &c->body_html);
-    set_str(ld, mail, "body_text", &c->body_text);
+    set_text(ld, mail, "body_text", &c->body_text);
 }
 
 static void
@@ -864,8 +897,8 @@ parse_probes(loader *ld, const config_setting_t *grp, smtpchk_check *c)
         return;
     for (size_t i = 0; i < n; i++) {
         const char *v = config_setting_get_string(items[i]);
-        char sh[64];
         if (!probe_allowed(v)) {
+            char sh[64];
             bad(ld, items[i],
                 "probe \"%s\" is not allowed (NOOP, RSET, HELP or \"VRFY <address>\")",
                 shown(v, sh, sizeof(sh)));
@@ -1264,9 +1297,10 @@ smtpchk_config_load_opts(const char *path, const smtpchk_config_opts *opts,
     *out = NULL;
     loader ld = {.path = path, .read_files = opts == NULL || opts->read_files, .diags = diags};
     size_t start = smtpchk_diag_count(diags, 0);
-    ld.dir = dir_of(path);
+    const char *origin = opts != NULL && opts->origin != NULL ? opts->origin : path;
+    ld.dir = dir_of(origin);
     smtpchk_config *cfg = config_new(path);
-    if (cfg == NULL || (strchr(path, '/') != NULL && ld.dir == NULL)) {
+    if (cfg == NULL || (strchr(origin, '/') != NULL && ld.dir == NULL)) {
         bad_at(&ld, path, 0, "out of memory");
     } else {
         config_t lc;

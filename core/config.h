@@ -62,6 +62,11 @@ typedef struct smtpchk_config_opts {
      * machine (and in tests): passwords and file bodies then stay NULL.
      */
     bool read_files;
+    /*
+     * Where the file came from, when loading a saved copy of it: relative
+     * paths in it resolve against this file's directory. NULL = path.
+     */
+    const char *origin;
 } smtpchk_config_opts;
 
 /*

@@ -115,7 +115,9 @@ scratch_write(scratch *s, const char *name, const char *text, mode_t mode)
     if (s->n == NELEM(s->files))
         return NULL;
     char *path = s->files[s->n++];
-    snprintf(path, sizeof(s->files[0]), "%s/%s", s->dir, name);
+    char tmp[sizeof(s->files[0])];
+    snprintf(tmp, sizeof(tmp), "%s/%s", s->dir, name);
+    memcpy(path, tmp, sizeof(tmp));
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return NULL;
@@ -244,7 +246,7 @@ static void
 check_example_submission(const smtpchk_config_entry *e, const char *config_dir)
 {
     const smtpchk_check *c = e->check;
-    char want[512];
+    char want[1024];
     CU_ASSERT_EQUAL(c->index, 2);
     CU_ASSERT_EQUAL(c->security, SMTPCHK_SEC_TLS);
     CU_ASSERT_EQUAL(smtpchk_check_port(c), 465);
@@ -629,6 +631,36 @@ test_body_both(void)
 }
 
 static void
+test_bad_utf8(void)
+{
+    /* the subject holds a valid two-byte sequence */
+    EXPECT("utf8.conf", true,
+           "utf8.conf:5: error: \"body_html\" must be valid UTF-8",
+           "utf8.conf:6: error: \"body_text\" must be valid UTF-8");
+}
+
+static void
+test_body_file_not_utf8(void)
+{
+    scratch s;
+    char want[512];
+    CU_ASSERT_EQUAL_FATAL(scratch_init(&s), 0);
+    const char *conf = scratch_write(&s, "c.conf", auth_conf, 0644);
+    CU_ASSERT_PTR_NOT_NULL(scratch_write(&s, "pw", "s3cret\n", 0600));
+    const char *body = scratch_write(&s, "body.html", "<p>\xe9t\xe9</p>", 0644);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+    smtpchk_diag *d = smtpchk_diag_new();
+    smtpchk_config *cfg = NULL;
+    CU_ASSERT_EQUAL(load(conf, true, &cfg, d), -1);
+    CU_ASSERT_EQUAL(smtpchk_diag_count(d, 0), 1);
+    snprintf(want, sizeof(want), "%s:5: error: body file \"%s\" is not valid UTF-8", conf, body);
+    expect_message(d, 0, want);
+    smtpchk_diag_free(d);
+    scratch_clean(&s);
+}
+
+static void
 test_bad_addresses(void)
 {
     EXPECT("addresses.conf", true,
@@ -748,6 +780,8 @@ register_tests(void)
               TEST(test_bad_probes),
               TEST(test_timing_conflicts),
               TEST(test_body_both),
+              TEST(test_bad_utf8),
+              TEST(test_body_file_not_utf8),
               TEST(test_bad_addresses),
               TEST(test_bad_shapes),
               TEST(test_multi_error),

@@ -1,0 +1,63 @@
+/*
+ * Alarm state per check: thresholds with hysteresis, evaluated on each
+ * result. Pure (no I/O, no SNMP): the module turns events into traps.
+ */
+#ifndef SMTPCHK_ALARM_H
+#define SMTPCHK_ALARM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "smtpchk.h"
+
+/* Numbers are stable: the MIB's SmtpCheckMetric. */
+typedef enum smtpchk_metric {
+    SMTPCHK_METRIC_CONNECT_TIME = 1,
+    SMTPCHK_METRIC_LOGIN_TIME = 2,
+    SMTPCHK_METRIC_TRANSFER_TIME = 3,
+    SMTPCHK_METRIC_TOTAL_TIME = 4,
+    SMTPCHK_METRIC_FAILURE = 5,
+    SMTPCHK_METRIC_CERT_DAYS = 6,
+    SMTPCHK_METRIC__COUNT
+} smtpchk_metric;
+
+typedef struct smtpchk_alarm {
+    bool configured;
+    uint32_t rising;          /* ms; failures in a row; days for certificates */
+    uint32_t falling;         /* ms: cleared below this; equals rising otherwise */
+    bool raised;
+    bool has_value;
+    int64_t value;            /* the metric's last value */
+    uint32_t raised_count;
+    int64_t last_change;      /* wall clock seconds; 0 = never */
+} smtpchk_alarm;
+
+typedef struct smtpchk_alarm_set {
+    smtpchk_alarm a[SMTPCHK_METRIC__COUNT]; /* indexed by metric; [0] unused */
+} smtpchk_alarm_set;
+
+typedef struct smtpchk_alarm_event {
+    smtpchk_metric metric;
+    bool raised;              /* false: cleared */
+    int64_t value;
+    uint32_t threshold;       /* the one crossed */
+} smtpchk_alarm_event;
+
+/*
+ * Applies the thresholds of cfg. A metric that stays configured keeps its
+ * state (raised or not) and counters; one no longer configured is reset.
+ */
+void smtpchk_alarm_set_configure(smtpchk_alarm_set *s, const smtpchk_alarm_cfg *cfg);
+/*
+ * Evaluates one result. consecutive_failures counts this run. Writes at
+ * most one event per metric that changed state into ev; returns the count.
+ */
+size_t smtpchk_alarm_set_update(smtpchk_alarm_set *s, const smtpchk_result *r,
+                                uint32_t consecutive_failures, int64_t now,
+                                smtpchk_alarm_event *ev, size_t max);
+bool smtpchk_alarm_set_any_raised(const smtpchk_alarm_set *s);
+const char *smtpchk_metric_name(smtpchk_metric m);
+
+#endif

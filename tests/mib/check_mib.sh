@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Checks mibs/SMTP-CHECK-MIB.txt: smilint -l 6 must print nothing,
+# snmptranslate must load it and print its tree, and a few names must
+# translate to the OIDs the module code uses (module/smtpcheck_oids.h).
+#
+# Usage: tests/mib/check_mib.sh [REPO_DIR [SHARED_MIBS_DIR]]
+#   REPO_DIR         default: this script's directory/../..
+#   SHARED_MIBS_DIR  default: REPO_DIR/../shared/mibs (SNMPv2-SMI etc.)
+# Exit status: 0 when every check passed, 1 otherwise.
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "${1:-$here/../..}" && pwd) || { echo "mib: no repository directory" >&2; exit 1; }
+shared=${2:-$repo/../shared/mibs}
+if [ ! -d "$shared" ]; then
+    echo "mib: shared MIB directory $shared not found" >&2
+    exit 1
+fi
+shared=$(cd "$shared" && pwd)
+mib=$repo/mibs/SMTP-CHECK-MIB.txt
+
+for tool in smilint snmptranslate; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "mib: $tool is not installed (apt-get install smitools snmp)" >&2
+        exit 1
+    fi
+done
+
+# Keep snmptranslate away from the user's and the system's snmp.conf and
+# from /var/lib/snmp.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/persist/cert_indexes"
+export SNMPCONFPATH=$tmp SNMP_PERSISTENT_DIR=$tmp/persist
+unset MIBS MIBDIRS
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok: $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
+
+translate() {
+    snmptranslate -M "+$shared:$repo/mibs" -m +SMTP-CHECK-MIB "$@"
+}
+
+# 1. smilint at level 6 prints nothing at all.
+out=$(cd "$repo" && SMIPATH="$shared:mibs" smilint -l 6 mibs/SMTP-CHECK-MIB.txt 2>&1)
+if [ -f "$mib" ] && [ -z "$out" ]; then
+    pass "smilint -l 6 is silent"
+else
+    fail "smilint -l 6 reported:"
+    printf '%s\n' "${out:-(missing $mib)}" | sed 's/^/    /'
+fi
+
+# 2. snmptranslate loads the module without a warning and prints the tree.
+if out=$(translate -Tp SMTP-CHECK-MIB::smtpCheckMIB 2>"$tmp/err") &&
+    [ ! -s "$tmp/err" ] &&
+    grep -q 'smtpCheckMIB(25)' <<<"$out" &&
+    grep -q 'smtpCheckQueueReply(39)' <<<"$out" &&
+    grep -q 'smtpCheckNotificationGroup(6)' <<<"$out"; then
+    pass "snmptranslate -Tp shows the tree"
+else
+    fail "snmptranslate -Tp SMTP-CHECK-MIB::smtpCheckMIB"
+    sed 's/^/    /' "$tmp/err"
+fi
+
+# 3. Numeric OIDs, as used by the module. The root comes from
+# SMTPCHECK_MIB_ROOT in module/smtpcheck_oids.h when that file exists, so
+# moving the root in only one of the MIB and the code fails here.
+root=.1.3.6.1.4.1.8072.9999.9999.25
+oids_h=$repo/module/smtpcheck_oids.h
+if [ -f "$oids_h" ]; then
+    code_root=$(sed -n 's/^#define[[:space:]]*SMTPCHECK_MIB_ROOT[[:space:]]*//p' "$oids_h" |
+        tr -d ' \t' | tr ',' '.')
+    if [[ "$code_root" =~ ^[0-9]+(\.[0-9]+)+$ ]]; then
+        root=.$code_root
+    else
+        fail "cannot read SMTPCHECK_MIB_ROOT from $oids_h"
+    fi
+fi
+while read -r name want; do
+    got=$(translate -On "SMTP-CHECK-MIB::$name" 2>&1)
+    if [ "$got" = "$want" ]; then
+        pass "$name = $want"
+    else
+        fail "$name: expected $want, got ${got:-nothing}"
+    fi
+done <<EOF
+smtpCheckMIB $root
+smtpCheckAlarmRaised $root.0.1
+smtpCheckAlarmCleared $root.0.2
+smtpCheckTable $root.1.1
+smtpCheckEntry $root.1.1.1
+smtpCheckName $root.1.1.1.2
+smtpCheckStatus $root.1.1.1.6
+smtpCheckErrorCode $root.1.1.1.10
+smtpCheckTotalTime $root.1.1.1.18
+smtpCheckEnhancedStatus $root.1.1.1.19
+smtpCheckCertDaysLeft $root.1.1.1.25
+smtpCheckConsecutiveFailures $root.1.1.1.30
+smtpCheckQueueReply $root.1.1.1.39
+smtpCheckAlarmTable $root.1.2
+smtpCheckAlarmRising $root.1.2.1.2
+smtpCheckAlarmState $root.1.2.1.4
+smtpCheckAlarmLastChange $root.1.2.1.7
+smtpCheckConfigFile $root.1.3.1
+smtpCheckConfigLastLoad $root.1.3.5
+smtpCheckNotifMetric $root.1.4.1
+smtpCheckNotifThreshold $root.1.4.3
+smtpCheckCompliance $root.2.1.1
+smtpCheckNotificationGroup $root.2.2.6
+EOF
+
+# 4. The enumerations the core library numbers (core/errors.c, alarm.h).
+desc() { translate -Td "SMTP-CHECK-MIB::$1" 2>/dev/null | tr -s ' \t\n' '   '; }
+while read -r name values; do
+    d=$(desc "$name")
+    missing=
+    for v in $values; do
+        grep -qF "$v" <<<"$d" || missing="$missing $v"
+    done
+    if [ -z "$missing" ]; then
+        pass "$name enumeration"
+    else
+        fail "$name enumeration lacks$missing"
+    fi
+done <<'EOF'
+smtpCheckErrorCode ok(0) dnsFailure(1) stepTimeout(5) certificateExpired(11) authRefusedPlaintext(18) quitFailure(24) internalError(26)
+smtpCheckFailedStep none(0) dns(1) helo(6) message(12) probe(13) quit(14)
+smtpCheckSecurity none(1) starttls(2) tls(3)
+smtpCheckAlarmMetric connectTime(1) failure(5) certDaysLeft(6)
+EOF
+
+# 5. The notification varbinds, in order.
+want="smtpCheckName, smtpCheckNotifMetric, smtpCheckNotifValue, smtpCheckNotifThreshold, smtpCheckErrorCode, smtpCheckResponseCode, smtpCheckFailedStep, smtpCheckLastReplyText"
+for n in smtpCheckAlarmRaised smtpCheckAlarmCleared; do
+    got=$(desc "$n" | sed -n 's/.*OBJECTS *{ *\([^}]*[^ }]\) *}.*/\1/p')
+    if [ "$got" = "$want" ]; then
+        pass "$n varbinds"
+    else
+        fail "$n varbinds: ${got:-none}"
+    fi
+done
+
+# 6. Nothing in the MIB is writable.
+if grep -Eq 'MAX-ACCESS[[:space:]]+read-(write|create)' "$mib"; then
+    fail "a writable object"
+else
+    pass "no writable object"
+fi
+
+echo "mib: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,878 @@
+/*
+ * Tests for the check engine (core/engine.c, core/engine_loop.c) against
+ * local fake SMTP servers (tests/fake/fakesmtp.py, spawned per scenario,
+ * bound to 127.0.0.1 only): mixed load, head-of-line blocking, scheduling,
+ * overlap and skips, replacing the check set, shutdown, fd hygiene, two
+ * engines, name resolution.
+ *
+ * Figures worth reporting (totals, spreads, skip counts, fd counts) are
+ * printed to stderr as "engine: ..." lines.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cunit_main.h"
+#include "engine.h"
+#include "fakeserver.h"
+#include "smtpchk.h"
+
+#define EHLO_NAME "probe.test"
+#define MS 1000 /* microseconds per millisecond, for result timings */
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- clock -------------------------------------------------------------- */
+
+static double
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- the fake servers (started on first use, stopped at exit) ---------- */
+
+typedef enum {
+    SRV_FAST,      /* a correct server, no delays */
+    SRV_SLOW,      /* greeting 300 ms late */
+    SRV_STALL,     /* never greets */
+    SRV_SLOW700,   /* greeting 700 ms late */
+    SRV_SLOW1500,  /* greeting 1500 ms late */
+    SRV_OTHER,     /* a correct server with its own greeting */
+    SRV__COUNT
+} srv_kind;
+
+static const char *const scenarios[SRV__COUNT] = {
+    [SRV_FAST] = "{}",
+    [SRV_SLOW] = "{\"delay_ms\": {\"GREETING\": 300}}",
+    [SRV_STALL] = "{\"stall\": \"GREETING\"}",
+    [SRV_SLOW700] = "{\"delay_ms\": {\"GREETING\": 700}}",
+    [SRV_SLOW1500] = "{\"delay_ms\": {\"GREETING\": 1500}}",
+    [SRV_OTHER] = "{\"greeting\": \"220 other.test ESMTP\"}",
+};
+
+static fakeserver servers[SRV__COUNT];
+static int servers_registered;
+
+static void
+stop_servers(void)
+{
+    for (size_t i = 0; i < SRV__COUNT; i++)
+        fakeserver_stop(&servers[i]);
+}
+
+/* The port of a running server of that kind, or 0 (and a failed assert). */
+static uint16_t
+srv_port(srv_kind k)
+{
+    if (!servers_registered) {
+        atexit(stop_servers);
+        servers_registered = 1;
+    }
+    if (servers[k].pid == 0 && fakeserver_start(&servers[k], scenarios[k]) != 0) {
+        CU_FAIL("cannot start the fake SMTP server");
+        return 0;
+    }
+    return servers[k].port;
+}
+
+/* A local port with nothing listening (bound, then closed). */
+static uint16_t
+closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    uint16_t port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* ---- checks, specs and engines --------------------------------------------- */
+
+static smtpchk_check *
+mk_check(const char *host, uint16_t port, uint32_t timeout_ms, uint32_t step_ms)
+{
+    smtpchk_check *c = smtpchk_check_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    c->host = strdup(host);
+    c->port = port;
+    c->ehlo_name = strdup(EHLO_NAME);
+    c->timeout_ms = timeout_ms;
+    c->step_timeout_ms = step_ms;
+    return c;
+}
+
+/* Specs whose checks the test owns (the engine copies them). */
+typedef struct specset {
+    smtpchk_engine_spec *v;
+    size_t n, cap;
+} specset;
+
+static void
+spec_add(specset *s, uint64_t key, smtpchk_check *c, uint32_t interval_ms, uint32_t jitter_ms)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->v = realloc(s->v, s->cap * sizeof(*s->v));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s->v);
+    }
+    s->v[s->n++] = (smtpchk_engine_spec){
+        .key = key, .check = c, .interval_ms = interval_ms, .jitter_ms = jitter_ms};
+}
+
+static void
+specset_free(specset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        smtpchk_check_free((smtpchk_check *)s->v[i].check);
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+static smtpchk_engine *
+mk_engine(size_t max_in_flight, uint32_t first_spread_ms)
+{
+    smtpchk_engine_opts o = {
+        .max_in_flight = max_in_flight,
+        .default_ehlo = EHLO_NAME,
+        .first_spread_ms = first_spread_ms,
+    };
+    char err[256] = "";
+    smtpchk_engine *e = smtpchk_engine_new(&o, err, sizeof(err));
+    if (e == NULL)
+        fprintf(stderr, "engine: smtpchk_engine_new: %s\n", err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    return e;
+}
+
+/* ---- collecting results ---------------------------------------------------- */
+
+typedef struct rec {
+    smtpchk_engine_result r;
+    double at;                /* now_ms() when drained */
+} rec;
+
+typedef struct recs {
+    rec *v;
+    size_t n, cap;
+} recs;
+
+static size_t
+drain_into(smtpchk_engine *e, recs *out)
+{
+    smtpchk_engine_result batch[128];
+    size_t got, total = 0;
+    while ((got = smtpchk_engine_drain(e, batch, ARRAY_LEN(batch))) > 0) {
+        double at = now_ms();
+        for (size_t i = 0; i < got; i++) {
+            if (out->n == out->cap) {
+                out->cap = out->cap ? out->cap * 2 : 256;
+                out->v = realloc(out->v, out->cap * sizeof(*out->v));
+                CU_ASSERT_PTR_NOT_NULL_FATAL(out->v);
+            }
+            out->v[out->n++] = (rec){.r = batch[i], .at = at};
+        }
+        total += got;
+    }
+    return total;
+}
+
+/* Waits up to timeout_ms for the engine's fd, then drains. */
+static size_t
+pump(smtpchk_engine *e, recs *out, int timeout_ms)
+{
+    struct pollfd p = {.fd = smtpchk_engine_fd(e), .events = POLLIN};
+    int n = poll(&p, 1, timeout_ms);
+    if (n > 0)
+        return drain_into(e, out);
+    return 0;
+}
+
+/* Pumps until `until` (a now_ms() value). */
+static void
+pump_until(smtpchk_engine *e, recs *out, double until)
+{
+    double t;
+    while ((t = now_ms()) < until)
+        pump(e, out, (int)(until - t) + 1);
+}
+
+static void
+recs_free(recs *r)
+{
+    free(r->v);
+    memset(r, 0, sizeof(*r));
+}
+
+static size_t
+count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return 0;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the directory's own fd */
+}
+
+static double
+total_ms(const smtpchk_result *r)
+{
+    return (double)r->t.total / MS;
+}
+
+/* Waits (bounded) until the engine has `want` runs in flight. */
+static int
+wait_in_flight(smtpchk_engine *e, size_t want, int max_ms)
+{
+    smtpchk_engine_stats st;
+    for (int waited = 0; waited <= max_ms; waited += 10) {
+        smtpchk_engine_stats_get(e, &st);
+        if (st.in_flight == want)
+            return 1;
+        sleep_ms(10);
+    }
+    fprintf(stderr, "engine: wanted %zu in flight, have %zu\n", want, st.in_flight);
+    return 0;
+}
+
+/* ---- 1. mixed load ----------------------------------------------------------- */
+
+#define MIX_FAST 700
+#define MIX_SLOW 200
+#define MIX_STALL 100
+#define MIX_N (MIX_FAST + MIX_SLOW + MIX_STALL)
+
+static void
+test_mixed_load(void)
+{
+    uint16_t pf = srv_port(SRV_FAST), ps = srv_port(SRV_SLOW), pt = srv_port(SRV_STALL);
+    CU_ASSERT_FATAL(pf && ps && pt);
+    specset ss = {0};
+    for (uint64_t k = 0; k < MIX_N; k++) {
+        uint16_t port = k < MIX_FAST ? pf : k < MIX_FAST + MIX_SLOW ? ps : pt;
+        spec_add(&ss, k, mk_check("127.0.0.1", port, 5000, 1000), 60000, 0);
+    }
+    smtpchk_engine *e = mk_engine(MIX_N, 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL(smtpchk_engine_run_once(e), 0);
+    double wall = now_ms() - t0;
+    recs rs = {0};
+    drain_into(e, &rs);
+    CU_ASSERT_EQUAL(rs.n, MIX_N);
+
+    static int seen[MIX_N];
+    memset(seen, 0, sizeof(seen));
+    double max_fast = 0, max_slow = 0, min_slow = 1e9, min_stall = 1e9, max_stall = 0;
+    size_t bad = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        const smtpchk_engine_result *r = &rs.v[i].r;
+        CU_ASSERT_FATAL(r->key < MIX_N);
+        seen[r->key]++;
+        CU_ASSERT_EQUAL(r->run, 1);
+        double t = total_ms(&r->result);
+        int ok;
+        if (r->key < MIX_FAST) {
+            ok = r->result.error == SMTPCHK_OK && t < 200;
+            if (t > max_fast)
+                max_fast = t;
+        } else if (r->key < MIX_FAST + MIX_SLOW) {
+            ok = r->result.error == SMTPCHK_OK && t >= 300 && t < 1000;
+            max_slow = t > max_slow ? t : max_slow;
+            min_slow = t < min_slow ? t : min_slow;
+        } else {
+            ok = r->result.error == SMTPCHK_ERR_TIMEOUT &&
+                 r->result.failed_step == SMTPCHK_STEP_GREETING && t >= 1000 && t <= 1100;
+            max_stall = t > max_stall ? t : max_stall;
+            min_stall = t < min_stall ? t : min_stall;
+        }
+        if (!ok && bad++ < 5)
+            fprintf(stderr, "engine: mixed: key %llu: %s at %s, total %.1f ms: %s\n",
+                    (unsigned long long)r->key, smtpchk_error_name(r->result.error),
+                    smtpchk_step_name(r->result.failed_step), t, r->result.error_detail);
+        CU_ASSERT(ok);
+    }
+    for (size_t k = 0; k < MIX_N; k++)
+        CU_ASSERT_EQUAL(seen[k], 1);
+    fprintf(stderr,
+            "engine: mixed load: %d checks in %.0f ms; fast max total %.1f ms; slow %.1f..%.1f "
+            "ms; stalled %.1f..%.1f ms; %zu bad\n",
+            MIX_N, wall, max_fast, min_slow, max_slow, min_stall, max_stall, bad);
+    CU_ASSERT(wall < 1500);
+    recs_free(&rs);
+    smtpchk_engine_free(e);
+}
+
+/* ---- 2. head-of-line blocking ------------------------------------------------- */
+
+#define HOL_STALL 500
+
+static void
+test_head_of_line(void)
+{
+    /* One threaded engine: 500 runs hang at the greeting; then the set grows
+     * by one check against the fast server (first_spread 1 ms: it is due at
+     * once) and we time its result from the set_checks call. */
+    uint16_t pf = srv_port(SRV_FAST), pt = srv_port(SRV_STALL);
+    CU_ASSERT_FATAL(pf && pt);
+    specset ss = {0};
+    for (uint64_t k = 0; k < HOL_STALL; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", pt, 20000, 10000), 60000, 0);
+    smtpchk_engine *e = mk_engine(1024, 1);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    CU_ASSERT(wait_in_flight(e, HOL_STALL, 5000));
+    sleep_ms(200); /* let every connection reach the greeting wait */
+
+    spec_add(&ss, HOL_STALL, mk_check("127.0.0.1", pf, 5000, 2000), 60000, 0);
+    recs rs = {0};
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    const rec *got = NULL;
+    while (got == NULL && now_ms() - t0 < 3000) {
+        size_t from = rs.n;
+        pump(e, &rs, 100);
+        for (size_t i = from; i < rs.n && got == NULL; i++)
+            if (rs.v[i].r.key == HOL_STALL)
+                got = &rs.v[i];
+    }
+    CU_ASSERT_PTR_NOT_NULL(got);
+    if (got != NULL) {
+        double wall = got->at - t0, t = total_ms(&got->r.result);
+        fprintf(stderr,
+                "engine: head-of-line: with %d stalled in flight, a fast check took "
+                "%.1f ms (total), %.1f ms from set_checks to its result\n",
+                HOL_STALL, t, wall);
+        CU_ASSERT_EQUAL(got->r.result.error, SMTPCHK_OK);
+        CU_ASSERT(t < 200);
+        CU_ASSERT(wall < 200);
+    }
+    /* Nothing else finished: the stalled runs are still waiting. */
+    CU_ASSERT_EQUAL(rs.n, 1);
+    smtpchk_engine_stats st;
+    smtpchk_engine_stats_get(e, &st);
+    CU_ASSERT_EQUAL(st.in_flight, HOL_STALL);
+    CU_ASSERT_EQUAL(st.checks, HOL_STALL + 1);
+    smtpchk_engine_free(e);
+    specset_free(&ss);
+    recs_free(&rs);
+}
+
+/* ---- 3. scheduling --------------------------------------------------------------- */
+
+#define SCHED_N 20
+
+static void
+test_scheduling(void)
+{
+    uint16_t pf = srv_port(SRV_FAST);
+    CU_ASSERT_FATAL(pf);
+    specset ss = {0};
+    for (uint64_t k = 0; k < SCHED_N; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", pf, 5000, 2000), 1000, 200);
+    smtpchk_engine *e = mk_engine(0, 1000);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    recs rs = {0};
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    pump_until(e, &rs, t0 + 3500);
+    smtpchk_engine_stop(e);
+    time_t wall_now = time(NULL);
+
+    double first_min = 1e9, first_max = 0, gap_min = 1e9, gap_max = 0;
+    size_t runs_min = 99, runs_max = 0;
+    for (uint64_t k = 0; k < SCHED_N; k++) {
+        double prev = -1;
+        size_t n = 0;
+        for (size_t i = 0; i < rs.n; i++) {
+            const rec *x = &rs.v[i];
+            if (x->r.key != k)
+                continue;
+            n++;
+            CU_ASSERT_EQUAL(x->r.run, n);
+            CU_ASSERT_EQUAL(x->r.skipped, 0);
+            CU_ASSERT_EQUAL(x->r.result.error, SMTPCHK_OK);
+            CU_ASSERT(x->r.finished >= wall_now - 5 && x->r.finished <= wall_now);
+            if (prev < 0) {
+                double off = x->at - t0;
+                first_min = off < first_min ? off : first_min;
+                first_max = off > first_max ? off : first_max;
+            } else {
+                double gap = x->at - prev;
+                gap_min = gap < gap_min ? gap : gap_min;
+                gap_max = gap > gap_max ? gap : gap_max;
+                CU_ASSERT(gap >= 750 && gap <= 1250);
+            }
+            prev = x->at;
+        }
+        CU_ASSERT(n == 3 || n == 4);
+        runs_min = n < runs_min ? n : runs_min;
+        runs_max = n > runs_max ? n : runs_max;
+    }
+    CU_ASSERT(rs.n >= 3 * SCHED_N && rs.n <= 4 * SCHED_N);
+    fprintf(stderr,
+            "engine: scheduling: %zu results; runs per check %zu..%zu; first runs at "
+            "%.0f..%.0f ms (spread %.0f ms); gaps %.0f..%.0f ms\n",
+            rs.n, runs_min, runs_max, first_min, first_max, first_max - first_min, gap_min,
+            gap_max);
+    /* Spread over [0, 1000 ms): not all in the same 50 ms; none late. */
+    CU_ASSERT(first_max - first_min > 250);
+    CU_ASSERT(first_max < 1200);
+    recs_free(&rs);
+    smtpchk_engine_free(e);
+}
+
+/* ---- 4. no overlap, skips --------------------------------------------------------- */
+
+static void
+test_no_overlap_skips(void)
+{
+    uint16_t p7 = srv_port(SRV_SLOW700);
+    CU_ASSERT_FATAL(p7);
+    specset ss = {0};
+    spec_add(&ss, 7, mk_check("127.0.0.1", p7, 5000, 2000), 200, 0);
+    smtpchk_engine *e = mk_engine(0, 1);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    recs rs = {0};
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    size_t max_in_flight = 0, samples = 0;
+    smtpchk_engine_stats st;
+    while (now_ms() - t0 < 2300) {
+        pump(e, &rs, 5);
+        smtpchk_engine_stats_get(e, &st);
+        samples++;
+        if (st.in_flight > max_in_flight)
+            max_in_flight = st.in_flight;
+    }
+    smtpchk_engine_stats_get(e, &st);
+    smtpchk_engine_free(e);
+
+    CU_ASSERT(max_in_flight <= 1);
+    CU_ASSERT(rs.n >= 2 && rs.n <= 3);
+    uint64_t last_skipped = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        const smtpchk_engine_result *r = &rs.v[i].r;
+        CU_ASSERT_EQUAL(r->key, 7);
+        CU_ASSERT_EQUAL(r->run, i + 1);
+        CU_ASSERT_EQUAL(r->result.error, SMTPCHK_OK);
+        CU_ASSERT(total_ms(&r->result) >= 700);
+        CU_ASSERT(r->skipped >= last_skipped);
+        last_skipped = r->skipped;
+        if (i > 0) /* the next run starts only after the previous ended */
+            CU_ASSERT(rs.v[i].at - rs.v[i - 1].at >= 700);
+    }
+    CU_ASSERT(last_skipped > 0);
+    CU_ASSERT(st.skipped > 0);
+    CU_ASSERT(st.skipped >= last_skipped);
+    fprintf(stderr,
+            "engine: no overlap: %zu results in 2.3 s, max in flight %zu over %zu samples, "
+            "skipped %llu (last result), %llu (stats)\n",
+            rs.n, max_in_flight, samples, (unsigned long long)last_skipped,
+            (unsigned long long)st.skipped);
+    recs_free(&rs);
+}
+
+/* ---- 5. replacing the check set under load ----------------------------------------- */
+
+#define RS_ROUNDS 20
+#define RS_SPECIAL 9999
+#define RS_KEYS 10000
+
+typedef struct key_state {
+    int ever, present;
+    int after_removal;        /* results since it was last removed */
+    int max_after_removal;
+    int runs_bad;             /* kept keys: run numbers not consecutive */
+    uint64_t last_run;
+    double last_at;
+} key_state;
+
+static void
+build_round(specset *s, int round, uint16_t pf, uint16_t ps, uint16_t p15)
+{
+    for (uint64_t k = 0; k < 100; k++) /* kept identical every time */
+        spec_add(s, k, mk_check("127.0.0.1", k % 2 ? ps : pf, 5000, 2000), 500, 50);
+    for (uint64_t k = 100; k < 150; k++) { /* changed: server and interval */
+        int v = (int)((round + (int)k) % 2);
+        spec_add(s, k, mk_check("127.0.0.1", v ? ps : pf, 5000, 2000), v ? 600 : 500, 50);
+    }
+    for (uint64_t k = 150; k < 200; k++) /* removed and re-added */
+        if ((round + (int)k) % 3 != 0)
+            spec_add(s, k, mk_check("127.0.0.1", pf, 5000, 2000), 500, 50);
+    if (round >= 0) /* added for one round only */
+        for (uint64_t k = 0; k < 5; k++)
+            spec_add(s, 1000 + (uint64_t)round * 5 + k, mk_check("127.0.0.1", pf, 5000, 2000),
+                     500, 50);
+    if (round >= 0 && round <= 5) /* slow: removed at round 6 while in flight */
+        spec_add(s, RS_SPECIAL, mk_check("127.0.0.1", p15, 5000, 3000), 500, 0);
+}
+
+static void
+account(key_state *ks, const recs *rs, size_t from, size_t *unknown)
+{
+    for (size_t i = from; i < rs->n; i++) {
+        const smtpchk_engine_result *r = &rs->v[i].r;
+        if (r->key >= RS_KEYS || !ks[r->key].ever) {
+            ++*unknown;
+            continue;
+        }
+        key_state *k = &ks[r->key];
+        if (!k->present) {
+            k->after_removal++;
+            if (k->after_removal > k->max_after_removal)
+                k->max_after_removal = k->after_removal;
+        }
+        if (r->key < 100) {
+            if (r->run != k->last_run + 1)
+                k->runs_bad++;
+            k->last_run = r->run;
+        }
+        k->last_at = rs->v[i].at;
+    }
+}
+
+static size_t
+apply_round(smtpchk_engine *e, key_state *ks, recs *rs, size_t *unknown, int round, uint16_t pf,
+            uint16_t ps, uint16_t p15)
+{
+    specset s = {0};
+    build_round(&s, round, pf, ps, p15);
+    size_t from = rs->n;
+    drain_into(e, rs); /* results so far count against the old set */
+    account(ks, rs, from, unknown);
+    int present[RS_KEYS];
+    memset(present, 0, sizeof(present));
+    for (size_t i = 0; i < s.n; i++)
+        present[s.v[i].key] = 1;
+    for (size_t k = 0; k < RS_KEYS; k++) {
+        if (present[k] && !ks[k].present)
+            ks[k].ever = ks[k].present = 1;
+        else if (!present[k] && ks[k].present) {
+            ks[k].present = 0;
+            ks[k].after_removal = 0;
+        }
+    }
+    CU_ASSERT_EQUAL(smtpchk_engine_set_checks(e, s.v, s.n), 0);
+    size_t n = s.n;
+    specset_free(&s);
+    return n;
+}
+
+static void
+test_replace_set(void)
+{
+    uint16_t pf = srv_port(SRV_FAST), ps = srv_port(SRV_SLOW), p15 = srv_port(SRV_SLOW1500);
+    CU_ASSERT_FATAL(pf && ps && p15);
+    key_state *ks = calloc(RS_KEYS, sizeof(*ks));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ks);
+    recs rs = {0};
+    size_t unknown = 0;
+    smtpchk_engine *e = mk_engine(1024, 400);
+    apply_round(e, ks, &rs, &unknown, -1, pf, ps, p15);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    double t0 = now_ms(), special_removed = 0;
+    size_t last_n = 0;
+    for (int round = 0; round < RS_ROUNDS; round++) {
+        size_t from = rs.n;
+        pump_until(e, &rs, now_ms() + 150);
+        account(ks, &rs, from, &unknown);
+        if (round == 6)
+            special_removed = now_ms();
+        last_n = apply_round(e, ks, &rs, &unknown, round, pf, ps, p15);
+    }
+    double t_last_set = now_ms();
+    size_t from = rs.n;
+    pump_until(e, &rs, t_last_set + 1500);
+    account(ks, &rs, from, &unknown);
+    smtpchk_engine_stats st;
+    smtpchk_engine_stats_get(e, &st);
+    smtpchk_engine_stop(e);
+    from = rs.n;
+    drain_into(e, &rs);
+    account(ks, &rs, from, &unknown);
+    smtpchk_engine_free(e);
+    double dur = t_last_set + 1500 - t0;
+
+    CU_ASSERT_EQUAL(unknown, 0);
+    size_t kept_short = 0, kept_stale = 0, runs_bad = 0, removal_excess = 0;
+    for (size_t k = 0; k < RS_KEYS; k++) {
+        if (k < 100) {
+            size_t n = 0;
+            for (size_t i = 0; i < rs.n; i++)
+                n += rs.v[i].r.key == k;
+            if (n + 2 < (size_t)(dur / 550))
+                kept_short++;
+            if (ks[k].last_at < t_last_set + 500) /* still running at the end */
+                kept_stale++;
+            runs_bad += ks[k].runs_bad != 0;
+        }
+        if (ks[k].max_after_removal > 1)
+            removal_excess++;
+    }
+    CU_ASSERT_EQUAL(kept_short, 0);
+    CU_ASSERT_EQUAL(kept_stale, 0);
+    CU_ASSERT_EQUAL(runs_bad, 0);
+    CU_ASSERT_EQUAL(removal_excess, 0);
+
+    /* The slow check removed while in flight still reported, once. */
+    const rec *sp = NULL;
+    size_t sp_n = 0;
+    for (size_t i = 0; i < rs.n; i++)
+        if (rs.v[i].r.key == RS_SPECIAL) {
+            sp = &rs.v[i];
+            sp_n++;
+        }
+    CU_ASSERT_EQUAL(sp_n, 1);
+    CU_ASSERT_PTR_NOT_NULL(sp);
+    if (sp != NULL) {
+        CU_ASSERT(sp->at > special_removed);
+        CU_ASSERT_EQUAL(sp->r.result.error, SMTPCHK_OK);
+        CU_ASSERT(total_ms(&sp->r.result) >= 1500);
+        fprintf(stderr,
+                "engine: replace set: removed key's result arrived %.0f ms after its removal "
+                "(%s, total %.0f ms)\n",
+                sp->at - special_removed, smtpchk_error_name(sp->r.result.error),
+                total_ms(&sp->r.result));
+    }
+    CU_ASSERT_EQUAL(st.checks, last_n); /* the last round's set */
+    fprintf(stderr,
+            "engine: replace set: %zu results over %.0f ms, %d sets; unknown keys %zu, kept "
+            "short %zu, stale %zu, bad run numbers %zu, >1 result after removal %zu\n",
+            rs.n, dur, RS_ROUNDS + 1, unknown, kept_short, kept_stale, runs_bad,
+            removal_excess);
+    recs_free(&rs);
+    free(ks);
+}
+
+/* ---- 6. shutdown with checks in flight -------------------------------------------- */
+
+static void
+test_shutdown_in_flight(void)
+{
+    uint16_t pt = srv_port(SRV_STALL);
+    CU_ASSERT_FATAL(pt);
+    size_t fds0 = count_fds();
+    specset ss = {0};
+    for (uint64_t k = 0; k < 300; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", pt, 20000, 10000), 60000, 0);
+    smtpchk_engine *e = mk_engine(512, 1);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    CU_ASSERT(wait_in_flight(e, 300, 5000));
+    size_t fds_busy = count_fds();
+    double t0 = now_ms();
+    smtpchk_engine_free(e);
+    double took = now_ms() - t0;
+    size_t fds1 = count_fds();
+    fprintf(stderr,
+            "engine: shutdown: free with 300 in flight took %.1f ms; fds %zu -> %zu -> %zu\n",
+            took, fds0, fds_busy, fds1);
+    CU_ASSERT(took < 1000);
+    CU_ASSERT(fds_busy >= fds0 + 300);
+    CU_ASSERT_EQUAL(fds1, fds0);
+}
+
+/* ---- 7. fd hygiene ------------------------------------------------------------------ */
+
+static void
+test_fd_hygiene(void)
+{
+    uint16_t pf = srv_port(SRV_FAST), pt = srv_port(SRV_STALL), pc = closed_port();
+    CU_ASSERT_FATAL(pf && pt && pc);
+    /* Warm-up: one engine and one check first, so one-time library set-up
+     * (c-ares, OpenSSL) is not counted. */
+    specset ss = {0};
+    spec_add(&ss, 0, mk_check("127.0.0.1", pf, 5000, 2000), 60000, 0);
+    smtpchk_engine *e = mk_engine(0, 0);
+    CU_ASSERT_EQUAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    CU_ASSERT_EQUAL(smtpchk_engine_run_once(e), 0);
+    smtpchk_engine_free(e);
+    specset_free(&ss);
+
+    size_t before = count_fds();
+    /* 1000 checks through the default 256 slots: 900 fast, 50 that time out
+     * at the greeting, 50 refused connections, plus a name lookup. */
+    for (uint64_t k = 0; k < 1000; k++) {
+        uint16_t port = k < 900 ? pf : k < 950 ? pt : pc;
+        spec_add(&ss, k, mk_check(k == 0 ? "localhost" : "127.0.0.1", port, 3000, 300), 60000,
+                 0);
+    }
+    e = mk_engine(0, 0);
+    CU_ASSERT_EQUAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    size_t created = count_fds();
+    CU_ASSERT_EQUAL(smtpchk_engine_run_once(e), 0);
+    recs rs = {0};
+    drain_into(e, &rs);
+    CU_ASSERT_EQUAL(rs.n, 1000);
+    size_t bad = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        const smtpchk_engine_result *r = &rs.v[i].r;
+        smtpchk_error want = r->key < 900   ? SMTPCHK_OK
+                             : r->key < 950 ? SMTPCHK_ERR_TIMEOUT
+                                            : SMTPCHK_ERR_CONN_REFUSED;
+        bad += r->result.error != want;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    size_t ran = count_fds();
+    smtpchk_engine_free(e);
+    size_t after = count_fds();
+    fprintf(stderr,
+            "engine: fd hygiene: %zu before, %zu with the engine, %zu after 1000 checks, %zu "
+            "after free\n",
+            before, created, ran, after);
+    CU_ASSERT_EQUAL(after, before);
+    CU_ASSERT_EQUAL(ran, created);
+    recs_free(&rs);
+}
+
+/* ---- 8. two engines ---------------------------------------------------------------- */
+
+static void
+test_two_engines(void)
+{
+    uint16_t pa = srv_port(SRV_FAST), pb = srv_port(SRV_OTHER);
+    CU_ASSERT_FATAL(pa && pb);
+    smtpchk_engine *e[2] = {mk_engine(0, 300), mk_engine(0, 300)};
+    uint16_t port[2] = {pa, pb};
+    const char *greet[2] = {"220 fake.test ESMTP", "220 other.test ESMTP"};
+    for (int i = 0; i < 2; i++) {
+        specset ss = {0};
+        for (uint64_t k = 0; k < 30; k++)
+            spec_add(&ss, 100 * (uint64_t)(i + 1) + k, mk_check("127.0.0.1", port[i], 5000, 2000),
+                     300, 50);
+        CU_ASSERT_EQUAL(smtpchk_engine_set_checks(e[i], ss.v, ss.n), 0);
+        specset_free(&ss);
+    }
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e[0]), 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e[1]), 0);
+    recs rs[2] = {{0}, {0}};
+    double t0 = now_ms();
+    while (now_ms() - t0 < 1500) {
+        struct pollfd p[2] = {{.fd = smtpchk_engine_fd(e[0]), .events = POLLIN},
+                              {.fd = smtpchk_engine_fd(e[1]), .events = POLLIN}};
+        if (poll(p, 2, 50) > 0)
+            for (int i = 0; i < 2; i++)
+                if (p[i].revents & POLLIN)
+                    drain_into(e[i], &rs[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        smtpchk_engine_free(e[i]);
+        char peer[32];
+        snprintf(peer, sizeof(peer), "127.0.0.1:%u", port[i]);
+        int seen[30] = {0};
+        size_t foreign = 0, wrong = 0;
+        for (size_t j = 0; j < rs[i].n; j++) {
+            const smtpchk_engine_result *r = &rs[i].v[j].r;
+            uint64_t base = 100 * (uint64_t)(i + 1);
+            if (r->key < base || r->key >= base + 30) {
+                foreign++;
+                continue;
+            }
+            seen[r->key - base]++;
+            wrong += r->result.error != SMTPCHK_OK || strcmp(r->result.greeting, greet[i]) != 0 ||
+                     strstr(r->result.peer, peer) == NULL;
+        }
+        size_t unseen = 0;
+        for (int k = 0; k < 30; k++)
+            unseen += seen[k] < 3;
+        fprintf(stderr,
+                "engine: two engines: engine %d: %zu results, %zu foreign, %zu wrong, %zu keys "
+                "with < 3 runs\n",
+                i, rs[i].n, foreign, wrong, unseen);
+        CU_ASSERT_EQUAL(foreign, 0);
+        CU_ASSERT_EQUAL(wrong, 0);
+        CU_ASSERT_EQUAL(unseen, 0);
+        recs_free(&rs[i]);
+    }
+}
+
+/* ---- 9. name resolution --------------------------------------------------------------- */
+
+static void
+test_dns(void)
+{
+    uint16_t pf = srv_port(SRV_FAST);
+    CU_ASSERT_FATAL(pf);
+    specset ss = {0};
+    spec_add(&ss, 0, mk_check("localhost", pf, 3000, 3000), 60000, 0);
+    spec_add(&ss, 1, mk_check("nonexistent.invalid", 25, 3000, 3000), 60000, 0);
+    smtpchk_engine *e = mk_engine(0, 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL(smtpchk_engine_run_once(e), 0);
+    double wall = now_ms() - t0;
+    recs rs = {0};
+    drain_into(e, &rs);
+    smtpchk_engine_free(e);
+    CU_ASSERT_EQUAL_FATAL(rs.n, 2);
+    char peer[32];
+    snprintf(peer, sizeof(peer), "127.0.0.1:%u", pf);
+    for (size_t i = 0; i < rs.n; i++) {
+        const smtpchk_engine_result *r = &rs.v[i].r;
+        double t = total_ms(&r->result);
+        fprintf(stderr, "engine: dns: key %llu: %s at %s in %.1f ms (%s) peer %s\n",
+                (unsigned long long)r->key, smtpchk_error_name(r->result.error),
+                smtpchk_step_name(r->result.failed_step), t, r->result.error_detail,
+                r->result.peer);
+        if (r->key == 0) {
+            CU_ASSERT_EQUAL(r->result.error, SMTPCHK_OK);
+            CU_ASSERT_STRING_EQUAL(r->result.peer, peer);
+            CU_ASSERT(r->result.t.dns >= 0);
+        } else {
+            CU_ASSERT_EQUAL(r->result.error, SMTPCHK_ERR_DNS);
+            CU_ASSERT_EQUAL(r->result.failed_step, SMTPCHK_STEP_DNS);
+            CU_ASSERT(t <= 3100);
+            CU_ASSERT(r->result.t.connect < 0);
+        }
+    }
+    fprintf(stderr, "engine: dns: run_once took %.1f ms\n", wall);
+    CU_ASSERT(wall <= 3200);
+    recs_free(&rs);
+}
+
+void
+register_tests(void)
+{
+    fakeserver_raise_nofile();
+    signal(SIGPIPE, SIG_IGN);
+    SUITE_ADD("engine", TEST(test_mixed_load), TEST(test_head_of_line), TEST(test_scheduling),
+              TEST(test_no_overlap_skips), TEST(test_replace_set), TEST(test_shutdown_in_flight),
+              TEST(test_fd_hygiene), TEST(test_two_engines), TEST(test_dns));
+}
