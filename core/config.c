@@ -31,7 +31,7 @@
 #define SECRET_MAX 1024         /* longest password line */
 #define BODY_MAX (1024 * 1024)  /* largest body_html_file */
 #define KEY_MAX 32              /* longer keys get no suggestion */
-#define NAME_MAX_LEN 255        /* an SNMP DisplayString */
+#define NAME_MAX_LEN 64         /* smtpCheckName is DisplayString (SIZE (0..64)) */
 #define MAX_MECHS 8
 
 /* ---- diagnostics ---- */

@@ -15,8 +15,9 @@ global_value(netsnmp_variable_list *v, unsigned which)
     u_char dt[11];
     switch (which) {
     case GLOBAL_CONFIG_FILE:
+        /* DisplayString: at most 255 octets are published. */
         snmp_set_var_typed_value(v, ASN_OCTET_STR, globals->config_path,
-                                 strlen(globals->config_path));
+                                 strnlen(globals->config_path, 255));
         return 1;
     case GLOBAL_CONFIG_LOADS:
         u = globals->config_loads;

@@ -664,7 +664,7 @@ static void
 test_bad_addresses(void)
 {
     EXPECT("addresses.conf", true,
-           "addresses.conf:2: error: \"name\" must be 1 to 255 characters, without control "
+           "addresses.conf:2: error: \"name\" must be 1 to 64 characters, without control "
            "characters",
            "addresses.conf:2: error: \"host\" must be a host name or address",
            "addresses.conf:2: error: \"source\" must be a host name or address",
