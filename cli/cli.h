@@ -24,12 +24,19 @@ typedef struct cli {
     int cert_warn, cert_crit; /* days; < 0 = none */
     int verbose;
     bool progress;
+    bool check_config;        /* only validate the check file */
+    const char *const *names; /* with -c: the checks to run (none = all) */
+    size_t nnames;
     size_t max_in_flight;
 } cli;
 
 /* Parses argv into o. Returns 0, or prints one line and returns ST_UNKNOWN. */
 int cli_parse(int argc, char **argv, cli *o);
 void cli_free(cli *o);
+
+/* -c FILE: validates, or fills o->targets from the file. Returns 0 to run
+ * the checks, or the exit status to stop with. */
+int cli_load_config(cli *o);
 
 /* The verdict for one result under the thresholds. */
 int cli_state(const cli *o, const smtpchk_result *r);

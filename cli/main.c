@@ -56,11 +56,9 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     cli o;
     int rc = cli_parse(argc, argv, &o);
-    if (rc == 0 && o.config != NULL) {
-        fprintf(stderr, "smtpcheck: check files (-c) are not supported yet\n");
-        rc = ST_UNKNOWN;
-    }
-    if (rc != 0) {
+    if (rc == 0 && o.config != NULL)
+        rc = cli_load_config(&o);
+    if (rc != 0 || o.check_config) {
         cli_free(&o);
         return rc;
     }

@@ -18,7 +18,7 @@ enum {
     OPT_FROM, OPT_TO, OPT_SUBJECT, OPT_BODY_FILE, OPT_TEXT_FILE, OPT_EHLO, OPT_CA_FILE,
     OPT_CA_DIR, OPT_INSECURE, OPT_TLS_MIN, OPT_SOURCE, OPT_TIMEOUT, OPT_STEP_TIMEOUT,
     OPT_PROBE, OPT_STRICT_QUIT, OPT_JSON, OPT_NAGIOS, OPT_CRITICAL, OPT_CONFIG,
-    OPT_CERT_WARN, OPT_CERT_CRIT, OPT_PROGRESS, OPT_MAX_IN_FLIGHT,
+    OPT_CERT_WARN, OPT_CERT_CRIT, OPT_PROGRESS, OPT_MAX_IN_FLIGHT, OPT_CHECK_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +52,7 @@ static const struct option long_opts[] = {
     {"cert-crit", required_argument, NULL, OPT_CERT_CRIT},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"max-in-flight", required_argument, NULL, OPT_MAX_IN_FLIGHT},
+    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -60,7 +61,8 @@ static const struct option long_opts[] = {
 
 static const char usage_text[] =
     "usage: smtpcheck [options] HOST[:PORT]...\n"
-    "       smtpcheck -c FILE [NAME...]\n"
+    "       smtpcheck -c FILE [NAME...]      (checks from a check file)\n"
+    "       smtpcheck -c FILE --check-config (validate it)\n"
     "Connection: -p/--port N  --security none|starttls|tls  --source ADDR\n"
     "            --ehlo-name NAME  --timeout S  --step-timeout S  --strict-quit\n"
     "TLS:        --ca-file F  --ca-dir D  --tls-min 1.2|1.3  --insecure (no verification)\n"
@@ -292,6 +294,7 @@ run_option(cli *o, int opt, const char *arg)
     case OPT_CERT_WARN: return set_days(&o->cert_warn, arg, "bad --cert-warn: %s (days)");
     case OPT_CERT_CRIT: return set_days(&o->cert_crit, arg, "bad --cert-crit: %s (days)");
     case OPT_PROGRESS: o->progress = true; return 0;
+    case OPT_CHECK_CONFIG: o->check_config = true; return 0;
     case OPT_MAX_IN_FLIGHT:
         if (parse_long(arg, 1, 100000, &v) != 0)
             return bad("bad --max-in-flight: %s", arg);
@@ -335,8 +338,13 @@ finish_parse(cli *o, int argc, char **argv)
     const char *env = getenv("SMTPCHECK_PASSWORD");
     if (o->tmpl->password == NULL && env != NULL && set_str(&o->tmpl->password, env) != 0)
         return ST_UNKNOWN;
-    if (o->config != NULL)
-        return 0; /* positional arguments name checks in the file */
+    if (o->config != NULL) {
+        o->names = (const char *const *)argv + optind; /* checks in the file */
+        o->nnames = (size_t)(argc - optind);
+        return 0;
+    }
+    if (o->check_config)
+        return bad("%s", "--check-config needs -c FILE");
     if (optind >= argc)
         return bad("%s", "no HOST given (see --help)");
     for (int i = optind; i < argc; i++)

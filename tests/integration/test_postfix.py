@@ -265,6 +265,10 @@ class PostfixTests(unittest.TestCase):
         d, why = self.check("SUBMISSION_PORT", *self.auth_args(password_file=path),
                             security="starttls")
         self.assertFailed(d, why, "authenticationFailed", "auth", 535)
+        # the stack has no auth penalty: a good login right after is fast
+        d, why = self.check("SUBMISSION_PORT", *self.auth_args(), security="starttls")
+        self.assertOk(d, why)
+        self.assertMs(d, "login_time_ms", why, 0, 1000)
 
     def test_plaintext_auth_refused(self):
         offset = os.path.getsize(STACK["POSTFIX_LOG"])
