@@ -37,6 +37,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -325,6 +326,8 @@ def parse_value(text):
     if text.startswith("No Such Object") or text.startswith("No Such Instance") \
             or text.startswith("No more variables"):
         return None
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)   # Timeticks with -Ot print no type
     typ, sep, val = text.partition(": ")
     if not sep:
         return text
@@ -564,6 +567,7 @@ class Snmpd:
         self.proc = None
         self._stderr = None
         self.log_offset = 0
+        self.runs_started = 0
 
     @property
     def pid(self):
@@ -592,7 +596,11 @@ class Snmpd:
             raise RuntimeError("snmpd already running")
         os.makedirs(self.persist_dir, exist_ok=True)
         write_file(self.conf, self.conf_text(), 0o644)
-        self.log_offset = _size(self.log_path)
+        # snmpd truncates its -Lf file: keep the previous run's log aside.
+        if os.path.exists(self.log_path):
+            self.runs_started += 1
+            os.replace(self.log_path, "%s.%d" % (self.log_path, self.runs_started))
+        self.log_offset = 0
         env = dict(os.environ)
         env["SNMP_PERSISTENT_DIR"] = self.persist_dir
         env["MIBS"] = ""
@@ -642,7 +650,8 @@ class Snmpd:
         return rss_kb(self.proc.pid) if self.alive() else None
 
     def log(self, whole=False):
-        """The log written since the last start() (or all of it)."""
+        """The log of the current run (snmpd truncates it at start;
+        earlier runs' logs are kept as snmpd.log.1, .2, ...)."""
         return _read(self.log_path, 0 if whole else self.log_offset)
 
     def stderr_text(self):
@@ -657,13 +666,14 @@ class Snmpd:
 
 
 class Subagent:
-    """smtpcheck-agentx -x unix:SOCKET -c CHECKS -L LOG."""
+    """smtpcheck-agentx -x unix:SOCKET -c CHECKS -L LOG [-C SNMP_CONF]."""
 
-    def __init__(self, workdir, socket_path, checks_conf, persist_dir=None):
+    def __init__(self, workdir, socket_path, checks_conf, persist_dir=None, snmp_conf=None):
         self.workdir = os.path.abspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.socket_path = socket_path
         self.checks_conf = os.path.abspath(checks_conf)
+        self.snmp_conf = snmp_conf   # an extra config file for -C
         self.persist_dir = persist_dir or os.path.join(self.workdir, "agentx-persist")
         self.log_path = os.path.join(self.workdir, "agentx.log")
         self.proc = None
@@ -677,9 +687,12 @@ class Subagent:
         # No snmpd.conf / smtpcheck-agentx.conf from the system.
         env["SNMPCONFPATH"] = self.persist_dir
         self._out = open(os.path.join(self.workdir, "agentx.stderr"), "ab")
+        cmd = [agentx_path(), "-x", "unix:%s" % self.socket_path, "-c", self.checks_conf,
+               "-L", self.log_path]
+        if self.snmp_conf:
+            cmd += ["-C", self.snmp_conf]
         self.proc = subprocess.Popen(
-            [agentx_path(), "-x", "unix:%s" % self.socket_path, "-c", self.checks_conf,
-             "-L", self.log_path],
+            cmd,
             stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._out, env=env)
         if not wait_until(lambda: "started" in self.log() or self.proc.poll() is not None,
                           timeout, 0.05) or self.proc.poll() is not None:
@@ -821,6 +834,138 @@ class TrapReceiver:
 
     def raw_log(self):
         return _read(self.log_path)
+
+
+# ------------------------------------------------------------------ TCP switchboard
+
+class Switchboard:
+    """A TCP forwarder on one fixed loopback port, so that a check keeps
+    pointing at the same port while the test changes what answers there:
+
+        sb = Switchboard().open(slow.port)   # connections go to slow
+        sb.switch(fast.port)                 # new connections go to fast
+        sb.close()                           # refused (nothing listens)
+        sb.open(fast.port)                   # listening again, same port
+
+    Switching is instant, unlike restarting a fake server on the port
+    (that gap would itself count as failed runs). close() also drops the
+    connections in progress. stop() ends everything.
+    """
+
+    def __init__(self, port=None):
+        self.port = port or free_tcp_port()
+        self.target = None
+        self._lock = threading.Lock()
+        self._listener = None
+        self._accept_thread = None
+        self._conns = set()
+        self.accepted = 0
+
+    def open(self, target_port):
+        with self._lock:
+            self.target = target_port
+            if self._listener is not None:
+                return self
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    ls.bind((LOOPBACK, self.port))
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        ls.close()
+                        raise
+                    time.sleep(0.05)
+            ls.listen(128)
+            ls.settimeout(0.1)
+            self._listener = ls
+            self._accept_thread = threading.Thread(target=self._accept_loop, args=(ls,),
+                                                   daemon=True)
+            self._accept_thread.start()
+        return self
+
+    def switch(self, target_port):
+        with self._lock:
+            self.target = target_port
+
+    def close(self):
+        """Stop listening (connections are refused) and drop every
+        connection in progress."""
+        with self._lock:
+            ls, self._listener = self._listener, None
+            thread, self._accept_thread = self._accept_thread, None
+            conns, self._conns = self._conns, set()
+        if ls is not None:
+            ls.close()
+        if thread is not None:
+            thread.join(5)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+
+    stop = close
+
+    def _accept_loop(self, ls):
+        while True:
+            with self._lock:
+                if self._listener is not ls:
+                    return
+            try:
+                client, _ = ls.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.accepted += 1
+            with self._lock:
+                target = self.target
+            try:
+                upstream = socket.create_connection((LOOPBACK, target), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            client.settimeout(None)
+            for s in (client, upstream):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                self._conns.update((client, upstream))
+            self._serve(client, upstream)
+
+    def _serve(self, client, upstream):
+        left = [2]
+        lock = threading.Lock()
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            with lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:  # both directions are done
+                with self._lock:
+                    self._conns.discard(client)
+                    self._conns.discard(upstream)
+                client.close()
+                upstream.close()
+
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=pump, args=(a, b), daemon=True).start()
 
 
 def smilint_available():

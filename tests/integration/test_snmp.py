@@ -1,0 +1,648 @@
+"""smtpcheck.so loaded into a private snmpd with dlmod.
+
+Run from this directory with Debian's interpreter:
+    cd tests/integration && /usr/bin/python3 -m unittest -v test_snmp
+
+Environment: SMTPCHECK_MODULE (default <repo>/build/module/smtpcheck.so),
+SMTPCHECK_TEST_TMP (scratch directory). Everything listens on 127.0.0.1
+on ports chosen at run time. Figures (latencies, memory) are printed to
+stderr as "FIGURE: ..." lines.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from helpers import FakeServer, REPO, test_tmp
+from snmp_helpers import (
+    ACOL, ALARM_STATE, COL, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS, ROOT, SHARED_MIBS,
+    STATUS, STEP, SYS_UPTIME, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows, check,
+    column_oid, free_tcp_port, get_row, global_oid, raw_get, require, snmpbulkwalk, snmpget,
+    snmpget_one, snmpwalk, table_rows, tool_env, wait_until, which, write_checks, write_file)
+
+MAILSTACK = os.path.join(REPO, "scripts", "mailstack")
+CRASH_WORDS = re.compile(r"segfault|segmentation|double free|corrupted|abort|core dumped|"
+                         r"malloc\(\)|free\(\)", re.I)
+
+
+def figure(text):
+    print("FIGURE: " + text, file=sys.stderr, flush=True)
+
+
+def read_env(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            k, sep, v = line.rstrip("\n").partition("=")
+            if sep:
+                env[k] = v
+    return env
+
+
+class SnmpCase(unittest.TestCase):
+    """A scratch directory per test and helpers that stop what they start."""
+
+    def setUp(self):
+        require(module=True, tools=("snmpd", "snmpget", "snmpwalk", "snmpbulkwalk",
+                                    "snmptrapd"))
+        self.dir = tempfile.mkdtemp(prefix="snmp-%s-" % self._testMethodName[:20],
+                                    dir=test_tmp())
+        self.snmpd = None
+        self.trapd = None
+
+    def start_snmpd(self, checks_conf, traps=False, **kw):
+        if traps and self.trapd is None:
+            self.trapd = TrapReceiver(os.path.join(self.dir, "trapd")).start()
+            self.addCleanup(self.trapd.stop)
+        d = Snmpd(self.dir, checks_conf=checks_conf,
+                  trap_port=self.trapd.port if traps else None, **kw)
+        self.addCleanup(d.stop)
+        d.start()
+        self.snmpd = d
+        return d
+
+    def fake(self, scenario=None):
+        return self.enterContext(FakeServer(scenario or {}))
+
+    def ctx(self):
+        """Logs for assertion messages."""
+        parts = []
+        if self.snmpd is not None:
+            parts.append("---- snmpd log (tail):\n" + self.snmpd.log(whole=True)[-3000:])
+        if self.trapd is not None:
+            parts.append("---- traps:\n" + "\n".join(
+                l for l in self.trapd.raw_log().splitlines() if l.startswith("TRAP"))[-3000:])
+        return "\n".join(parts)
+
+    def row(self, index, columns=None):
+        return get_row(self.snmpd.port, index, columns)
+
+    def get(self, oid):
+        return snmpget_one(self.snmpd.port, oid)
+
+    def runs(self, index):
+        return self.get(column_oid("runs", index))
+
+    def wait_rows(self, indexes, min_runs=1, timeout=20):
+        """Wait until every row in INDEXES has at least MIN_RUNS runs."""
+        def ready():
+            for i in indexes:
+                r = self.runs(i)
+                if r is None or r < min_runs:
+                    return False
+            return True
+        self.assertTrue(wait_until(ready, timeout, 0.2),
+                        "rows %s never reached %d runs\n%s" % (indexes, min_runs, self.ctx()))
+
+    def assert_no_crash(self):
+        log = self.snmpd.log(whole=True)
+        self.assertIsNone(CRASH_WORDS.search(log), "crash words in the snmpd log:\n" + log[-3000:])
+        self.assertTrue(self.snmpd.alive(), "snmpd died: %s\n%s" % (self.snmpd.proc.poll(),
+                                                                    log[-3000:]))
+
+
+# ---------------------------------------------------------------- 1. Postfix
+
+class RealPostfixTest(SnmpCase):
+    """Checks against the private Postfix + Dovecot of scripts/mailstack."""
+
+    stack_dir = None
+    stack = None
+    stack_error = None
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0 or not os.path.exists("/usr/sbin/postfix"):
+            cls.stack_error = "mailstack needs root and postfix"
+            return
+        cls.stack_dir = tempfile.mkdtemp(prefix="ms-", dir="/tmp")
+        p = subprocess.run([MAILSTACK, "start", cls.stack_dir], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
+        if p.returncode != 0:
+            cls.stack_error = "mailstack start failed: " + p.stdout.decode(errors="replace")
+            return
+        cls.stack = read_env(os.path.join(cls.stack_dir, "env"))
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.stack_dir:
+            subprocess.run([MAILSTACK, "stop", cls.stack_dir], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+    def setUp(self):
+        super().setUp()
+        if self.stack is None:
+            self.skipTest(self.stack_error or "no mail stack")
+
+    def test_values_over_get_walk_bulkwalk(self):
+        st = self.stack
+        wrong_pw = write_file(os.path.join(self.dir, "wrong.pw"), "not-the-password\n", 0o600)
+        closed_port = free_tcp_port()
+        auth = {"user": st["USER"], "password_file": st["PASSWORD_FILE"]}
+        tls = {"ca_file": st["CA_FILE"]}
+        checks = [
+            check(1, "plain", int(st["PLAIN_PORT"])),
+            check(2, "submission", int(st["SUBMISSION_PORT"]), security="starttls", tls=tls,
+                  auth=auth),
+            check(3, "closed", closed_port),
+            check(4, "wrongpw", int(st["SUBMISSION_PORT"]), security="starttls", tls=tls,
+                  auth={"user": st["USER"], "password_file": wrong_pw}),
+        ]
+        conf = write_checks(os.path.join(self.dir, "checks.conf"), checks,
+                            {"interval": 2, "step_timeout": 10})
+        self.start_snmpd(conf)
+        self.wait_rows([1, 2, 3, 4], 1, timeout=30)
+        port = self.snmpd.port
+
+        rows = {i: self.row(i) for i in (1, 2, 3, 4)}
+        msg = "%s\n%s" % (rows, self.ctx())
+        want_ports = {1: int(st["PLAIN_PORT"]), 2: int(st["SUBMISSION_PORT"]), 3: closed_port,
+                      4: int(st["SUBMISSION_PORT"])}
+        for c in checks:
+            r = rows[c["index"]]
+            self.assertEqual(r["name"], c["name"], msg)
+            self.assertEqual(r["host"], LOOPBACK, msg)
+            self.assertEqual(r["port"], want_ports[c["index"]], msg)
+            self.assertEqual(r["interval"], 2, msg)
+        self.assertEqual(rows[2]["security"], 2, msg)  # starttls
+        self.assertEqual(rows[1]["security"], 1, msg)  # none
+
+        # The good ones.
+        for i in (1, 2):
+            r = rows[i]
+            self.assertEqual(r["status"], STATUS["ok"], msg)
+            self.assertEqual(r["responseCode"], 0, msg)
+            self.assertEqual(r["errorCode"], 0, msg)
+            self.assertEqual(r["failedStep"], STEP["none"], msg)
+            self.assertTrue(0 <= r["connectTime"] <= 1000, msg)
+            self.assertEqual(r["errorDetail"], "", msg)
+            self.assertIn("ESMTP", r["greeting"], msg)
+            self.assertEqual(len(r["lastRun"]), 11, msg)  # DateAndTime with zone
+        self.assertGreater(rows[2]["totalTime"], 0, msg)
+        self.assertTrue(rows[2]["tlsVersion"].startswith("TLSv1"), msg)
+        self.assertNotEqual(rows[2]["tlsCipher"], "", msg)
+        self.assertTrue(28 <= rows[2]["certDaysLeft"] <= 30, msg)
+        self.assertEqual(rows[1]["tlsVersion"], "", msg)
+        self.assertGreater(rows[1]["maxMessageSize"], 0, msg)
+
+        # Closed port: connectionRefused at connect, no SMTP reply.
+        r = rows[3]
+        self.assertEqual(r["status"], STATUS["failed"], msg)
+        self.assertEqual(r["errorCode"], ERROR["connectionRefused"], msg)
+        self.assertEqual(r["failedStep"], STEP["connect"], msg)
+        self.assertEqual(r["responseCode"], -1, msg)
+        self.assertGreaterEqual(r["failures"], 1, msg)
+        self.assertEqual(r["failures"], r["runs"], msg)
+        self.assertNotEqual(r["errorDetail"], "", msg)
+
+        # Wrong password: 535 at AUTH.
+        r = rows[4]
+        self.assertEqual(r["status"], STATUS["failed"], msg)
+        self.assertEqual(r["errorCode"], ERROR["authenticationFailed"], msg)
+        self.assertEqual(r["failedStep"], STEP["auth"], msg)
+        self.assertEqual(r["responseCode"], 535, msg)
+        self.assertTrue(r["lastReplyText"].startswith("535"), msg)
+        self.assertTrue(r["tlsVersion"].startswith("TLSv1"), msg)
+        self.assertTrue(0 <= r["connectTime"] <= 1000, msg)
+
+        # Nothing beyond row 4, and a GET of a missing row is noSuchInstance.
+        self.assertIsNone(self.get(column_oid("name", 5)))
+
+        # snmpwalk and snmpbulkwalk agree (retry until no result landed
+        # between the two walks).
+        for attempt in range(10):
+            w1 = snmpwalk(port, ROOT + ".1.1")
+            b = snmpbulkwalk(port, ROOT + ".1.1")
+            w2 = snmpwalk(port, ROOT + ".1.1")
+            if w1 == w2:
+                break
+        self.assertEqual(w1, w2, "the table never held still for two walks")
+        self.assertEqual(list(b.keys()), list(w1.keys()))
+        self.assertEqual(b, w1)
+        walked = table_rows(w1)
+        self.assertEqual(sorted(walked), [1, 2, 3, 4])
+        self.assertEqual(len(walked[1]), len(COL) - 1)  # every column but the index
+        # The walk and the GETs agree on what does not change.
+        for i in (1, 2, 3, 4):
+            for c in ("name", "host", "port", "security", "errorCode", "failedStep"):
+                self.assertEqual(walked[i][c], rows[i][c], (i, c))
+
+        # The MIB and the agent agree on every column's type.
+        if os.path.exists(MIB_FILE):
+            p = subprocess.run(
+                [which("snmpwalk"), "-v2c", "-c", "public", "-M",
+                 "+%s:%s" % (SHARED_MIBS, REPO_MIBS), "-m", "+SMTP-CHECK-MIB",
+                 "%s:%d" % (LOOPBACK, port), "SMTP-CHECK-MIB::smtpCheckMIB"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30,
+                env=tool_env({"MIBS": ""}))
+            out = p.stdout.decode(errors="replace")
+            self.assertEqual(p.returncode, 0, out)
+            self.assertNotIn("Wrong Type", out)
+            self.assertNotIn("Wrong Length", out)
+            self.assertIn("smtpCheckName.1", out)
+
+        # runs grows with time, failures only for the failing rows.
+        before = {i: rows[i]["runs"] for i in (1, 2, 3, 4)}
+        time.sleep(4.5)
+        after = {i: self.row(i, ["runs", "failures", "status"]) for i in (1, 2, 3, 4)}
+        for i in (1, 2, 3, 4):
+            self.assertGreater(after[i]["runs"], before[i], (i, before, after))
+        self.assertEqual(after[1]["failures"], 0)
+        self.assertEqual(after[2]["failures"], 0)
+        self.assertEqual(after[3]["failures"], after[3]["runs"])
+        self.assertEqual(after[4]["failures"], after[4]["runs"])
+        self.assert_no_crash()
+
+
+# ---------------------------------------------------------------- 2. traps
+
+class TrapTest(SnmpCase):
+
+    def traps(self, raised, metric, since=0.0):
+        return [t for t in self.trapd.traps()
+                if t.raised == raised and t.get("metric") == metric and t.time >= since]
+
+    def alarm_state(self, metric):
+        return self.get(alarm_oid("state", 1, METRIC[metric] if isinstance(metric, str)
+                                  else metric))
+
+    def test_raised_cleared_without_storm(self):
+        slow = self.fake({"greeting_delay_ms": 800})
+        fast = self.fake({})
+        sb = Switchboard().open(slow.port)
+        self.addCleanup(sb.stop)
+        conf = write_checks(
+            os.path.join(self.dir, "checks.conf"),
+            [check(1, "flappy", sb.port,
+                   alarms={"total_time": {"rising": 500, "falling": 300}, "on_error": True,
+                           "consecutive_failures": 2})],
+            {"interval": 1, "jitter": 0, "step_timeout": 5})
+        self.start_snmpd(conf, traps=True)
+        port = self.snmpd.port
+
+        # The alarm table lists both configured alarms, armed.
+        alarms = alarm_rows(snmpwalk(port, ROOT + ".1.2"))
+        self.assertEqual(sorted(alarms), [(1, METRIC["totalTime"]), (1, METRIC["failure"])],
+                         alarms)
+        self.assertEqual(alarms[(1, 4)]["rising"], 500)
+        self.assertEqual(alarms[(1, 4)]["falling"], 300)
+        self.assertEqual(alarms[(1, 5)]["rising"], 2)
+
+        # Phase A: slow greeting -> totalTime raised, once.
+        t = self.trapd.wait_for(lambda t: t.raised and t.get("metric") == 4, 15)
+        self.assertIsNotNone(t, "no smtpCheckAlarmRaised for totalTime\n" + self.ctx())
+        self.assertEqual(t.get("name", 1), "flappy", t)
+        self.assertGreaterEqual(t.get("value"), 800, t)
+        self.assertEqual(t.get("threshold"), 500, t)
+        self.assertEqual(t.get("errorCode", 1), 0, t)
+        self.assertEqual(t.get("responseCode", 1), 0, t)
+        self.assertEqual(t.get("failedStep", 1), 0, t)
+        self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["raised"])
+        self.assertEqual(self.get(column_oid("status", 1)), STATUS["alarm"])
+        runs_at_raise = self.runs(1)
+        time.sleep(4)
+        self.assertGreaterEqual(self.runs(1) - runs_at_raise, 2, "the check did not keep running")
+        self.assertEqual(len(self.traps(True, 4)), 1, "raised more than once\n" + self.ctx())
+        self.assertEqual(self.traps(False, 4), [])
+        self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["raised"])
+        self.assertEqual(self.get(alarm_oid("raisedCount", 1, 4)), 1)
+        self.assertGreaterEqual(self.get(alarm_oid("value", 1, 4)), 800)
+
+        # Phase B: fast again -> totalTime cleared.
+        sb.switch(fast.port)
+        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 4, 10)
+        self.assertIsNotNone(t, "no smtpCheckAlarmCleared for totalTime\n" + self.ctx())
+        self.assertLess(t.get("value"), 300, t)
+        self.assertEqual(t.get("threshold"), 300, t)
+        self.assertEqual(t.get("errorCode", 1), 0, t)
+        self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["armed"])
+        time.sleep(1.5)
+        self.assertEqual(self.get(column_oid("status", 1)), STATUS["ok"])
+        self.assertEqual(self.traps(True, 5), [], "failure alarm while the server was up")
+
+        # Phase C: nothing listens -> failure raised after 2 failed runs.
+        sb.close()
+        stopped = time.monotonic()
+        saw_one_failure = False
+        deadline = stopped + 15
+        raised = []
+        while time.monotonic() < deadline:
+            raised = self.traps(True, 5)   # read the traps first, then the counter
+            consecutive = self.get(column_oid("consecutiveFailures", 1))
+            if consecutive == 1 and not raised:
+                saw_one_failure = True
+            if raised:
+                break
+            time.sleep(0.05)
+        self.assertTrue(raised, "no failure alarm after the server went away\n" + self.ctx())
+        t = raised[0]
+        self.assertTrue(saw_one_failure,
+                        "never saw 1 failure without an alarm (raised too early?)\n" + self.ctx())
+        self.assertGreaterEqual(t.time - stopped, 0.9, "raised before 2 runs could fail")
+        self.assertEqual(t.get("value"), 2, t)
+        self.assertEqual(t.get("threshold"), 2, t)
+        self.assertEqual(t.get("errorCode", 1), ERROR["connectionRefused"], t)
+        self.assertEqual(t.get("failedStep", 1), STEP["connect"], t)
+        self.assertEqual(t.get("responseCode", 1), -1, t)
+        self.assertGreaterEqual(self.get(column_oid("consecutiveFailures", 1)), 2)
+        self.assertEqual(self.alarm_state("failure"), ALARM_STATE["raised"])
+        self.assertEqual(self.get(column_oid("status", 1)), STATUS["alarm"])
+        time.sleep(3)
+        self.assertEqual(len(self.traps(True, 5)), 1, "failure raised more than once\n"
+                         + self.ctx())
+        self.assertGreaterEqual(self.get(column_oid("consecutiveFailures", 1)), 4)
+        # A failed run says nothing about the total time.
+        self.assertEqual(len(self.traps(True, 4)), 1)
+
+        # Phase D: back -> failure cleared.
+        sb.open(fast.port)
+        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 5, 10)
+        self.assertIsNotNone(t, "no smtpCheckAlarmCleared for the failure\n" + self.ctx())
+        self.assertEqual(t.get("errorCode", 1), 0, t)
+        self.assertEqual(t.get("value"), 0, t)
+        self.assertEqual(self.alarm_state("failure"), ALARM_STATE["armed"])
+        self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["armed"])
+        self.assertEqual(self.get(column_oid("status", 1)), STATUS["ok"])
+        self.assertEqual(self.get(column_oid("consecutiveFailures", 1)), 0)
+        self.assertEqual(self.get(alarm_oid("raisedCount", 1, 5)), 1)
+        counts = {(r, m): len(self.traps(r, m)) for r in (True, False) for m in (4, 5)}
+        self.assertEqual(counts, {(True, 4): 1, (False, 4): 1, (True, 5): 1, (False, 5): 1},
+                         self.ctx())
+        self.assert_no_crash()
+
+
+# ---------------------------------------------------------------- 3. SIGHUP
+
+BROKEN_SYNTAX = """defaults = { interval = 1; jitter = 0; };
+checks = (
+  { index = 1; name = "keep"; host = "127.0.0.1"; port = = %d; }
+);
+"""
+
+BROKEN_KEY = """defaults = { interval = 1; jitter = 0; };
+checks = (
+  { index = 1; name = "keep"; host = "127.0.0.1"; port = %d; },
+  { index = 2; name = "other"; hots = "127.0.0.1"; port = %d; }
+);
+"""
+
+
+class ReloadTest(SnmpCase):
+
+    def walk_rows(self):
+        return table_rows(snmpwalk(self.snmpd.port, ROOT + ".1.1"))
+
+    def config_errors(self):
+        return self.get(global_oid("configErrors"))
+
+    def test_hup_changes_broken_files_and_restart(self):
+        fake = self.fake({})
+        conf = os.path.join(self.dir, "checks.conf")
+        defaults = {"interval": 1, "jitter": 0}
+        keep = check(1, "keep", fake.port)
+        write_checks(conf, [keep, check(2, "moved", fake.port), check(3, "gone", fake.port)],
+                     defaults)
+        self.start_snmpd(conf)
+        self.wait_rows([1, 2, 3], 2)
+        # smtpCheckGlobals problems are collected and reported at the end,
+        # so that the reload behaviour is still tested when they fail.
+        soft = []
+        if self.get(global_oid("configFile")) != conf:
+            soft.append("smtpCheckConfigFile.0 = %r, want %r"
+                        % (self.get(global_oid("configFile")), conf))
+        loads0 = self.get(global_oid("configLoads"))
+        if not isinstance(loads0, int) or loads0 < 1:
+            soft.append("smtpCheckConfigLoads.0 = %r after the first load" % loads0)
+        runs_before = self.runs(1)
+        self.assertGreater(runs_before, 0)
+
+        # A changed file: 1 the same, 2 on another port, 3 gone, 4 new.
+        new_port = free_tcp_port()
+        write_checks(conf, [keep, check(2, "moved", new_port), check(4, "added", fake.port)],
+                     defaults)
+        offset = len(self.snmpd.log(whole=True))
+        self.snmpd.hup()
+        ok = wait_until(lambda: sorted(self.walk_rows()) == [1, 2, 4], 10, 0.2)
+        self.assertTrue(ok, "rows after HUP: %s\n%s" % (sorted(self.walk_rows()), self.ctx()))
+        time.sleep(2)
+        rows = self.walk_rows()
+        self.assertEqual(sorted(rows), [1, 2, 4])
+        self.assertGreaterEqual(rows[1]["runs"], runs_before,
+                                "row 1's runs went back after HUP\n" + self.ctx())
+        self.assertGreater(rows[1]["runs"], runs_before, "row 1 stopped running")
+        self.assertEqual(rows[2]["port"], new_port)
+        self.assertEqual(rows[4]["name"], "added")
+        self.assertGreaterEqual(rows[4]["runs"], 1)
+        self.assertIsNone(self.get(column_oid("name", 3)))
+        wait_until(lambda: self.get(column_oid("errorCode", 2)) == ERROR["connectionRefused"],
+                   5)
+        self.assertEqual(self.get(column_oid("errorCode", 2)), ERROR["connectionRefused"])
+        self.assertIn("smtpcheck: 3 checks from", self.snmpd.log(whole=True)[offset:])
+        raw_get(self.snmpd.port, SYS_UPTIME)
+        good_rows = self.walk_rows()
+
+        # A syntax error: logged with file:line, nothing changes.
+        errors0 = self.config_errors()
+        loads1 = self.get(global_oid("configLoads"))
+        if not isinstance(loads1, int) or not isinstance(loads0, int) or loads1 <= loads0:
+            soft.append("smtpCheckConfigLoads.0 did not grow with a good reload: %r -> %r"
+                        % (loads0, loads1))
+        write_file(conf, BROKEN_SYNTAX % fake.port, 0o644)
+        offset = len(self.snmpd.log(whole=True))
+        self.snmpd.hup()
+        self.assertTrue(wait_until(
+            lambda: "keeping the last good" in self.snmpd.log(whole=True)[offset:], 10),
+            self.ctx())
+        log = self.snmpd.log(whole=True)[offset:]
+        self.assertRegex(log, r"checks\.conf:3: error: .*syntax", log)
+        runs1 = self.runs(1)
+        time.sleep(2.5)
+        rows = self.walk_rows()
+        self.assertEqual(sorted(rows), [1, 2, 4], self.ctx())
+        for i in (1, 2, 4):
+            for c in ("name", "host", "port"):
+                self.assertEqual(rows[i][c], good_rows[i][c], (i, c))
+        self.assertGreater(rows[1]["runs"], runs1, "checks stopped after a bad file")
+        errors1 = self.config_errors()
+        if not isinstance(errors1, int) or not isinstance(errors0, int) or errors1 <= errors0:
+            soft.append("smtpCheckConfigErrors.0 did not grow with a bad file: %r -> %r"
+                        % (errors0, errors1))
+
+        # An unknown key: logged with file:line and a hint, nothing changes.
+        write_file(conf, BROKEN_KEY % (fake.port, fake.port), 0o644)
+        offset = len(self.snmpd.log(whole=True))
+        self.snmpd.hup()
+        self.assertTrue(wait_until(
+            lambda: "keeping the last good" in self.snmpd.log(whole=True)[offset:], 10),
+            self.ctx())
+        log = self.snmpd.log(whole=True)[offset:]
+        self.assertRegex(log, r'checks\.conf:4: error: unknown key "hots"', log)
+        runs1 = self.runs(1)
+        time.sleep(2.5)
+        rows = self.walk_rows()
+        self.assertEqual(sorted(rows), [1, 2, 4], self.ctx())
+        self.assertEqual(rows[2]["port"], new_port)
+        self.assertGreater(rows[1]["runs"], runs1, "checks stopped after a bad file")
+        errors2 = self.config_errors()
+        if not isinstance(errors2, int) or not isinstance(errors1, int) or errors2 <= errors1:
+            soft.append("smtpCheckConfigErrors.0 (a Counter32) did not grow with the second "
+                        "bad file: %r -> %r" % (errors1, errors2))
+        self.assert_no_crash()
+
+        # Restart with the same persistent directory: counters continue.
+        write_checks(conf, [keep, check(2, "moved", new_port), check(4, "added", fake.port)],
+                     defaults)
+        runs_before = self.runs(1)
+        failures2 = self.get(column_oid("failures", 2))
+        rc = self.snmpd.stop()
+        self.assertEqual(rc, 0, "snmpd exit status on SIGTERM\n" + self.ctx())
+        self.snmpd.start()
+        rows = self.walk_rows()
+        self.assertEqual(sorted(rows), [1, 2, 4], self.ctx())
+        self.assertGreaterEqual(rows[1]["runs"], runs_before,
+                                "runs restarted from 0 after a restart\n" + self.ctx())
+        self.assertGreaterEqual(rows[2]["failures"], failures2)
+        time.sleep(2)
+        self.assertGreater(self.runs(1), runs_before)
+        self.assert_no_crash()
+        self.assertEqual(soft, [], "smtpCheckGlobals problems")
+
+    def test_many_hups_under_load(self):
+        fake = self.fake({})
+        conf = write_checks(os.path.join(self.dir, "checks.conf"),
+                            [check(i, "c%d" % i, fake.port) for i in range(1, 51)],
+                            {"interval": 1})
+        self.start_snmpd(conf)
+        self.wait_rows([1, 50], 1)
+        samples = [self.runs(1)]
+        rss = {}
+        rss["start"] = self.snmpd.rss_kb()
+        deadline = time.monotonic() + 90
+        for n in range(1, 101):
+            self.assertLess(time.monotonic(), deadline, "HUP loop too slow")
+            self.assertTrue(self.snmpd.alive(), "snmpd died at HUP #%d\n%s" % (n, self.ctx()))
+            self.snmpd.hup()
+            time.sleep(0.15)
+            if n % 10 == 0:
+                try:
+                    samples.append(snmpget_one(self.snmpd.port, column_oid("runs", 1),
+                                               retries=3, wait=2))
+                except Exception as e:  # noqa: BLE001 - report, then fail below
+                    samples.append("error: %s" % e)
+            if n in (10, 100):
+                time.sleep(1.0)
+                rss[n] = self.snmpd.rss_kb()
+        time.sleep(2)
+        self.assertTrue(self.snmpd.alive(), "snmpd died\n" + self.ctx())
+        raw_get(self.snmpd.port, SYS_UPTIME)
+        samples.append(self.runs(1))
+        figure("snmpd VmRSS kB: start %s, after HUP #10 %s, after HUP #100 %s (growth %+d kB)"
+               % (rss["start"], rss[10], rss[100], rss[100] - rss[10]))
+        self.assertTrue(all(isinstance(s, int) for s in samples), samples)
+        self.assertEqual(samples, sorted(samples), "row 1's runs went backwards: %s" % samples)
+        self.assertGreater(samples[-1], samples[0])
+        self.assertLess(rss[100] - rss[10], 20 * 1024, "RSS grew by more than 20 MB")
+        rows = self.walk = table_rows(snmpwalk(self.snmpd.port, ROOT + ".1.1"))
+        self.assertEqual(sorted(rows), list(range(1, 51)))
+        time.sleep(2)
+        self.assertGreater(self.runs(1), samples[-1], "checks stopped after the HUPs")
+        self.assert_no_crash()
+
+
+# ---------------------------------------------------------------- 5. latency
+
+class NonBlockingTest(SnmpCase):
+
+    def test_get_latency_with_200_stalled_checks(self):
+        fake = self.fake({"stall": "GREETING"})
+        n = 200
+        conf = write_checks(os.path.join(self.dir, "checks.conf"),
+                            [check(i, "stalled%d" % i, fake.port) for i in range(1, n + 1)],
+                            {"interval": 5, "step_timeout": 10})
+        self.start_snmpd(conf)
+        started = time.monotonic()
+        connected = wait_until(
+            lambda: fake.log().count("*: connect from") >= n, 20, 0.2)
+        self.assertTrue(connected, "only %d connections reached the fake server\n%s"
+                        % (fake.log().count("*: connect from"), self.ctx()))
+        time.sleep(0.5)
+        port = self.snmpd.port
+        spawn = []
+        for _ in range(50):
+            start = time.monotonic()
+            v = snmpget_one(port, SYS_UPTIME)
+            spawn.append(time.monotonic() - start)
+            self.assertIsInstance(v, int)
+        raw = [raw_get(port, SYS_UPTIME) for _ in range(50)]
+        cell = [raw_get(port, column_oid("name", 100)) for _ in range(20)]
+        in_flight = self.get(global_oid("inFlight"))
+        figure("GET latency with %d stalled checks: snmpget max %.1f ms (mean %.1f ms), "
+               "raw UDP GET max %.2f ms, table cell max %.2f ms; inFlight=%s"
+               % (n, max(spawn) * 1000, sum(spawn) / len(spawn) * 1000, max(raw) * 1000,
+                  max(cell) * 1000, in_flight))
+        self.assertLess(max(spawn), 0.100, "a GET took %.0f ms" % (max(spawn) * 1000))
+        self.assertLess(max(raw), 0.100)
+        self.assertLess(max(cell), 0.100)
+        # The checks really are stuck in the greeting (no result before
+        # the 10 s step timeout).
+        if time.monotonic() - started < 9:
+            self.assertEqual(self.get(column_oid("runs", 1)), 0)
+            self.assertEqual(self.get(column_oid("status", 1)), STATUS["unknown"])
+        self.assert_no_crash()
+
+
+# ---------------------------------------------------------------- 6. MIB
+
+class MibTest(unittest.TestCase):
+
+    def setUp(self):
+        if not os.path.exists(MIB_FILE):
+            self.skipTest("mibs/SMTP-CHECK-MIB.txt does not exist yet")
+
+    def test_smilint_clean(self):
+        if subprocess.run(["sh", "-c", "command -v smilint"], stdout=subprocess.DEVNULL)\
+                .returncode != 0:
+            self.skipTest("smilint not installed")
+        env = dict(os.environ)
+        env["SMIPATH"] = "%s:%s" % (SHARED_MIBS, REPO_MIBS)
+        p = subprocess.run(["smilint", "-l", "6", MIB_FILE], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, env=env, timeout=60)
+        out = p.stdout.decode(errors="replace")
+        self.assertEqual(out, "", "smilint -l 6:\n" + out)
+        self.assertEqual(p.returncode, 0, out)
+
+    def test_snmptranslate_tree(self):
+        p = subprocess.run(
+            [which("snmptranslate"), "-M", "+%s:%s" % (SHARED_MIBS, REPO_MIBS),
+             "-m", "+SMTP-CHECK-MIB", "-Tp", "SMTP-CHECK-MIB::smtpCheckMIB"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tool_env({"MIBS": ""}),
+            timeout=60)
+        out = p.stdout.decode(errors="replace")
+        err = p.stderr.decode(errors="replace")
+        self.assertEqual(p.returncode, 0, err)
+        self.assertIn("smtpCheckTable(1)", out)
+        self.assertIn("smtpCheckAlarmTable(2)", out)
+        self.assertEqual(err.strip(), "", err)
+        # The column numbers the tests (and the module) use are the MIB's.
+        names = dict((m.group(2), int(m.group(3)))
+                     for m in re.finditer(r"(smtpCheck)([A-Za-z]+)\((\d+)\)", out))
+        from snmp_helpers import COLUMN_NAMES
+        for i, col in enumerate(COLUMN_NAMES, 1):
+            key = col[0].upper() + col[1:]
+            self.assertEqual(names.get(key), i, col)
+        p = subprocess.run(
+            [which("snmptranslate"), "-M", "+%s:%s" % (SHARED_MIBS, REPO_MIBS),
+             "-m", "+SMTP-CHECK-MIB", "-On", "SMTP-CHECK-MIB::smtpCheckAlarmRaised",
+             "SMTP-CHECK-MIB::smtpCheckAlarmCleared"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tool_env({"MIBS": ""}),
+            timeout=60)
+        self.assertEqual(p.stdout.decode().split(), [ROOT + ".0.1", ROOT + ".0.2"])
+
+
+if __name__ == "__main__":
+    unittest.main()
