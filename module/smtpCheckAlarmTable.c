@@ -10,8 +10,7 @@ typedef struct alarm_ref {
     smtpchk_metric m;
 } alarm_ref;
 
-static netsnmp_tdata *table;
-static netsnmp_handler_registration *reg;
+static sc_tdata alarms;
 
 static int
 alarm_column(netsnmp_variable_list *v, const alarm_ref *ref, unsigned col)
@@ -69,43 +68,30 @@ int
 init_smtpCheckAlarmTable(void)
 {
     static const oid table_oid[] = {SMTPCHECK_OID_ALARM_TABLE};
-    table = netsnmp_tdata_create_table("smtpCheckAlarmTable", 0);
-    reg = netsnmp_create_handler_registration("smtpCheckAlarmTable",
-                                              smtpCheckAlarmTable_handler, table_oid,
-                                              OID_LENGTH(table_oid), HANDLER_CAN_RONLY);
-    netsnmp_table_registration_info *ti = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
-    if (table == NULL || reg == NULL || ti == NULL)
-        return -1;
-    netsnmp_table_helper_add_indexes(ti, ASN_UNSIGNED, ASN_INTEGER, 0);
-    ti->min_column = ACOL_RISING;
-    ti->max_column = ACOL__LAST;
-    return netsnmp_tdata_register(reg, table, ti) == SNMPERR_SUCCESS ? 0 : -1;
+    return sc_tdata_register(&alarms, "smtpCheckAlarmTable", smtpCheckAlarmTable_handler,
+                             table_oid, OID_LENGTH(table_oid), ACOL_RISING, ACOL__LAST, 1);
+}
+
+static void
+free_ref(void *data)
+{
+    alarm_ref *ref = data;
+    ref->r->alarm_rows[ref->m] = NULL;
+    free(ref);
 }
 
 void
 shutdown_smtpCheckAlarmTable(void)
 {
-    if (reg != NULL)
-        netsnmp_unregister_handler(reg);
-    reg = NULL;
-    if (table == NULL)
-        return;
-    netsnmp_tdata_row *row;
-    while ((row = netsnmp_tdata_row_first(table)) != NULL) {
-        alarm_ref *ref = netsnmp_tdata_remove_and_delete_row(table, row);
-        ref->r->alarm_rows[ref->m] = NULL;
-        free(ref);
-    }
-    netsnmp_tdata_delete_table(table);
-    table = NULL;
+    sc_tdata_unregister(&alarms, free_ref);
 }
 
 static void
 drop(sc_row *r, int m)
 {
-    if (r->alarm_rows[m] == NULL || table == NULL)
+    if (r->alarm_rows[m] == NULL || alarms.table == NULL)
         return;
-    free(netsnmp_tdata_remove_and_delete_row(table, r->alarm_rows[m]));
+    free(netsnmp_tdata_remove_and_delete_row(alarms.table, r->alarm_rows[m]));
     r->alarm_rows[m] = NULL;
 }
 
@@ -127,7 +113,7 @@ add(sc_row *r, int m)
     long metric = m;
     netsnmp_tdata_row_add_index(row, ASN_UNSIGNED, &idx, sizeof(idx));
     netsnmp_tdata_row_add_index(row, ASN_INTEGER, &metric, sizeof(metric));
-    if (netsnmp_tdata_add_row(table, row) != SNMPERR_SUCCESS) {
+    if (netsnmp_tdata_add_row(alarms.table, row) != SNMPERR_SUCCESS) {
         free(netsnmp_tdata_delete_row(row));
         return;
     }
@@ -137,7 +123,7 @@ add(sc_row *r, int m)
 void
 smtpCheckAlarmTable_sync(sc_row *r)
 {
-    if (table == NULL)
+    if (alarms.table == NULL)
         return;
     for (int m = 1; m < SMTPCHK_METRIC__COUNT; m++) {
         int want = r->alarms.a[m].configured;

@@ -5,8 +5,7 @@
 
 #include "smtpcheck_oids.h"
 
-static netsnmp_tdata *table;
-static netsnmp_handler_registration *reg;
+static sc_tdata checks;
 
 static void
 set_u32(netsnmp_variable_list *v, u_char type, uint32_t x)
@@ -130,35 +129,22 @@ int
 init_smtpCheckTable(void)
 {
     static const oid table_oid[] = {SMTPCHECK_OID_TABLE};
-    table = netsnmp_tdata_create_table("smtpCheckTable", 0);
-    reg = netsnmp_create_handler_registration("smtpCheckTable", smtpCheckTable_handler,
-                                              table_oid, OID_LENGTH(table_oid),
-                                              HANDLER_CAN_RONLY);
-    netsnmp_table_registration_info *ti = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
-    if (table == NULL || reg == NULL || ti == NULL)
-        return -1;
-    netsnmp_table_helper_add_indexes(ti, ASN_UNSIGNED, 0);
-    ti->min_column = COL_NAME;
-    ti->max_column = COL__LAST;
-    return netsnmp_tdata_register(reg, table, ti) == SNMPERR_SUCCESS ? 0 : -1;
+    return sc_tdata_register(&checks, "smtpCheckTable", smtpCheckTable_handler, table_oid,
+                             OID_LENGTH(table_oid), COL_NAME, COL__LAST, 0);
+}
+
+static void
+free_row(void *data)
+{
+    sc_row *r = data;
+    smtpCheckAlarmTable_remove(r);
+    sc_row_free(r);
 }
 
 void
 shutdown_smtpCheckTable(void)
 {
-    if (reg != NULL)
-        netsnmp_unregister_handler(reg);
-    reg = NULL;
-    if (table == NULL)
-        return;
-    netsnmp_tdata_row *row;
-    while ((row = netsnmp_tdata_row_first(table)) != NULL) {
-        sc_row *r = netsnmp_tdata_remove_and_delete_row(table, row);
-        smtpCheckAlarmTable_remove(r);
-        sc_row_free(r);
-    }
-    netsnmp_tdata_delete_table(table);
-    table = NULL;
+    sc_tdata_unregister(&checks, free_row);
 }
 
 int
@@ -170,7 +156,7 @@ smtpCheckTable_add(sc_row *r)
     row->data = r;
     u_long idx = r->index;
     netsnmp_tdata_row_add_index(row, ASN_UNSIGNED, &idx, sizeof(idx));
-    if (netsnmp_tdata_add_row(table, row) != SNMPERR_SUCCESS) {
+    if (netsnmp_tdata_add_row(checks.table, row) != SNMPERR_SUCCESS) {
         netsnmp_tdata_delete_row(row);
         return -1;
     }
@@ -183,7 +169,7 @@ smtpCheckTable_remove(sc_row *r)
 {
     smtpCheckAlarmTable_remove(r);
     if (r->row != NULL)
-        netsnmp_tdata_remove_and_delete_row(table, r->row);
+        netsnmp_tdata_remove_and_delete_row(checks.table, r->row);
     r->row = NULL;
 }
 
@@ -191,20 +177,20 @@ sc_row *
 smtpCheckTable_find(unsigned index)
 {
     oid idx = index;
-    netsnmp_tdata_row *row = netsnmp_tdata_row_get_byoid(table, &idx, 1);
+    netsnmp_tdata_row *row = netsnmp_tdata_row_get_byoid(checks.table, &idx, 1);
     return row != NULL ? row->data : NULL;
 }
 
 sc_row *
 smtpCheckTable_first(void)
 {
-    netsnmp_tdata_row *row = table ? netsnmp_tdata_row_first(table) : NULL;
+    netsnmp_tdata_row *row = checks.table ? netsnmp_tdata_row_first(checks.table) : NULL;
     return row != NULL ? row->data : NULL;
 }
 
 sc_row *
 smtpCheckTable_next(sc_row *r)
 {
-    netsnmp_tdata_row *row = netsnmp_tdata_row_next(table, r->row);
+    netsnmp_tdata_row *row = netsnmp_tdata_row_next(checks.table, r->row);
     return row != NULL ? row->data : NULL;
 }

@@ -61,6 +61,17 @@ int sc_row_status(const sc_row *r);
 uint32_t sc_stat_avg(const sc_stat *s);
 uint32_t sc_ms(int64_t us);
 
+/* smtpcheck_tdata.c: what both read-only tables share. */
+typedef struct sc_tdata {
+    netsnmp_tdata *table;
+    netsnmp_handler_registration *reg;
+} sc_tdata;
+int sc_tdata_register(sc_tdata *t, const char *name, Netsnmp_Node_Handler *handler,
+                      const oid *table_oid, size_t len, unsigned min_col, unsigned max_col,
+                      int with_metric);
+/* Unregisters the handler, then removes every row, giving its data to free_data. */
+void sc_tdata_unregister(sc_tdata *t, void (*free_data)(void *));
+
 /* smtpCheckTable.c / smtpCheckAlarmTable.c / smtpcheck_globals.c */
 int init_smtpCheckTable(void);
 void shutdown_smtpCheckTable(void);

@@ -135,8 +135,10 @@ class AgentXTest(unittest.TestCase):
         t = self.trapd.wait_for(lambda t: t.raised and t.get("metric") == METRIC["failure"], 10)
         self.assertIsNotNone(t, "no smtpCheckAlarmRaised through the master\n" + self.ctx())
         self.assertEqual(t.get("name", 3), "switched", t)
-        self.assertEqual(t.get("errorCode", 3), ERROR["connectionRefused"], t)
-        self.assertEqual(t.get("failedStep", 3), STEP["connect"], t)
+        # Refused, or closed when the switchboard dropped a connection
+        # that was still in its backlog.
+        self.assertIn(t.get("errorCode", 3), (ERROR["connectionRefused"], ERROR["closed"]), t)
+        self.assertNotEqual(t.get("failedStep", 3), STEP["none"], t)
         self.assertEqual(self.get(alarm_oid("state", 3, "failure")), ALARM_STATE["raised"])
         sb.open(good.port)
         t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == METRIC["failure"], 10)

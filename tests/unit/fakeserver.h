@@ -10,6 +10,7 @@
 
 typedef struct fakeserver {
     pid_t pid;                /* 0 = not running */
+    pid_t owner;              /* the process that started it */
     uint16_t port;
     char dir[64];             /* temporary directory holding the port file */
 } fakeserver;
@@ -17,7 +18,9 @@ typedef struct fakeserver {
 /* Starts a server with the given scenario (JSON text) and waits (at most
  * 10 s) for it to listen. Returns 0, or -1 with nothing left running. */
 int fakeserver_start(fakeserver *fs, const char *scenario_json);
-/* SIGTERM, then SIGKILL after 3 s; reaps it and removes its files. */
+/* SIGTERM, then SIGKILL after 3 s; reaps it and removes its files. In a
+ * forked copy of the owner it only forgets the server. The server gets
+ * SIGTERM when the thread that started it ends (PR_SET_PDEATHSIG). */
 void fakeserver_stop(fakeserver *fs);
 
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit (children inherit it). */
