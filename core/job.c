@@ -23,6 +23,7 @@ struct smtpchk_job {
     smtpchk_lookup *lookup;
     smtpchk_addrs addrs;
     size_t addr_i;
+    char tried[SMTPCHK_TEXT_MAX]; /* addresses that failed, for the detail */
     phase ph;
     smtpchk_fd_close_fn close_hook;
     void *close_ud;
@@ -103,6 +104,29 @@ connected(smtpchk_job *j)
     job_pump(j);
 }
 
+/* Adds peer to the list of addresses that failed, for the error detail. */
+static void
+remember_failure(smtpchk_job *j)
+{
+    size_t used = strlen(j->tried);
+    snprintf(j->tried + used, sizeof(j->tried) - used, "%s%s", used ? ", " : "",
+             smtpchk_conn_peer(j->conn));
+}
+
+static void
+all_addresses_failed(smtpchk_job *j)
+{
+    const char *why = NULL;
+    smtpchk_error err = smtpchk_conn_error(j->conn, &why);
+    char msg[2 * SMTPCHK_TEXT_MAX]; /* the session cuts it to fit */
+    if (j->addrs.n > 1)
+        snprintf(msg, sizeof(msg), "%s (tried %s)", why, j->tried);
+    else
+        snprintf(msg, sizeof(msg), "%s", why);
+    j->ph = PH_IDLE;
+    job_fail(j, err, msg);
+}
+
 /* Tries the addresses in order; a refused or failed one moves to the next. */
 static void
 try_connect(smtpchk_job *j)
@@ -113,6 +137,9 @@ try_connect(smtpchk_job *j)
         drop_conn(j);
         smtpchk_io io = smtpchk_conn_connect(j->conn, (struct sockaddr *)&j->addrs.addr[i],
                                              j->addrs.len[i], j->check->source_addr);
+        char line[96];
+        snprintf(line, sizeof(line), "connecting to %s", smtpchk_conn_peer(j->conn));
+        smtpchk_session_note(j->session, line);
         if (io == SMTPCHK_IO_DONE) {
             connected(j);
             return;
@@ -121,11 +148,9 @@ try_connect(smtpchk_job *j)
             j->ph = PH_CONNECTING;
             return;
         }
-        if (j->addr_i >= j->addrs.n)
-            break;
+        remember_failure(j);
     }
-    j->ph = PH_IDLE;
-    conn_failed(j);
+    all_addresses_failed(j);
 }
 
 static void
@@ -273,12 +298,12 @@ smtpchk_job_io(smtpchk_job *j, short revents)
 {
     switch (j->ph) {
     case PH_CONNECTING:
-        if (smtpchk_conn_connect_done(j->conn) == SMTPCHK_IO_DONE)
+        if (smtpchk_conn_connect_done(j->conn) == SMTPCHK_IO_DONE) {
             connected(j);
-        else if (j->addr_i < j->addrs.n)
+        } else {
+            remember_failure(j);
             try_connect(j);
-        else
-            conn_failed(j);
+        }
         break;
     case PH_HANDSHAKE:
         tls_finished(j, smtpchk_conn_tls_continue(j->conn));

@@ -669,6 +669,12 @@ smtpchk_session_connecting(smtpchk_session *s, int64_t now_us)
 }
 
 void
+smtpchk_session_note(smtpchk_session *s, const char *line)
+{
+    note(s, '*', line);
+}
+
+void
 smtpchk_session_connected(smtpchk_session *s, int64_t now_us, const char *peer)
 {
     if (s->st != ST_CONNECT)

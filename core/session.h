@@ -41,6 +41,8 @@ void smtpchk_session_set_transcript(smtpchk_session *s, smtpchk_transcript_fn fn
 /* Transport events, in the order they happen. */
 void smtpchk_session_resolved(smtpchk_session *s, int64_t now_us);
 void smtpchk_session_connecting(smtpchk_session *s, int64_t now_us);
+/* A line for the transcript ('*'), e.g. each address tried. */
+void smtpchk_session_note(smtpchk_session *s, const char *line);
 void smtpchk_session_connected(smtpchk_session *s, int64_t now_us, const char *peer);
 void smtpchk_session_tls_done(smtpchk_session *s, int64_t now_us, const smtpchk_tls_facts *f);
 /* Records facts of a failed handshake (certificate details) before tls_failed. */

@@ -115,13 +115,14 @@ class FakeServer:
     """
 
     def __init__(self, scenario=None, certdir=None, cert="server", host=LOOPBACK,
-                 keep=False):
+                 keep=False, prefix=()):
         self.scenario = dict(scenario or {})
         if certdir and "cert" not in self.scenario:
             self.scenario["cert"] = os.path.join(certdir, cert + ".pem")
             self.scenario["key"] = os.path.join(certdir, cert + ".key")
         self.host = host
         self.keep = keep
+        self.prefix = list(prefix)  # e.g. ["ip", "netns", "exec", NAME]
         self.port = None
         self.proc = None
         self.dir = None
@@ -136,7 +137,7 @@ class FakeServer:
             json.dump(self.scenario, f)
         self._stderr = open(os.path.join(self.dir, "stderr.log"), "wb")
         self.proc = subprocess.Popen(
-            [PYTHON, FAKESMTP, "--host", self.host, "--port", "0",
+            self.prefix + [PYTHON, FAKESMTP, "--host", self.host, "--port", "0",
              "--port-file", port_file, "--scenario", "@" + scen_file,
              "--log", self.log_path],
             stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr)
