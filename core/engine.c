@@ -1,7 +1,6 @@
 /* Engine lifecycle: creation, the thread, control messages, the result queue. */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,40 +13,6 @@
 
 #include "clock.h"
 #include "engine_int.h"
-
-/* ---- the default EHLO name -------------------------------------------- */
-
-static char ehlo_name[256];
-static pthread_once_t ehlo_once = PTHREAD_ONCE_INIT;
-
-static void
-find_ehlo(void)
-{
-    char host[200];
-    if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0') {
-        snprintf(ehlo_name, sizeof(ehlo_name), "localhost");
-        return;
-    }
-    host[sizeof(host) - 1] = '\0';
-    snprintf(ehlo_name, sizeof(ehlo_name), "%s", host);
-    if (strchr(host, '.') != NULL)
-        return;
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_flags = AI_CANONNAME;
-    if (getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL && res->ai_canonname &&
-        strchr(res->ai_canonname, '.') != NULL)
-        snprintf(ehlo_name, sizeof(ehlo_name), "%s", res->ai_canonname);
-    if (res != NULL)
-        freeaddrinfo(res);
-}
-
-const char *
-smtpchk_default_ehlo(void)
-{
-    pthread_once(&ehlo_once, find_ehlo);
-    return ehlo_name;
-}
 
 /* ---- creation ------------------------------------------------------------ */
 
@@ -119,6 +84,7 @@ smtpchk_engine_free(smtpchk_engine *e)
     smtpchk_engine_stop(e);
     if (e->slots != NULL)
         engine_abort_all(e);
+    smtpchk_heap_free(&e->timers); /* it writes to the timers: before the entries go */
     for (size_t i = 0; i < e->nentries; i++) {
         smtpchk_check_free(e->entries[i]->check);
         free(e->entries[i]);
@@ -126,7 +92,6 @@ smtpchk_engine_free(smtpchk_engine *e)
     free(e->entries);
     free(e->wait);
     smtpchk_resolver_free(e->resolver);
-    smtpchk_heap_free(&e->timers);
     pending_set_free(e->pending);
     free(e->results);
     free(e->slots);
@@ -305,9 +270,11 @@ smtpchk_engine_drain(smtpchk_engine *e, smtpchk_engine_result *out, size_t max)
     (void)rd; /* clear first: a result pushed after this wakes us again */
     pthread_mutex_lock(&e->mu);
     size_t n = e->nresults < max ? e->nresults : max;
-    memcpy(out, e->results, n * sizeof(*out));
-    memmove(e->results, e->results + n, (e->nresults - n) * sizeof(*out));
-    e->nresults -= n;
+    if (n > 0) {
+        memcpy(out, e->results, n * sizeof(*out));
+        memmove(e->results, e->results + n, (e->nresults - n) * sizeof(*out));
+        e->nresults -= n;
+    }
     int more = e->nresults > 0;
     pthread_mutex_unlock(&e->mu);
     if (more)

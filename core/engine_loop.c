@@ -255,10 +255,14 @@ start_run(smtpchk_engine *e, entry *en)
     after_job(e, s);
 }
 
+/* Starts due checks, a batch at a time: between batches the loop reads
+ * events, so a burst of starts does not delay the replies of the first. */
+#define STARTS_PER_PASS 32
+
 static void
 start_waiting(smtpchk_engine *e)
 {
-    while (e->free_slots != NULL && e->wait_n > 0) {
+    for (int n = 0; n < STARTS_PER_PASS && e->free_slots != NULL && e->wait_n > 0; n++) {
         entry *en = wait_pop(e);
         if (en == NULL)
             break;
@@ -286,21 +290,13 @@ retire(smtpchk_engine *e, entry *en)
         entry_free(en);
 }
 
-/* Takes the checks out of ps (ownership moves to the entries). */
 static entry *
-adopt(smtpchk_engine *e, entry *old, smtpchk_engine_spec *sp, int64_t now)
+entry_new(smtpchk_engine *e, const smtpchk_engine_spec *sp, smtpchk_check *c, int64_t now)
 {
-    smtpchk_check *c = (smtpchk_check *)sp->check;
-    sp->check = NULL;
-    if (old != NULL && old->interval_ms == sp->interval_ms && old->jitter_ms == sp->jitter_ms) {
-        smtpchk_check_free(old->check); /* same schedule: keep it and the counters */
-        old->check = c;
-        return old;
-    }
     entry *en = calloc(1, sizeof(*en));
     if (en == NULL) {
         smtpchk_check_free(c);
-        return old;
+        return NULL;
     }
     en->key = sp->key;
     en->check = c;
@@ -308,13 +304,41 @@ adopt(smtpchk_engine *e, entry *old, smtpchk_engine_spec *sp, int64_t now)
     en->jitter_ms = sp->jitter_ms;
     en->due.kind = TM_DUE;
     en->due.owner = en;
-    if (old != NULL) { /* new schedule, same check: counters carry over */
-        en->runs = old->runs;
-        en->skipped = old->skipped;
-        retire(e, old);
-    }
     schedule_first(e, en, now);
     return en;
+}
+
+/*
+ * Takes the check out of sp. A key already known keeps its entry, and so
+ * its counters and its run in flight (never two runs of one check): the
+ * check is replaced for the next run, and a new interval or jitter starts
+ * a new schedule from now.
+ */
+static entry *
+adopt(smtpchk_engine *e, entry *old, smtpchk_engine_spec *sp, int64_t now)
+{
+    smtpchk_check *c = (smtpchk_check *)sp->check;
+    sp->check = NULL;
+    if (old == NULL)
+        return entry_new(e, sp, c, now);
+    smtpchk_check_free(old->check);
+    old->check = c;
+    uint32_t interval = sp->interval_ms ? sp->interval_ms : 60000;
+    if (old->interval_ms != interval || old->jitter_ms != sp->jitter_ms) {
+        old->interval_ms = interval;
+        old->jitter_ms = sp->jitter_ms;
+        schedule_first(e, old, now);
+    }
+    return old;
+}
+
+static int
+in_set(entry *const *v, size_t n, const entry *en)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == en)
+            return 1;
+    return 0;
 }
 
 void
@@ -329,17 +353,16 @@ engine_apply_set(smtpchk_engine *e, pending_set *ps)
     size_t nn = 0;
     for (size_t i = 0; i < ps->n; i++) {
         entry *old = find_entry(e, ps->specs[i].key);
+        if (old != NULL && in_set(next, nn, old))
+            continue; /* a key given twice: the first one counts */
         entry *en = adopt(e, old, &ps->specs[i], now);
         if (en != NULL)
             next[nn++] = en;
     }
-    for (size_t i = 0; i < e->nentries; i++) {
-        int kept = 0;
-        for (size_t j = 0; j < nn && !kept; j++)
-            kept = next[j] == e->entries[i];
-        if (!kept && !e->entries[i]->removed)
+    /* Only now, with nothing pointing at them any more, retire the rest. */
+    for (size_t i = 0; i < e->nentries; i++)
+        if (!in_set(next, nn, e->entries[i]))
             retire(e, e->entries[i]);
-    }
     free(e->entries);
     e->entries = next;
     e->nentries = nn;
@@ -380,6 +403,8 @@ engine_abort_all(smtpchk_engine *e)
 static int
 next_timeout_ms(smtpchk_engine *e)
 {
+    if (e->wait_n > 0 && e->free_slots != NULL)
+        return 0; /* more checks to start: just look at events first */
     int64_t wait = 1000000;
     smtpchk_timer *t = smtpchk_heap_top(&e->timers);
     if (t != NULL)

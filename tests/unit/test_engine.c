@@ -62,6 +62,7 @@ sleep_ms(long ms)
 
 typedef enum {
     SRV_FAST,      /* a correct server, no delays */
+    SRV_FAST2,     /* another, to share the mixed load's fast checks */
     SRV_SLOW,      /* greeting 300 ms late */
     SRV_STALL,     /* never greets */
     SRV_SLOW700,   /* greeting 700 ms late */
@@ -72,6 +73,7 @@ typedef enum {
 
 static const char *const scenarios[SRV__COUNT] = {
     [SRV_FAST] = "{}",
+    [SRV_FAST2] = "{}",
     [SRV_SLOW] = "{\"delay_ms\": {\"GREETING\": 300}}",
     [SRV_STALL] = "{\"stall\": \"GREETING\"}",
     [SRV_SLOW700] = "{\"delay_ms\": {\"GREETING\": 700}}",
@@ -252,6 +254,13 @@ count_fds(void)
     return n - 1; /* the directory's own fd */
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 static double
 total_ms(const smtpchk_result *r)
 {
@@ -293,15 +302,26 @@ engine_free_emptied(smtpchk_engine *e)
 #define MIX_SLOW 200
 #define MIX_STALL 100
 #define MIX_N (MIX_FAST + MIX_SLOW + MIX_STALL)
+/*
+ * A fast check held back behind a slow one (greeting 300 ms late) or a
+ * stalled one (1000 ms) would take at least 300 ms; the issue asks for
+ * under 200. The loop starts due checks 32 at a time and reads events in
+ * between, so a burst of 1000 starts does not delay the first replies.
+ * Measured (2 cores): max about 34 ms under ASan.
+ */
+#define FAST_MAX_MS 200
 
 static void
 test_mixed_load_body(void)
 {
-    uint16_t pf = srv_port(SRV_FAST), ps = srv_port(SRV_SLOW), pt = srv_port(SRV_STALL);
-    CU_ASSERT_FATAL(pf && ps && pt);
+    /* The fast checks go to two server processes: one Python event loop
+     * needs about 100-150 ms for 700 sessions by itself. */
+    uint16_t pf = srv_port(SRV_FAST), pf2 = srv_port(SRV_FAST2), ps = srv_port(SRV_SLOW),
+             pt = srv_port(SRV_STALL);
+    CU_ASSERT_FATAL(pf && pf2 && ps && pt);
     specset ss = {0};
     for (uint64_t k = 0; k < MIX_N; k++) {
-        uint16_t port = k < MIX_FAST ? pf : k < MIX_FAST + MIX_SLOW ? ps : pt;
+        uint16_t port = k < MIX_FAST ? (k % 2 ? pf2 : pf) : k < MIX_FAST + MIX_SLOW ? ps : pt;
         spec_add(&ss, k, mk_check("127.0.0.1", port, 5000, 1000), 60000, 0);
     }
     smtpchk_engine *e = mk_engine(MIX_N, 0);
@@ -319,6 +339,9 @@ test_mixed_load_body(void)
     memset(seen, 0, sizeof(seen));
     double max_fast = 0, max_slow = 0, min_slow = 1e9, min_stall = 1e9, max_stall = 0;
     double max_slack = -1e9, max_up = 0;
+    smtpchk_timings worst_fast = {0};
+    static double fast_t[MIX_N];
+    size_t nfast = 0;
     size_t bad = 0;
     for (size_t i = 0; i < rs.n; i++) {
         const smtpchk_engine_result *r = &rs.v[i].r;
@@ -328,9 +351,12 @@ test_mixed_load_body(void)
         double t = total_ms(&r->result);
         int ok;
         if (r->key < MIX_FAST) {
-            ok = r->result.error == SMTPCHK_OK && t < 200;
-            if (t > max_fast)
+            ok = r->result.error == SMTPCHK_OK && t < FAST_MAX_MS;
+            fast_t[nfast++] = t;
+            if (t > max_fast) {
                 max_fast = t;
+                worst_fast = r->result.t;
+            }
         } else if (r->key < MIX_FAST + MIX_SLOW) {
             ok = r->result.error == SMTPCHK_OK && t >= 300 && t < 1000;
             max_slow = t > max_slow ? t : max_slow;
@@ -342,7 +368,7 @@ test_mixed_load_body(void)
             double slack = t - up - 1000;
             ok = r->result.error == SMTPCHK_ERR_TIMEOUT &&
                  r->result.failed_step == SMTPCHK_STEP_GREETING && r->result.t.connect >= 0 &&
-                 slack >= 0 && slack <= 100 && t >= 1000 && t <= 1200;
+                 slack >= 0 && slack <= 100 && t >= 1000 && t <= 1100;
             max_stall = t > max_stall ? t : max_stall;
             min_stall = t < min_stall ? t : min_stall;
             max_slack = slack > max_slack ? slack : max_slack;
@@ -362,6 +388,13 @@ test_mixed_load_body(void)
             "the deadline); %zu bad\n",
             MIX_N, wall, max_fast, min_slow, max_slow, min_stall, max_stall, max_up, max_slack,
             bad);
+    qsort(fast_t, nfast, sizeof(fast_t[0]), cmp_double);
+    double p50 = nfast ? fast_t[nfast / 2] : 0, p95 = nfast ? fast_t[nfast * 95 / 100] : 0;
+    fprintf(stderr,
+            "engine: mixed load: fast checks p50 %.1f ms, p95 %.1f ms; the slowest: connect "
+            "%.1f, greeting %.1f, ehlo %.1f, quit %.1f ms\n",
+            p50, p95, (double)worst_fast.connect / MS, (double)worst_fast.greeting / MS,
+            (double)worst_fast.ehlo / MS, (double)worst_fast.quit / MS);
     CU_ASSERT(wall < 1500);
     recs_free(&rs);
     smtpchk_engine_free(e);
@@ -413,9 +446,10 @@ test_head_of_line_body(void)
     }
     /* Nothing else finished: the stalled runs are still waiting. */
     CU_ASSERT_EQUAL(rs.n, 1);
+    /* Stats are published by the loop between batches: allow it a moment. */
+    CU_ASSERT(wait_in_flight(e, HOL_STALL, 1000));
     smtpchk_engine_stats st;
     smtpchk_engine_stats_get(e, &st);
-    CU_ASSERT_EQUAL(st.in_flight, HOL_STALL);
     CU_ASSERT_EQUAL(st.checks, HOL_STALL + 1);
     engine_free_emptied(e);
     specset_free(&ss);
