@@ -22,11 +22,32 @@ static sc_globals globals;
 static smtpchk_engine *engine;
 static unsigned start_alarm, save_alarm;
 static int fd_registered, dirty;
+static int start_missed; /* the start alarm ran before there was an engine */
+
+static void start_engine(unsigned reg, void *arg);
 
 smtpchk_engine *
 smtpcheck_engine(void)
 {
     return engine;
+}
+
+int
+smtpcheck_engine_create(size_t max_in_flight)
+{
+    if (engine != NULL)
+        return 0;
+    char err[200];
+    smtpchk_engine_opts o = {.max_in_flight = max_in_flight};
+    engine = smtpchk_engine_new(&o, err, sizeof(err));
+    if (engine == NULL) {
+        snmp_log(LOG_ERR, "smtpcheck: %s\n", err);
+        return -1;
+    }
+    if (start_missed) /* after daemonizing already: start on the next tick */
+        start_alarm = snmp_alarm_register(0, 0, start_engine, NULL);
+    start_missed = 0;
+    return 0;
 }
 
 sc_globals *
@@ -92,8 +113,10 @@ start_engine(unsigned reg, void *arg)
     (void)reg;
     (void)arg;
     start_alarm = 0;
-    if (engine == NULL)
+    if (engine == NULL) {
+        start_missed = 1;
         return;
+    }
     if (smtpchk_engine_start(engine) != 0) {
         snmp_log(LOG_ERR, "smtpcheck: cannot start the check thread\n");
         return;
@@ -130,11 +153,8 @@ init_smtpcheck(void)
 {
     DEBUGMSGTL(("smtpcheck", "init\n"));
     memset(&globals, 0, sizeof(globals));
-    char err[200];
-    smtpchk_engine_opts o = {.max_in_flight = 256};
-    engine = smtpchk_engine_new(&o, err, sizeof(err));
-    if (engine == NULL)
-        snmp_log(LOG_ERR, "smtpcheck: %s\n", err);
+    start_missed = 0;
+    /* The engine is made with the first good check file (max_in_flight). */
     if (init_smtpCheckTable() != 0 || init_smtpCheckAlarmTable() != 0 ||
         init_smtpcheck_globals(&globals) != 0)
         snmp_log(LOG_ERR, "smtpcheck: cannot register the MIB tables\n");

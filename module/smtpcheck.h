@@ -105,7 +105,8 @@ int smtpcheck_conf_apply(void);
 const char *smtpcheck_conf_path(void);
 
 /* smtpcheck.c */
-smtpchk_engine *smtpcheck_engine(void);
+smtpchk_engine *smtpcheck_engine(void); /* NULL until a check file loaded */
+int smtpcheck_engine_create(size_t max_in_flight);
 sc_globals *smtpcheck_globals(void);
 /* DateAndTime (8 octets, UTC) for t; returns the length (0 when t == 0). */
 size_t smtpcheck_date_and_time(time_t t, u_char *buf);

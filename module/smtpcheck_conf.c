@@ -149,7 +149,7 @@ int
 smtpcheck_conf_apply(void)
 {
     sc_globals *g = smtpcheck_globals();
-    if (g->config_path[0] == '\0' || smtpcheck_engine() == NULL)
+    if (g->config_path[0] == '\0')
         return 0;
     smtpchk_config *cfg = NULL;
     char saved[1024];
@@ -162,6 +162,10 @@ smtpcheck_conf_apply(void)
         if (have_checks || last_good_path(saved, sizeof(saved)) != 0 ||
             access(saved, R_OK) != 0 || load(saved, g->config_path, &cfg) != 0)
             return -1;
+    }
+    if (smtpcheck_engine_create(cfg->max_in_flight) != 0) {
+        smtpchk_config_free(cfg);
+        return -1;
     }
     smtpcheck_persist_load();
     apply_rows(cfg);
