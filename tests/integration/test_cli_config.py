@@ -84,6 +84,23 @@ class SeveralHostsTests(unittest.TestCase):
         self.assertTrue(all(d["greeting_time_ms"] >= 1000 for d in data))
         self.assertLess(wall, 2.5)  # five 1 s greetings, not 5 s
 
+    def test_progress_on_a_terminal(self):
+        import os
+        import pty
+        import subprocess
+        from helpers import smtpcheck_bin
+        with FakeServer({}) as srv:
+            master, slave = pty.openpty()
+            proc = subprocess.run([smtpcheck_bin(), "--progress", "--json"] +
+                                  ["127.0.0.1:%d" % srv.port] * 3,
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=slave, timeout=60)
+            os.close(slave)
+            shown = os.read(master, 4096).decode()
+            os.close(master)
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("3/3 checks done", shown)
+
     def test_bad_option_is_one_line_and_exit_3(self):
         status, _, err, _ = run_check(["--port", "99999", "127.0.0.1"], json_flag=False)
         self.assertEqual(status, 3)
