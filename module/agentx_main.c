@@ -72,24 +72,28 @@ main(int argc, char **argv)
     if (parse_args(argc, argv, &checks) != 0)
         return 2;
     netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
-    /* Ping the master every 5 s; a lost master is reconnected. */
-    netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, 5);
     if (init_agent(APP) != 0) {
         snmp_log(LOG_ERR, APP ": cannot initialise the agent library\n");
         return 1;
     }
+    /* Ping the master every 5 s, so a lost master is found and reconnected
+     * quickly. After init_agent(), which sets its own default. */
+    netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, 5);
     init_smtpcheck();
-    if (checks != NULL) /* before init_snmp, whose config read applies it */
+    init_snmp(APP);
+    if (checks != NULL) {
+        /* After init_snmp: its config read releases the token's value. */
         snprintf(smtpcheck_globals()->config_path, sizeof(smtpcheck_globals()->config_path),
                  "%s", checks);
-    init_snmp(APP);
+        smtpcheck_conf_apply();
+    }
     signal(SIGTERM, on_stop);
     signal(SIGINT, on_stop);
     signal(SIGHUP, on_hup);
     snmp_log(LOG_INFO, APP " started\n");
     while (!stop) {
         agent_check_and_process(1);
-        if (reload) {
+        if (reload) { /* the check file; -c FILE stays the file */
             reload = 0;
             smtpcheck_conf_apply();
         }

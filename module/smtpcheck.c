@@ -102,9 +102,16 @@ on_results(int fd, void *data)
     size_t n = smtpchk_engine_drain(engine, batch, RESULT_BATCH);
     for (size_t i = 0; i < n; i++)
         take_result(&batch[i]);
+}
+
+uint32_t
+smtpcheck_in_flight(void)
+{
+    if (engine == NULL)
+        return 0;
     smtpchk_engine_stats st;
     smtpchk_engine_stats_get(engine, &st);
-    globals.in_flight = (uint32_t)st.in_flight;
+    return (uint32_t)st.in_flight;
 }
 
 static void

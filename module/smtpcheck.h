@@ -47,7 +47,6 @@ typedef struct sc_globals {
     char config_path[1024];
     uint32_t config_loads, config_errors;
     time_t last_load;
-    uint32_t in_flight;
 } sc_globals;
 
 /* smtpcheck_data.c: the rows, independent of SNMP requests. */
@@ -65,6 +64,7 @@ uint32_t sc_ms(int64_t us);
 typedef struct sc_tdata {
     netsnmp_tdata *table;
     netsnmp_handler_registration *reg;
+    netsnmp_table_registration_info *info; /* ours to free: the handler does not */
 } sc_tdata;
 int sc_tdata_register(sc_tdata *t, const char *name, Netsnmp_Node_Handler *handler,
                       const oid *table_oid, size_t len, unsigned min_col, unsigned max_col,
@@ -96,6 +96,8 @@ void smtpcheck_persist_load(void);
 void smtpcheck_persist_restore(sc_row *r);
 void smtpcheck_persist_save(void);
 void smtpcheck_persist_forget(void);
+/* Once per module instance: the load counters of smtpCheckGlobals. */
+void smtpcheck_persist_load_globals(sc_globals *g);
 
 /* smtpcheck_conf.c */
 void smtpcheck_conf_init(void);
@@ -107,6 +109,7 @@ const char *smtpcheck_conf_path(void);
 /* smtpcheck.c */
 smtpchk_engine *smtpcheck_engine(void); /* NULL until a check file loaded */
 int smtpcheck_engine_create(size_t max_in_flight);
+uint32_t smtpcheck_in_flight(void);
 sc_globals *smtpcheck_globals(void);
 /* DateAndTime (8 octets, UTC) for t; returns the length (0 when t == 0). */
 size_t smtpcheck_date_and_time(time_t t, u_char *buf);

@@ -17,7 +17,8 @@
 
 #define LAST_GOOD "smtpcheck-lastgood.conf"
 
-static int have_checks; /* a configuration is applied in this instance */
+static int have_checks;    /* a configuration is applied in this instance */
+static int globals_loaded; /* the load counters were restored */
 
 static void
 parse_token(const char *token, char *line)
@@ -151,6 +152,10 @@ smtpcheck_conf_apply(void)
     sc_globals *g = smtpcheck_globals();
     if (g->config_path[0] == '\0')
         return 0;
+    if (!globals_loaded) { /* counters survive reloads and restarts too */
+        smtpcheck_persist_load_globals(g);
+        globals_loaded = 1;
+    }
     smtpchk_config *cfg = NULL;
     char saved[1024];
     if (load(g->config_path, NULL, &cfg) == 0) {
@@ -196,6 +201,7 @@ void
 smtpcheck_conf_init(void)
 {
     have_checks = 0;
+    globals_loaded = 0;
     register_app_config_handler("smtpcheckConfig", parse_token, release_token,
                                 "/path/to/smtpcheck.conf");
     snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG,

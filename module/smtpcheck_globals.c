@@ -28,7 +28,7 @@ global_value(netsnmp_variable_list *v, unsigned which)
         snmp_set_var_typed_value(v, ASN_COUNTER, &u, sizeof(u));
         return 1;
     case GLOBAL_IN_FLIGHT:
-        u = globals->in_flight;
+        u = smtpcheck_in_flight(); /* now, not as of the last result */
         snmp_set_var_typed_value(v, ASN_GAUGE, &u, sizeof(u));
         return 1;
     case GLOBAL_LAST_LOAD:
@@ -44,13 +44,13 @@ smtpcheck_globals_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
                           netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
     (void)handler;
+    (void)reginfo;
     if (reqinfo->mode != MODE_GET)
         return SNMP_ERR_NOERROR;
     for (netsnmp_request_info *req = requests; req != NULL; req = req->next) {
         netsnmp_variable_list *v = req->requestvb;
         /* The scalar group helper hands us <group>.<n>.0 */
-        unsigned which = v->name_length > reginfo->rootoid_len
-                             ? (unsigned)v->name[reginfo->rootoid_len] : 0;
+        unsigned which = v->name_length >= 2 ? (unsigned)v->name[v->name_length - 2] : 0;
         if (!global_value(v, which))
             netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHOBJECT);
     }

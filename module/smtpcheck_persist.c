@@ -89,6 +89,9 @@ smtpcheck_persist_save(void)
         return;
     }
     fprintf(f, "# smtpcheck state: counters and alarm states. Written by the module.\n");
+    const sc_globals *g = smtpcheck_globals();
+    fprintf(f, "globals %d %u %u %lld\n", STATE_VERSION, g->config_loads, g->config_errors,
+            (long long)g->last_load);
     for (sc_row *r = smtpCheckTable_first(); r != NULL; r = smtpCheckTable_next(r))
         write_row(f, r);
     int bad = ferror(f);
@@ -96,6 +99,29 @@ smtpcheck_persist_save(void)
         snmp_log(LOG_WARNING, "smtpcheck: cannot save %s\n", path);
         unlink(tmp);
     }
+}
+
+void
+smtpcheck_persist_load_globals(sc_globals *g)
+{
+    char path[1024], line[256];
+    if (state_path(path, sizeof(path), "") != 0)
+        return;
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned version, loads, errors;
+        long long last;
+        if (sscanf(line, "globals %u %u %u %lld", &version, &loads, &errors, &last) == 4 &&
+            version == STATE_VERSION) {
+            g->config_loads = loads;
+            g->config_errors = errors;
+            g->last_load = (time_t)last;
+            break;
+        }
+    }
+    fclose(f);
 }
 
 void

@@ -21,6 +21,7 @@ sc_tdata_register(sc_tdata *t, const char *name, Netsnmp_Node_Handler *handler,
         netsnmp_table_helper_add_indexes(ti, ASN_UNSIGNED, 0);
     ti->min_column = min_col;
     ti->max_column = max_col;
+    t->info = ti;
     return netsnmp_tdata_register(t->reg, t->table, ti) == SNMPERR_SUCCESS ? 0 : -1;
 }
 
@@ -31,6 +32,9 @@ sc_tdata_unregister(sc_tdata *t, void (*free_data)(void *))
     if (t->reg != NULL)
         netsnmp_unregister_handler(t->reg);
     t->reg = NULL;
+    if (t->info != NULL)
+        netsnmp_table_registration_info_free(t->info);
+    t->info = NULL;
     if (t->table == NULL)
         return;
     netsnmp_tdata_row *row;

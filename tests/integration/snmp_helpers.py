@@ -33,12 +33,14 @@ addCleanup so that nothing outlives a failing test.
 import os
 import re
 import shutil
+import sys
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -130,9 +132,8 @@ def agentx_path():
         REPO, "build", "module", "smtpcheck-agentx")
 
 
-def require(testcase_or_none=None, module=False, agentx=False, tools=("snmpd", "snmpget")):
+def require(module=False, agentx=False, tools=("snmpd", "snmpget")):
     """Raise unittest.SkipTest when something the tests need is missing."""
-    import unittest
     for t in tools:
         if shutil.which(t) is None and not os.path.exists("/usr/sbin/" + t):
             raise unittest.SkipTest("%s not installed" % t)
@@ -551,7 +552,8 @@ class Snmpd:
     """
 
     def __init__(self, workdir, checks_conf=None, module=True, trap_port=None,
-                 agentx_socket=None, persist_dir=None, port=None, extra_lines=()):
+                 agentx_socket=None, persist_dir=None, port=None, extra_lines=(),
+                 wrapper=()):
         self.workdir = os.path.abspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.checks_conf = checks_conf
@@ -561,6 +563,7 @@ class Snmpd:
         self.persist_dir = persist_dir or os.path.join(self.workdir, "persist")
         self.port = port or free_udp_port()
         self.extra_lines = list(extra_lines)
+        self.wrapper = list(wrapper)   # e.g. ["valgrind", "--log-file=..."]
         self.conf = os.path.join(self.workdir, "snmpd.conf")
         self.log_path = os.path.join(self.workdir, "snmpd.log")
         self.pidfile = os.path.join(self.workdir, "snmpd.pid")
@@ -589,9 +592,11 @@ class Snmpd:
         lines += self.extra_lines
         return "\n".join(lines) + "\n"
 
-    def start(self, timeout=20):
+    def start(self, timeout=None):
         """Start snmpd and wait until it logs "NET-SNMP version" (and
         answers a GET)."""
+        if timeout is None:
+            timeout = 90 if self.wrapper else 20
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("snmpd already running")
         os.makedirs(self.persist_dir, exist_ok=True)
@@ -607,7 +612,7 @@ class Snmpd:
         env.setdefault("SNMPCONFPATH", self.workdir)
         self._stderr = open(os.path.join(self.workdir, "snmpd.stderr"), "ab")
         self.proc = subprocess.Popen(
-            [which("snmpd"), "-f", "-C", "-c", self.conf, "-Lf", self.log_path,
+            self.wrapper + [which("snmpd"), "-f", "-C", "-c", self.conf, "-Lf", self.log_path,
              "-p", self.pidfile, "-I", "-smux"],
             stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr, env=env)
         deadline = time.monotonic() + timeout
@@ -622,7 +627,7 @@ class Snmpd:
             self.stop()
             raise RuntimeError("snmpd did not start within %d s:\n%s" % (timeout, self.log()))
         # Ready for requests?
-        if not wait_until(lambda: self._answers(), 10, 0.1):
+        if not wait_until(lambda: self._answers(), 30 if self.wrapper else 10, 0.1):
             raise RuntimeError("snmpd does not answer:\n%s" % self.log())
         return self
 
@@ -970,3 +975,61 @@ class Switchboard:
 
 def smilint_available():
     return shutil.which("smilint") is not None
+
+
+class ScratchDirCase(unittest.TestCase):
+    """A test case with a scratch directory (self.dir) under test_tmp()
+    that is removed when the test passes and kept, with every log in
+    it, when it fails."""
+
+    dir_prefix = "snmp-"
+
+    def make_dir(self, base=None):
+        from helpers import test_tmp
+        self.dir = tempfile.mkdtemp(prefix="%s%s-" % (self.dir_prefix,
+                                                      self._testMethodName[:20]),
+                                    dir=base or test_tmp())
+        self._dirs = getattr(self, "_dirs", []) + [self.dir]
+        return self.dir
+
+    def run(self, result=None):
+        result = result or self.defaultTestResult()
+        before = len(result.failures) + len(result.errors)
+        super().run(result)
+        if len(result.failures) + len(result.errors) == before and \
+                not os.environ.get("SMTPCHECK_KEEP_TMP"):
+            for d in getattr(self, "_dirs", []):
+                shutil.rmtree(d, True)
+        elif getattr(self, "_dirs", None):
+            print("kept for inspection: %s" % " ".join(self._dirs), file=sys.stderr)
+        return result
+
+
+# ------------------------------------------------------------------ valgrind
+
+_VG_PREFIX = re.compile(r"^==\d+== ?", re.M)
+
+
+def valgrind_reports(path, own=("smtpcheck", "smtpchk", "smtpCheck", "sc_")):
+    """(errors, leaks) from a valgrind --log-file: each a list of report
+    texts (prefix stripped) whose stack has a frame of our own code (a
+    function or file name starting with one of OWN). errors are invalid
+    reads/writes, uses of uninitialised values, bad frees; leaks are the
+    "definitely lost" records."""
+    text = _VG_PREFIX.sub("", _read(path))
+    errors, leaks = [], []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [l for l in block.strip().splitlines() if not l.startswith(("Warning:", "   Use "))]
+        first = lines[0] if lines else ""
+        frames = [l for l in block.splitlines() if l.strip().startswith(("at ", "by "))]
+        ours = any(re.search(r"\b(%s)" % "|".join(own), f) for f in frames)
+        if not ours:
+            continue
+        report = "\n".join(lines)
+        if "definitely lost" in first:
+            leaks.append(report)
+        elif re.match(r"(Invalid (read|write|free)|Conditional jump|Use of uninitialised|"
+                      r"Syscall param|Mismatched free|Source and destination overlap)",
+                      first):
+            errors.append(report)
+    return errors, leaks

@@ -11,25 +11,28 @@ directory.
 
 import os
 import signal
-import tempfile
+import sys
 import time
 import unittest
 
-from helpers import FakeServer, test_tmp
+from helpers import FakeServer
 from snmp_helpers import (
-    ALARM_STATE, ERROR, LOOPBACK, METRIC, ROOT, STATUS, STEP, SYS_UPTIME, Snmpd, Subagent,
-    Switchboard, TrapReceiver, alarm_oid, check, column_oid, free_tcp_port, get_row, raw_get,
-    require, snmpbulkwalk, snmpget_one, snmpwalk, table_rows, wait_until, write_checks)
+    ALARM_STATE, ERROR, LOOPBACK, METRIC, ROOT, STATUS, STEP, SYS_UPTIME, ScratchDirCase, Snmpd,
+    Subagent, Switchboard, TrapReceiver, alarm_oid, check, column_oid, free_tcp_port, get_row,
+    raw_get, require, snmpbulkwalk, snmpget_one, snmpwalk, table_rows, wait_until,
+    write_checks)
 
 
-class AgentXTest(unittest.TestCase):
+class AgentXTest(ScratchDirCase):
+
+    dir_prefix = "agentx-"
 
     def setUp(self):
         require(agentx=True, tools=("snmpd", "snmpget", "snmpwalk", "snmptrapd"))
-        self.dir = tempfile.mkdtemp(prefix="agentx-", dir=test_tmp())
+        self.make_dir()
         self.sock = os.path.join(self.dir, "agentx.sock")
         if len(self.sock) > 100:  # sun_path is 108 bytes
-            self.dir = tempfile.mkdtemp(prefix="agentx-", dir="/tmp")
+            self.make_dir("/tmp")
             self.sock = os.path.join(self.dir, "agentx.sock")
         self.trapd = TrapReceiver(os.path.join(self.dir, "trapd")).start()
         self.addCleanup(self.trapd.stop)
@@ -157,7 +160,7 @@ class AgentXTest(unittest.TestCase):
         ok = wait_until(self.registered, 20, 0.25)
         took = time.monotonic() - restarted
         print("FIGURE: subagent answered again %.1f s after the master restarted" % took,
-              file=__import__("sys").stderr)
+              file=sys.stderr)
         self.assertTrue(ok, "no rows 20 s after the master restarted\n" + self.ctx())
         self.assertLess(took, 15.5, "reconnecting took %.1f s" % took)
         self.assertGreaterEqual(self.get(column_oid("runs", 1)), runs,

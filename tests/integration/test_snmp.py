@@ -11,19 +11,20 @@ stderr as "FIGURE: ..." lines.
 
 import os
 import re
-import signal
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
-from helpers import FakeServer, REPO, test_tmp
+from helpers import FakeServer, REPO
 from snmp_helpers import (
-    ACOL, ALARM_STATE, COL, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS, ROOT, SHARED_MIBS,
-    STATUS, STEP, SYS_UPTIME, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows, check,
-    column_oid, free_tcp_port, get_row, global_oid, raw_get, require, snmpbulkwalk, snmpget,
-    snmpget_one, snmpwalk, table_rows, tool_env, wait_until, which, write_checks, write_file)
+    ALARM_STATE, COL, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS, ROOT, SHARED_MIBS, STATUS,
+    STEP, SYS_UPTIME, ScratchDirCase, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows,
+    check, column_oid, free_tcp_port, get_row, global_oid, raw_get, require, smilint_available,
+    snmpbulkwalk, snmpget_one, snmpwalk, table_rows, tool_env, valgrind_reports, wait_until,
+    which, write_checks, write_file)
 
 MAILSTACK = os.path.join(REPO, "scripts", "mailstack")
 CRASH_WORDS = re.compile(r"segfault|segmentation|double free|corrupted|abort|core dumped|"
@@ -44,14 +45,13 @@ def read_env(path):
     return env
 
 
-class SnmpCase(unittest.TestCase):
+class SnmpCase(ScratchDirCase):
     """A scratch directory per test and helpers that stop what they start."""
 
     def setUp(self):
         require(module=True, tools=("snmpd", "snmpget", "snmpwalk", "snmpbulkwalk",
                                     "snmptrapd"))
-        self.dir = tempfile.mkdtemp(prefix="snmp-%s-" % self._testMethodName[:20],
-                                    dir=test_tmp())
+        self.make_dir()
         self.snmpd = None
         self.trapd = None
 
@@ -133,6 +133,7 @@ class RealPostfixTest(SnmpCase):
         if cls.stack_dir:
             subprocess.run([MAILSTACK, "stop", cls.stack_dir], stdin=subprocess.DEVNULL,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+            shutil.rmtree(cls.stack_dir, True)
 
     def setUp(self):
         super().setUp()
@@ -499,6 +500,8 @@ class ReloadTest(SnmpCase):
                      defaults)
         runs_before = self.runs(1)
         failures2 = self.get(column_oid("failures", 2))
+        loads_before = self.get(global_oid("configLoads"))
+        errors_before = self.config_errors()
         rc = self.snmpd.stop()
         self.assertEqual(rc, 0, "snmpd exit status on SIGTERM\n" + self.ctx())
         self.snmpd.start()
@@ -507,6 +510,17 @@ class ReloadTest(SnmpCase):
         self.assertGreaterEqual(rows[1]["runs"], runs_before,
                                 "runs restarted from 0 after a restart\n" + self.ctx())
         self.assertGreaterEqual(rows[2]["failures"], failures2)
+        # The MIB: a discontinuity only when the persistent state is lost.
+        loads_after = self.get(global_oid("configLoads"))
+        errors_after = self.config_errors()
+        if not (isinstance(loads_after, int) and isinstance(loads_before, int)
+                and loads_after > loads_before):
+            soft.append("smtpCheckConfigLoads.0 across a restart: %r -> %r"
+                        % (loads_before, loads_after))
+        if not (isinstance(errors_after, int) and isinstance(errors_before, int)
+                and errors_after >= errors_before):
+            soft.append("smtpCheckConfigErrors.0 across a restart: %r -> %r"
+                        % (errors_before, errors_after))
         time.sleep(2)
         self.assertGreater(self.runs(1), runs_before)
         self.assert_no_crash()
@@ -547,11 +561,48 @@ class ReloadTest(SnmpCase):
         self.assertEqual(samples, sorted(samples), "row 1's runs went backwards: %s" % samples)
         self.assertGreater(samples[-1], samples[0])
         self.assertLess(rss[100] - rss[10], 20 * 1024, "RSS grew by more than 20 MB")
-        rows = self.walk = table_rows(snmpwalk(self.snmpd.port, ROOT + ".1.1"))
+        rows = table_rows(snmpwalk(self.snmpd.port, ROOT + ".1.1"))
         self.assertEqual(sorted(rows), list(range(1, 51)))
         time.sleep(2)
         self.assertGreater(self.runs(1), samples[-1], "checks stopped after the HUPs")
         self.assert_no_crash()
+
+
+    def test_hups_under_valgrind(self):
+        # Reloads must neither corrupt memory nor leak: snmpd under
+        # memcheck, 15 HUPs with checks running, then SIGTERM.
+        if shutil.which("valgrind") is None:
+            self.skipTest("valgrind not installed")
+        fake = self.fake({})
+        conf = write_checks(
+            os.path.join(self.dir, "checks.conf"),
+            [check(1, "good", fake.port, alarms={"on_error": True,
+                                                 "total_time": {"rising": 5000}}),
+             check(2, "closed", free_tcp_port(), alarms={"on_error": True})],
+            {"interval": 1, "jitter": 0})
+        vg_log = os.path.join(self.dir, "valgrind.log")
+        self.start_snmpd(conf, wrapper=["valgrind", "--leak-check=full",
+                                        "--keep-debuginfo=yes", "--num-callers=30",
+                                        "--log-file=" + vg_log])
+        self.wait_rows([1, 2], 1, timeout=30)
+        for _ in range(15):
+            self.snmpd.hup()
+            time.sleep(1.0)
+        self.wait_rows([1, 2], 1, timeout=30)
+        rc = self.snmpd.stop(timeout=60)
+        errors, leaks = valgrind_reports(vg_log)
+        figure("valgrind, 15 HUPs: %d memory errors and %d definitely-lost records in "
+               "smtpcheck code" % (len(errors), len(leaks)))
+        self.assertEqual(rc, 0, "snmpd under valgrind exited with %s" % rc)
+        problems = []
+        if errors:
+            problems.append("%d memory errors; the first:\n%s" % (len(errors), errors[0]))
+        if leaks:
+            kinds = sorted(set(re.sub(r"loss record \d+ of \d+", "", l) for l in leaks))
+            problems.append("%d definitely-lost records, %d kinds:\n%s" % (
+                len(leaks), len(kinds), "\n\n".join(kinds[:4])))
+        if problems:
+            self.fail("valgrind (%s):\n\n%s" % (vg_log, "\n\n".join(problems)))
 
 
 # ---------------------------------------------------------------- 5. latency
@@ -588,6 +639,7 @@ class NonBlockingTest(SnmpCase):
         self.assertLess(max(spawn), 0.100, "a GET took %.0f ms" % (max(spawn) * 1000))
         self.assertLess(max(raw), 0.100)
         self.assertLess(max(cell), 0.100)
+        self.assertEqual(in_flight, n, "smtpCheckChecksInFlight.0")
         # The checks really are stuck in the greeting (no result before
         # the 10 s step timeout).
         if time.monotonic() - started < 9:
@@ -605,8 +657,7 @@ class MibTest(unittest.TestCase):
             self.skipTest("mibs/SMTP-CHECK-MIB.txt does not exist yet")
 
     def test_smilint_clean(self):
-        if subprocess.run(["sh", "-c", "command -v smilint"], stdout=subprocess.DEVNULL)\
-                .returncode != 0:
+        if not smilint_available():
             self.skipTest("smilint not installed")
         env = dict(os.environ)
         env["SMIPATH"] = "%s:%s" % (SHARED_MIBS, REPO_MIBS)
