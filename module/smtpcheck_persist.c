@@ -206,8 +206,12 @@ restore_line(sc_row *r, const char *line)
     if (nlen == 0 || nlen > sizeof(name) || hex_in(name_hex, name, nlen) != 0 ||
         name[nlen - 1] != '\0' || strcmp(name, r->name) != 0)
         return -1; /* another check now has this index: start afresh */
-    if (sscanf(line + used, "%s", result_hex) != 1 ||
-        hex_in(result_hex, &t.last, sizeof(t.last)) != 0)
+    size_t rlen = strcspn(line + used, " \n");
+    if (rlen == 0 || rlen >= sizeof(result_hex))
+        return -1;
+    memcpy(result_hex, line + used, rlen);
+    result_hex[rlen] = '\0';
+    if (hex_in(result_hex, &t.last, sizeof(t.last)) != 0)
         return -1;
     t.last_run = (time_t)last_run;
     t.have_result = have != 0;

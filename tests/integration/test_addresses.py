@@ -32,6 +32,16 @@ class Literals(unittest.TestCase):
                 self.assertEqual(data["peer"], "[::1]:%d" % srv.port)
                 self.assertLess(data["dns_time_ms"], 1.0)  # literals skip DNS
 
+    def test_source_address(self):
+        with FakeServer({}) as srv:
+            status, data, err, _ = run_check(["--source", "127.0.0.1", "127.0.0.1:%d" % srv.port])
+            self.assertEqual(status, 0, describe(status, data, err))
+            # 192.0.2.1 (TEST-NET-1) is not ours: bind() fails here, nothing is sent.
+            status, data, err, _ = run_check(["--source", "192.0.2.1", "127.0.0.1:%d" % srv.port])
+        self.assertEqual(status, 2, describe(status, data, err))
+        self.assertEqual(data["error_name"], "connectFailure")
+        self.assertIn("cannot bind the source address", data["error_detail"])
+
     def test_ipv4_literal(self):
         with FakeServer({}) as srv:
             status, data, err, _ = run_check(["127.0.0.1:%d" % srv.port])
