@@ -7,7 +7,9 @@
  */
 #include "smtpcheck.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "smtpcheck_oids.h"
 
@@ -75,6 +77,20 @@ smtpcheck_date_and_time(time_t t, u_char *buf)
     buf[9] = 0;
     buf[10] = 0;
     return 11;
+}
+
+void
+smtpcheck_give_to_agent_user(const char *path)
+{
+    /* While snmpd is still root (before -u/-g take effect), what we write
+     * must stay readable for the user it becomes: a SIGHUP re-reads it as
+     * that user. */
+    int uid = netsnmp_ds_get_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_USERID);
+    int gid = netsnmp_ds_get_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_GROUPID);
+    if (geteuid() == 0 && (uid > 0 || gid > 0) &&
+        chown(path, uid > 0 ? (uid_t)uid : (uid_t)-1, gid > 0 ? (gid_t)gid : (gid_t)-1) != 0)
+        snmp_log(LOG_WARNING, "smtpcheck: cannot give %s to uid %d: %s\n", path, uid,
+                 strerror(errno));
 }
 
 static void

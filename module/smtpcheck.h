@@ -110,6 +110,8 @@ const char *smtpcheck_conf_path(void);
 smtpchk_engine *smtpcheck_engine(void); /* NULL until a check file loaded */
 int smtpcheck_engine_create(size_t max_in_flight);
 uint32_t smtpcheck_in_flight(void);
+/* chown to snmpd's -u/-g user while still root; a no-op otherwise. */
+void smtpcheck_give_to_agent_user(const char *path);
 sc_globals *smtpcheck_globals(void);
 /* DateAndTime (8 octets, UTC) for t; returns the length (0 when t == 0). */
 size_t smtpcheck_date_and_time(time_t t, u_char *buf);

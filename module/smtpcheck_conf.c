@@ -78,6 +78,8 @@ keep_last_good(const char *src)
         bad |= fclose(out) != 0;
     else if (fd >= 0)
         close(fd);
+    if (!bad)
+        smtpcheck_give_to_agent_user(tmp);
     if (bad || rename(tmp, dst) != 0)
         unlink(tmp);
 }
@@ -158,6 +160,7 @@ smtpcheck_conf_apply(void)
     }
     smtpchk_config *cfg = NULL;
     char saved[1024];
+    const char *from = "";
     if (load(g->config_path, NULL, &cfg) == 0) {
         keep_last_good(g->config_path);
     } else {
@@ -167,6 +170,7 @@ smtpcheck_conf_apply(void)
         if (have_checks || last_good_path(saved, sizeof(saved)) != 0 ||
             access(saved, R_OK) != 0 || load(saved, g->config_path, &cfg) != 0)
             return -1;
+        from = "the last good copy of ";
     }
     if (smtpcheck_engine_create(cfg->max_in_flight) != 0) {
         smtpchk_config_free(cfg);
@@ -180,7 +184,7 @@ smtpcheck_conf_apply(void)
         have_checks = 1;
         g->config_loads++;
         g->last_load = time(NULL);
-        snmp_log(LOG_INFO, "smtpcheck: %zu checks from %s\n", cfg->n, g->config_path);
+        snmp_log(LOG_INFO, "smtpcheck: %zu checks from %s%s\n", cfg->n, from, g->config_path);
     }
     smtpchk_config_free(cfg);
     return rc;

@@ -95,6 +95,7 @@ smtpcheck_persist_save(void)
     for (sc_row *r = smtpCheckTable_first(); r != NULL; r = smtpCheckTable_next(r))
         write_row(f, r);
     int bad = ferror(f);
+    smtpcheck_give_to_agent_user(tmp);
     if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
         snmp_log(LOG_WARNING, "smtpcheck: cannot save %s\n", path);
         unlink(tmp);

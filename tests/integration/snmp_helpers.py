@@ -549,11 +549,13 @@ class Snmpd:
     agentx_socket: act as an AgentX master on unix:PATH
     persist_dir:  SNMP_PERSISTENT_DIR (default <workdir>/persist); keep it
                   across stop()/start() to test persistence
+    run_as:       (user, group): snmpd drops to them with -u/-g after
+                  start-up, as Debian's snmpd does (needs root)
     """
 
     def __init__(self, workdir, checks_conf=None, module=True, trap_port=None,
                  agentx_socket=None, persist_dir=None, port=None, extra_lines=(),
-                 wrapper=()):
+                 wrapper=(), run_as=None):
         self.workdir = os.path.abspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.checks_conf = checks_conf
@@ -564,6 +566,7 @@ class Snmpd:
         self.port = port or free_udp_port()
         self.extra_lines = list(extra_lines)
         self.wrapper = list(wrapper)   # e.g. ["valgrind", "--log-file=..."]
+        self.run_as = run_as
         self.conf = os.path.join(self.workdir, "snmpd.conf")
         self.log_path = os.path.join(self.workdir, "snmpd.log")
         self.pidfile = os.path.join(self.workdir, "snmpd.pid")
@@ -611,9 +614,21 @@ class Snmpd:
         env["MIBS"] = ""
         env.setdefault("SNMPCONFPATH", self.workdir)
         self._stderr = open(os.path.join(self.workdir, "snmpd.stderr"), "ab")
+        drop = []
+        if self.run_as:
+            # After dropping privileges snmpd still writes its log and its
+            # persistent directory, and a SIGHUP re-reads every file.
+            import pwd, grp
+            uid = pwd.getpwnam(self.run_as[0]).pw_uid
+            gid = grp.getgrnam(self.run_as[1]).gr_gid
+            open(self.log_path, "a").close()
+            for path in (self.persist_dir, self.log_path):
+                os.chown(path, uid, gid)
+            os.chmod(self.workdir, 0o755)
+            drop = ["-u", self.run_as[0], "-g", self.run_as[1]]
         self.proc = subprocess.Popen(
             self.wrapper + [which("snmpd"), "-f", "-C", "-c", self.conf, "-Lf", self.log_path,
-             "-p", self.pidfile, "-I", "-smux"],
+             "-p", self.pidfile, "-I", "-smux"] + drop,
             stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -526,6 +526,42 @@ class ReloadTest(SnmpCase):
         self.assert_no_crash()
         self.assertEqual(soft, [], "smtpCheckGlobals problems")
 
+    @unittest.skipUnless(os.geteuid() == 0, "dropping privileges needs root")
+    def test_reload_after_dropping_privileges(self):
+        """Debian's snmpd runs -u Debian-snmp: after a SIGHUP every file is
+        read as that user, including the module's own saved state."""
+        fake = self.fake({})
+        # Every parent must be searchable by "nobody", or snmpd itself
+        # cannot re-read its snmpd.conf after the HUP: not under the build
+        # tree, which may sit in a private home directory.
+        self.dir = tempfile.mkdtemp(prefix="smtpcheck-priv-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        conf = os.path.join(self.dir, "checks.conf")
+        defaults = {"interval": 1, "jitter": 0}
+        write_checks(conf, [check(1, "keep", fake.port)], defaults)
+        self.start_snmpd(conf, run_as=("nobody", "nogroup"))
+        self.wait_rows([1], 2)
+        # A broken file first: the last good copy the module saved while it
+        # was still root must be readable by the user it runs as now.
+        write_file(conf, BROKEN_KEY % (fake.port, fake.port), 0o644)
+        offset = len(self.snmpd.log(whole=True))
+        self.snmpd.hup()
+        self.assertTrue(wait_until(
+            lambda: "from the last good copy of" in self.snmpd.log(whole=True)[offset:], 10),
+            self.ctx())
+        runs = self.runs(1)
+        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > runs, 5), self.ctx())
+        self.assertEqual(sorted(self.walk_rows()), [1])
+        self.assertEqual(self.config_errors(), 1)
+        # Then a good change, read as the unprivileged user.
+        write_checks(conf, [check(1, "keep", fake.port), check(2, "added", fake.port)],
+                     defaults)
+        self.snmpd.hup()
+        self.assertTrue(wait_until(lambda: (self.runs(2) or 0) >= 1, 10), self.ctx())
+        self.assertGreaterEqual(self.runs(1), runs)
+        self.assert_no_crash()
+
     def test_many_hups_under_load(self):
         fake = self.fake({})
         conf = write_checks(os.path.join(self.dir, "checks.conf"),
