@@ -241,9 +241,12 @@ perfdata(const cli *o, const char *prefix, const smtpchk_result *r)
 {
     for (size_t i = 0; i < NPHASES; i++) {
         int64_t us = phase_us(r, i);
+        /* Every timing, always: a phase that did not run is 'U'
+         * (undetermined), so graphs keep the same labels. */
         if (us < 0)
-            continue;
-        printf(" '%s%s_time'=%.3fms", prefix, phases[i].name, (double)us / 1000.0);
+            printf(" '%s%s_time'=U", prefix, phases[i].name);
+        else
+            printf(" '%s%s_time'=%.3fms", prefix, phases[i].name, (double)us / 1000.0);
         if (i == NPHASES - 1) { /* thresholds apply to the total */
             if (o->warn_ms >= 0 || o->crit_ms >= 0)
                 printf(";");
