@@ -266,6 +266,20 @@ read_input(smtpchk_job *j)
     }
 }
 
+/*
+ * The session ended with bytes still queued (say, a QUIT): one write, and
+ * whatever happens is ignored. Going through flush_output here could fail
+ * again and pump again, without end.
+ */
+static void
+flush_last(smtpchk_job *j)
+{
+    size_t len, n;
+    const char *out = smtpchk_session_output(j->session, &len);
+    if (len > 0)
+        (void)smtpchk_conn_write(j->conn, out, len, &n);
+}
+
 /* Acts on what the session asks for, until it waits for the network. */
 static void
 job_pump(smtpchk_job *j)
@@ -274,7 +288,7 @@ job_pump(smtpchk_job *j)
         return;
     if (smtpchk_session_finished(j->session)) {
         if (smtpchk_conn_fd(j->conn) >= 0)
-            (void)flush_output(j);
+            flush_last(j);
         close_job(j);
         return;
     }
