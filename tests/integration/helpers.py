@@ -77,6 +77,17 @@ def test_tmp():
     return _tmp_dir
 
 
+def read_env(path):
+    """A KEY=VALUE file (as scripts/mailstack writes DIR/env) as a dict."""
+    env = {}
+    with open(path) as f:
+        for line in f:
+            key, sep, value = line.rstrip("\n").partition("=")
+            if sep:
+                env[key] = value
+    return env
+
+
 def free_port(host=LOOPBACK):
     """A port on HOST with nothing listening (bind to port 0, close)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

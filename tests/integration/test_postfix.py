@@ -32,37 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 MAILSTACK = os.path.join(REPO, "scripts", "mailstack")
 
-try:
-    from helpers import describe, run_check, smtpcheck_bin
-except ImportError:  # helpers.py missing: a minimal equivalent
-    def smtpcheck_bin():
-        return os.environ.get("SMTPCHECK_BIN") or \
-            os.path.join(REPO, "build", "cli", "smtpcheck")
-
-    def run_check(args, env=None, timeout=60):
-        full_env = dict(os.environ)
-        full_env.pop("SMTPCHECK_PASSWORD", None)
-        full_env.update(env or {})
-        cmd = [smtpcheck_bin(), "--json"] + list(args)
-        run_check.last_cmd = cmd
-        start = time.monotonic()
-        p = subprocess.run(cmd, env=full_env, stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=timeout)
-        wall = time.monotonic() - start
-        run_check.last_stdout = p.stdout.decode("utf-8", "replace")
-        try:
-            data = json.loads(run_check.last_stdout)
-        except ValueError:
-            data = None
-        return p.returncode, data, p.stderr.decode("utf-8", "replace"), wall
-
-    run_check.last_cmd, run_check.last_stdout = [], ""
-
-    def describe(status, data, stderr):
-        return "cmd=%s\nexit=%s\njson=%s\nstderr=%s" % (
-            " ".join(run_check.last_cmd), status,
-            json.dumps(data, indent=1) if data is not None else run_check.last_stdout,
-            stderr[-2000:])
+from helpers import describe, read_env, run_check, smtpcheck_bin
 
 EXIT_OK, EXIT_FAILED = 0, 2
 TLS_HOST = "localhost"          # matches the certificate's DNS SAN
@@ -79,16 +49,6 @@ _own_tmp = None     # a temporary directory of ours, removed at the end
 def _mailstack(action, directory, timeout=120):
     return subprocess.run([MAILSTACK, action, directory], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout)
-
-
-def _read_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            key, sep, value = line.rstrip("\n").partition("=")
-            if sep:
-                env[key] = value
-    return env
 
 
 def setUpModule():
@@ -110,7 +70,7 @@ def setUpModule():
     if p.returncode != 0:
         raise RuntimeError("scripts/mailstack start %s failed (exit %d):\n%s%s"
                            % (_stack_dir, p.returncode, p.stdout, p.stderr))
-    STACK.update(_read_env(os.path.join(_stack_dir, "env")))
+    STACK.update(read_env(os.path.join(_stack_dir, "env")))
 
 
 def tearDownModule():

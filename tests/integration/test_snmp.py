@@ -18,7 +18,7 @@ import tempfile
 import time
 import unittest
 
-from helpers import FakeServer, REPO
+from helpers import FakeServer, REPO, read_env
 from snmp_helpers import (
     ALARM_STATE, COL, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS, ROOT, SHARED_MIBS, STATUS,
     STEP, SYS_UPTIME, ScratchDirCase, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows,
@@ -33,16 +33,6 @@ CRASH_WORDS = re.compile(r"segfault|segmentation|double free|corrupted|abort|cor
 
 def figure(text):
     print("FIGURE: " + text, file=sys.stderr, flush=True)
-
-
-def read_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            k, sep, v = line.rstrip("\n").partition("=")
-            if sep:
-                env[k] = v
-    return env
 
 
 class SnmpCase(ScratchDirCase):
@@ -401,6 +391,16 @@ class ReloadTest(SnmpCase):
     def config_errors(self):
         return self.get(global_oid("configErrors"))
 
+    def hup_with_broken_file(self, conf, text, kept="keeping the last good"):
+        """Writes TEXT to CONF, HUPs, waits until the module says it kept
+        the last good configuration; returns what snmpd logged since."""
+        write_file(conf, text, 0o644)
+        offset = len(self.snmpd.log(whole=True))
+        self.snmpd.hup()
+        self.assertTrue(wait_until(lambda: kept in self.snmpd.log(whole=True)[offset:], 10),
+                        self.ctx())
+        return self.snmpd.log(whole=True)[offset:]
+
     def test_hup_changes_broken_files_and_restart(self):
         fake = self.fake({})
         conf = os.path.join(self.dir, "checks.conf")
@@ -453,13 +453,7 @@ class ReloadTest(SnmpCase):
         if not isinstance(loads1, int) or not isinstance(loads0, int) or loads1 <= loads0:
             soft.append("smtpCheckConfigLoads.0 did not grow with a good reload: %r -> %r"
                         % (loads0, loads1))
-        write_file(conf, BROKEN_SYNTAX % fake.port, 0o644)
-        offset = len(self.snmpd.log(whole=True))
-        self.snmpd.hup()
-        self.assertTrue(wait_until(
-            lambda: "keeping the last good" in self.snmpd.log(whole=True)[offset:], 10),
-            self.ctx())
-        log = self.snmpd.log(whole=True)[offset:]
+        log = self.hup_with_broken_file(conf, BROKEN_SYNTAX % fake.port)
         self.assertRegex(log, r"checks\.conf:3: error: .*syntax", log)
         runs1 = self.runs(1)
         time.sleep(2.5)
@@ -475,13 +469,7 @@ class ReloadTest(SnmpCase):
                         % (errors0, errors1))
 
         # An unknown key: logged with file:line and a hint, nothing changes.
-        write_file(conf, BROKEN_KEY % (fake.port, fake.port), 0o644)
-        offset = len(self.snmpd.log(whole=True))
-        self.snmpd.hup()
-        self.assertTrue(wait_until(
-            lambda: "keeping the last good" in self.snmpd.log(whole=True)[offset:], 10),
-            self.ctx())
-        log = self.snmpd.log(whole=True)[offset:]
+        log = self.hup_with_broken_file(conf, BROKEN_KEY % (fake.port, fake.port))
         self.assertRegex(log, r'checks\.conf:4: error: unknown key "hots"', log)
         runs1 = self.runs(1)
         time.sleep(2.5)
@@ -544,12 +532,8 @@ class ReloadTest(SnmpCase):
         self.wait_rows([1], 2)
         # A broken file first: the last good copy the module saved while it
         # was still root must be readable by the user it runs as now.
-        write_file(conf, BROKEN_KEY % (fake.port, fake.port), 0o644)
-        offset = len(self.snmpd.log(whole=True))
-        self.snmpd.hup()
-        self.assertTrue(wait_until(
-            lambda: "from the last good copy of" in self.snmpd.log(whole=True)[offset:], 10),
-            self.ctx())
+        self.hup_with_broken_file(conf, BROKEN_KEY % (fake.port, fake.port),
+                                  kept="from the last good copy of")
         runs = self.runs(1)
         self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > runs, 5), self.ctx())
         self.assertEqual(sorted(self.walk_rows()), [1])
