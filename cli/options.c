@@ -10,7 +10,6 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
-#include "auth.h"
 #include "cli.h"
 
 enum {

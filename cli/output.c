@@ -2,26 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth.h"
 #include "cli.h"
 
-typedef struct {
-    const char *name;
-    size_t off;               /* offsetof(smtpchk_timings, x) */
-} phase;
-
-static const phase phases[] = {
-    {"dns", offsetof(smtpchk_timings, dns)},
-    {"connect", offsetof(smtpchk_timings, connect)},
-    {"tls", offsetof(smtpchk_timings, tls)},
-    {"greeting", offsetof(smtpchk_timings, greeting)},
-    {"ehlo", offsetof(smtpchk_timings, ehlo)},
-    {"login", offsetof(smtpchk_timings, login)},
-    {"transfer", offsetof(smtpchk_timings, transfer)},
-    {"quit", offsetof(smtpchk_timings, quit)},
-    {"total", offsetof(smtpchk_timings, total)},
-};
-#define NPHASES (sizeof(phases) / sizeof(phases[0]))
+#define NPHASES SMTPCHK_PHASE__COUNT
 
 static const char *const cap_names[] = {"SIZE", "STARTTLS", "AUTH", "PIPELINING", "8BITMIME",
                                         "SMTPUTF8", "ENHANCEDSTATUSCODES", "CHUNKING"};
@@ -29,9 +12,7 @@ static const char *const cap_names[] = {"SIZE", "STARTTLS", "AUTH", "PIPELINING"
 static int64_t
 phase_us(const smtpchk_result *r, size_t i)
 {
-    int64_t v;
-    memcpy(&v, (const char *)&r->t + phases[i].off, sizeof(v));
-    return v;
+    return r->phase_us[i];
 }
 
 static const char *const state_words[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
@@ -43,7 +24,7 @@ cli_state(const cli *o, const smtpchk_result *r)
         return ST_UNKNOWN;
     if (r->error != SMTPCHK_OK)
         return ST_CRITICAL;
-    double total = (double)r->t.total / 1000.0;
+    double total = (double)r->phase_us[SMTPCHK_PHASE_TOTAL] / 1000.0;
     int st = ST_OK;
     if ((o->crit_ms >= 0 && total > o->crit_ms) ||
         (o->cert_crit >= 0 && r->has_cert && r->cert_days_left < o->cert_crit))
@@ -72,9 +53,9 @@ output_human(const cli *o, const smtpchk_check *c, const smtpchk_result *r)
     for (size_t i = 0; i < NPHASES; i++) {
         int64_t us = phase_us(r, i);
         if (us < 0)
-            printf("  %-10s %10s\n", phases[i].name, "-");
+            printf("  %-10s %10s\n", smtpchk_phase_name((smtpchk_phase)i), "-");
         else
-            printf("  %-10s %7.1f ms\n", phases[i].name, (double)us / 1000.0);
+            printf("  %-10s %7.1f ms\n", smtpchk_phase_name((smtpchk_phase)i), (double)us / 1000.0);
     }
     if (r->greeting[0])
         printf("  greeting: %s\n", r->greeting);
@@ -146,9 +127,9 @@ json_timings(const smtpchk_result *r)
     for (size_t i = 0; i < NPHASES; i++) {
         int64_t us = phase_us(r, i);
         if (us < 0)
-            printf("\"%s_time_ms\": null", phases[i].name);
+            printf("\"%s_time_ms\": null", smtpchk_phase_name((smtpchk_phase)i));
         else
-            printf("\"%s_time_ms\": %.3f", phases[i].name, (double)us / 1000.0);
+            printf("\"%s_time_ms\": %.3f", smtpchk_phase_name((smtpchk_phase)i), (double)us / 1000.0);
         fputs(i + 1 < NPHASES ? ", " : "", stdout);
     }
 }
@@ -244,9 +225,9 @@ perfdata(const cli *o, const char *prefix, const smtpchk_result *r)
         /* Every timing, always: a phase that did not run is 'U'
          * (undetermined), so graphs keep the same labels. */
         if (us < 0)
-            printf(" '%s%s_time'=U", prefix, phases[i].name);
+            printf(" '%s%s_time'=U", prefix, smtpchk_phase_name((smtpchk_phase)i));
         else
-            printf(" '%s%s_time'=%.3fms", prefix, phases[i].name, (double)us / 1000.0);
+            printf(" '%s%s_time'=%.3fms", prefix, smtpchk_phase_name((smtpchk_phase)i), (double)us / 1000.0);
         if (i == NPHASES - 1) { /* thresholds apply to the total */
             if (o->warn_ms >= 0 || o->crit_ms >= 0)
                 printf(";");
@@ -264,7 +245,7 @@ static void
 nagios_summary(const smtpchk_check *c, const smtpchk_result *r)
 {
     if (r->error == SMTPCHK_OK) {
-        printf("%s: %.1f ms", label(c), (double)r->t.total / 1000.0);
+        printf("%s: %.1f ms", label(c), (double)r->phase_us[SMTPCHK_PHASE_TOTAL] / 1000.0);
         if (r->tls)
             printf(", %s", r->tls_version);
         if (r->has_cert)

@@ -75,17 +75,17 @@ static int
 column_result(netsnmp_variable_list *v, const sc_row *r, unsigned col)
 {
     const smtpchk_result *x = &r->last;
-    const smtpchk_timings *t = &x->t;
+    const int64_t *t = x->phase_us;
     switch (col) {
-    case COL_CONNECT_TIME: set_time(v, r, t->connect); return 1;
-    case COL_LOGIN_TIME: set_time(v, r, t->login); return 1;
-    case COL_DNS_TIME: set_time(v, r, t->dns); return 1;
-    case COL_TLS_TIME: set_time(v, r, t->tls); return 1;
-    case COL_GREETING_TIME: set_time(v, r, t->greeting); return 1;
-    case COL_EHLO_TIME: set_time(v, r, t->ehlo); return 1;
-    case COL_TRANSFER_TIME: set_time(v, r, t->transfer); return 1;
-    case COL_QUIT_TIME: set_time(v, r, t->quit); return 1;
-    case COL_TOTAL_TIME: set_time(v, r, t->total); return 1;
+    case COL_CONNECT_TIME: set_time(v, r, t[SMTPCHK_PHASE_CONNECT]); return 1;
+    case COL_LOGIN_TIME: set_time(v, r, t[SMTPCHK_PHASE_LOGIN]); return 1;
+    case COL_DNS_TIME: set_time(v, r, t[SMTPCHK_PHASE_DNS]); return 1;
+    case COL_TLS_TIME: set_time(v, r, t[SMTPCHK_PHASE_TLS]); return 1;
+    case COL_GREETING_TIME: set_time(v, r, t[SMTPCHK_PHASE_GREETING]); return 1;
+    case COL_EHLO_TIME: set_time(v, r, t[SMTPCHK_PHASE_EHLO]); return 1;
+    case COL_TRANSFER_TIME: set_time(v, r, t[SMTPCHK_PHASE_TRANSFER]); return 1;
+    case COL_QUIT_TIME: set_time(v, r, t[SMTPCHK_PHASE_QUIT]); return 1;
+    case COL_TOTAL_TIME: set_time(v, r, t[SMTPCHK_PHASE_TOTAL]); return 1;
     case COL_RESPONSE_CODE: set_int(v, r->have_result ? x->response_code : 0); return 1;
     case COL_ERROR_CODE: set_int(v, x->error); return 1;
     case COL_FAILED_STEP: set_int(v, x->failed_step); return 1;

@@ -79,9 +79,9 @@ sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *
         r->consecutive++;
     } else {
         r->consecutive = 0;
-        stat_add(&r->total, x->t.total);
+        stat_add(&r->total, x->phase_us[SMTPCHK_PHASE_TOTAL]);
     }
-    stat_add(&r->connect, x->t.connect);
+    stat_add(&r->connect, x->phase_us[SMTPCHK_PHASE_CONNECT]);
     return smtpchk_alarm_set_update(&r->alarms, x, r->consecutive, (int64_t)res->finished, ev,
                                     max);
 }

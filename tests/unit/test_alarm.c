@@ -10,8 +10,8 @@ ok_result(int64_t connect_ms)
 {
     smtpchk_result r;
     smtpchk_result_init(&r);
-    r.t.connect = connect_ms * 1000;
-    r.t.total = connect_ms * 1000 + 5000;
+    r.phase_us[SMTPCHK_PHASE_CONNECT] = connect_ms * 1000;
+    r.phase_us[SMTPCHK_PHASE_TOTAL] = connect_ms * 1000 + 5000;
     return r;
 }
 
@@ -22,7 +22,7 @@ failed_result(void)
     smtpchk_result_init(&r);
     r.error = SMTPCHK_ERR_CONN_REFUSED;
     r.response_code = -1;
-    r.t.total = 300;
+    r.phase_us[SMTPCHK_PHASE_TOTAL] = 300;
     return r;
 }
 

@@ -633,23 +633,6 @@ parse_bits(runner *r, const char *list, const bit_name *names, size_t n)
     return mask;
 }
 
-typedef struct {
-    const char *name;
-    size_t offset;
-} phase_name;
-
-static const phase_name phases[] = {
-    {"dns", offsetof(smtpchk_timings, dns)},
-    {"connect", offsetof(smtpchk_timings, connect)},
-    {"tls", offsetof(smtpchk_timings, tls)},
-    {"greeting", offsetof(smtpchk_timings, greeting)},
-    {"ehlo", offsetof(smtpchk_timings, ehlo)},
-    {"login", offsetof(smtpchk_timings, login)},
-    {"transfer", offsetof(smtpchk_timings, transfer)},
-    {"quit", offsetof(smtpchk_timings, quit)},
-    {"total", offsetof(smtpchk_timings, total)},
-};
-
 /* "PHASE OP MS": MS in milliseconds, -1 = the phase did not run. */
 static void
 expect_time(runner *r, const smtpchk_result *res, const char *arg)
@@ -661,14 +644,13 @@ expect_time(runner *r, const smtpchk_result *res, const char *arg)
         return;
     }
     size_t i = 0;
-    while (i < ARRAY_LEN(phases) && strcmp(phases[i].name, phase) != 0)
+    while (i < SMTPCHK_PHASE__COUNT && strcmp(smtpchk_phase_name((smtpchk_phase)i), phase) != 0)
         i++;
-    if (i == ARRAY_LEN(phases)) {
+    if (i == SMTPCHK_PHASE__COUNT) {
         tx_fail(r, "unknown phase \"%s\"", phase);
         return;
     }
-    int64_t got;
-    memcpy(&got, (const char *)&res->t + phases[i].offset, sizeof(got));
+    int64_t got = res->phase_us[i];
     int64_t want = ms < 0 ? -1 : ms * MS;
     int ok = strcmp(op, "==") == 0   ? got == want
              : strcmp(op, ">=") == 0 ? got >= want
@@ -1213,15 +1195,15 @@ test_timings(void)
 
     const smtpchk_result *res = smtpchk_session_result(s);
     CU_ASSERT_EQUAL(res->error, SMTPCHK_OK);
-    CU_ASSERT_EQUAL(res->t.dns, 4 * MS);
-    CU_ASSERT_EQUAL(res->t.connect, 7 * MS);
-    CU_ASSERT_EQUAL(res->t.greeting, 250 * MS);
-    CU_ASSERT_EQUAL(res->t.ehlo, 8 * MS);
-    CU_ASSERT_EQUAL(res->t.login, 30 * MS + 7);
-    CU_ASSERT_EQUAL(res->t.tls, -1);
-    CU_ASSERT_EQUAL(res->t.transfer, -1);
-    CU_ASSERT_EQUAL(res->t.quit, 5 * MS - 7);
-    CU_ASSERT_EQUAL(res->t.total, 305 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_DNS], 4 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_CONNECT], 7 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_GREETING], 250 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_EHLO], 8 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_LOGIN], 30 * MS + 7);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_TLS], -1);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_TRANSFER], -1);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_QUIT], 5 * MS - 7);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_TOTAL], 305 * MS);
     CU_ASSERT(smtpchk_session_finished(s));
     smtpchk_session_free(s);
     smtpchk_check_free(c);
@@ -1250,11 +1232,11 @@ test_timings_starttls(void)
     feed_at(s, T0 + 70 * MS, "221 bye\r\n");
     const smtpchk_result *res = smtpchk_session_result(s);
     CU_ASSERT_EQUAL(res->error, SMTPCHK_OK);
-    CU_ASSERT_EQUAL(res->t.greeting, 10 * MS);
-    CU_ASSERT_EQUAL(res->t.tls, 40 * MS);
-    CU_ASSERT_EQUAL(res->t.ehlo, 14 * MS);
-    CU_ASSERT_EQUAL(res->t.quit, 6 * MS);
-    CU_ASSERT_EQUAL(res->t.total, 70 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_GREETING], 10 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_TLS], 40 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_EHLO], 14 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_QUIT], 6 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_TOTAL], 70 * MS);
     CU_ASSERT_STRING_EQUAL(res->tls_version, "TLSv1.2");
     CU_ASSERT_EQUAL(res->has_cert, false);
     smtpchk_session_free(s);
@@ -1292,7 +1274,7 @@ test_deadline(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(res->error_detail, "overall"));
     CU_ASSERT(smtpchk_session_finished(s));
     CU_ASSERT_EQUAL(smtpchk_session_action(s), SMTPCHK_ACT_CLOSE);
-    CU_ASSERT_EQUAL(res->t.total, 5000 * MS);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_TOTAL], 5000 * MS);
     smtpchk_session_free(s);
     smtpchk_check_free(c);
 }
@@ -1317,7 +1299,7 @@ test_step_timeout_detail(void)
     CU_ASSERT_EQUAL(res->failed_step, SMTPCHK_STEP_GREETING);
     CU_ASSERT_PTR_NOT_NULL(strstr(res->error_detail, "2000 ms"));
     CU_ASSERT_PTR_NOT_NULL(strstr(res->error_detail, "greeting"));
-    CU_ASSERT_EQUAL(res->t.greeting, -1);
+    CU_ASSERT_EQUAL(res->phase_us[SMTPCHK_PHASE_GREETING], -1);
     smtpchk_session_free(s);
     smtpchk_check_free(c);
 }

@@ -91,6 +91,17 @@ enum {
     SMTPCHK_CAP_CHUNKING = 1u << 7
 };
 
+/* "PLAIN", "LOGIN", "CRAM-MD5" for one SMTPCHK_AUTH_* bit; NULL otherwise. */
+const char *smtpchk_auth_mech_name(unsigned mech);
+/* One name (case-insensitive) to its bit; 0 when unknown. */
+unsigned smtpchk_auth_mech_from_name(const char *name, size_t len);
+/*
+ * Parses a list like "PLAIN,LOGIN" or "plain login" (comma and/or space
+ * separated) into a mask. Returns 0 and sets *mask, or -1 naming the
+ * first unknown mechanism in err.
+ */
+int smtpchk_auth_parse_list(const char *list, unsigned *mask, char *err, size_t errlen);
+
 #define SMTPCHK_MAX_RCPT 64
 #define SMTPCHK_MAX_PROBES 16
 
@@ -144,13 +155,25 @@ int smtpchk_check_validate(const smtpchk_check *c, char *err, size_t errlen);
 /* Text fields are NUL-terminated, sanitised (printable) and truncated. */
 #define SMTPCHK_TEXT_MAX 256
 
-typedef struct smtpchk_timings {
-    /* Microseconds; -1 when the phase did not run. See docs/timings.md. */
-    int64_t dns, connect, tls, greeting, ehlo, login, transfer, quit, total;
-} smtpchk_timings;
+/*
+ * The timed phases of a check, in the order they run; total last.
+ * Numbers index smtpchk_result.phase_us. See docs/timings.md.
+ */
+typedef enum smtpchk_phase {
+    SMTPCHK_PHASE_DNS,
+    SMTPCHK_PHASE_CONNECT,
+    SMTPCHK_PHASE_TLS,
+    SMTPCHK_PHASE_GREETING,
+    SMTPCHK_PHASE_EHLO,
+    SMTPCHK_PHASE_LOGIN,
+    SMTPCHK_PHASE_TRANSFER,
+    SMTPCHK_PHASE_QUIT,
+    SMTPCHK_PHASE_TOTAL,
+    SMTPCHK_PHASE__COUNT
+} smtpchk_phase;
 
 typedef struct smtpchk_result {
-    smtpchk_timings t;
+    int64_t phase_us[SMTPCHK_PHASE__COUNT]; /* microseconds; -1 = did not run */
     int response_code;        /* 0 = OK, SMTP code that ended it, -1 = none */
     smtpchk_error error;
     smtpchk_step failed_step;
@@ -183,6 +206,8 @@ void smtpchk_result_init(smtpchk_result *r);
 const char *smtpchk_error_name(smtpchk_error e);
 const char *smtpchk_error_description(smtpchk_error e);
 const char *smtpchk_step_name(smtpchk_step s);
+/* "dns", "connect", ... "total". */
+const char *smtpchk_phase_name(smtpchk_phase p);
 const char *smtpchk_security_name(smtpchk_security s);
 /* Parses "none" | "starttls" | "tls"; returns 0 or -1. */
 int smtpchk_security_parse(const char *s, smtpchk_security *out);

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "engine_int.h"
+#include "fqdn.h"
 
 /* ---- creation ------------------------------------------------------------ */
 

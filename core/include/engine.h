@@ -32,7 +32,7 @@ typedef struct smtpchk_engine_result {
 
 typedef struct smtpchk_engine_opts {
     size_t max_in_flight;     /* 0 = 256; more due checks wait in a queue */
-    const char *default_ehlo; /* NULL = smtpchk_default_ehlo() */
+    const char *default_ehlo; /* NULL = this host's FQDN (net/fqdn.h) */
     uint32_t first_spread_ms; /* first runs spread over [0, min(interval, this)]; 0 = 5000 */
     /* Optional, called in the loop's thread: each check's transcript. */
     void (*transcript)(void *ud, const smtpchk_check *c, char dir, const char *line,
@@ -80,8 +80,5 @@ typedef struct smtpchk_run_opts {
 } smtpchk_run_opts;
 int smtpchk_run(const smtpchk_check *const *checks, size_t n, smtpchk_result *results,
                 const smtpchk_run_opts *opts);
-
-/* This host's name for EHLO: its FQDN when known. Computed once. */
-const char *smtpchk_default_ehlo(void);
 
 #endif

@@ -154,14 +154,3 @@ smtpchk_tls_failure(const smtpchk_tls_info *info, unsigned long ssl_err, char *d
     snprintf(detail, len, "TLS handshake failed: %s", ssl_err ? buf : "unexpected end");
     return SMTPCHK_ERR_TLS_HANDSHAKE;
 }
-
-void
-smtpchk_tls_facts_from(const smtpchk_tls_info *info, smtpchk_tls_facts *f)
-{
-    f->version = info->version;
-    f->cipher = info->cipher;
-    f->subject = info->subject;
-    f->issuer = info->issuer;
-    f->has_cert = info->has_cert;
-    f->days_left = info->days_left;
-}

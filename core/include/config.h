@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alarm.h"
 #include "smtpchk.h"
 
 /* Diagnostics: "file:line: error: text" or "file:line: warning: text". */
@@ -22,21 +23,6 @@ size_t smtpchk_diag_count(const smtpchk_diag *d, int errors_only);
 /* Message i (0 <= i < count(d, 0)); NULL when out of range. Owned by d. */
 const char *smtpchk_diag_message(const smtpchk_diag *d, size_t i);
 bool smtpchk_diag_is_error(const smtpchk_diag *d, size_t i);
-
-/* One time alarm: raised at >= rising_ms, cleared at < falling_ms. */
-typedef struct smtpchk_threshold {
-    bool set;
-    uint32_t rising_ms;
-    uint32_t falling_ms;      /* <= rising_ms; equals it when not given */
-} smtpchk_threshold;
-
-typedef struct smtpchk_alarm_cfg {
-    smtpchk_threshold connect_time, login_time, transfer_time, total_time;
-    bool on_response_code;    /* alarm on a non-zero response code */
-    bool on_error_code;       /* alarm on a non-zero error code */
-    uint32_t consecutive_failures; /* >= 1: failures in a row before alarming */
-    int cert_days;            /* alarm below this many days left; -1 = off */
-} smtpchk_alarm_cfg;
 
 typedef struct smtpchk_config_entry {
     smtpchk_check *check;     /* owned; index, name, password and body set */

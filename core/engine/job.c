@@ -31,6 +31,18 @@ struct smtpchk_job {
 
 static void job_pump(smtpchk_job *j);
 
+/* The transport's facts, as the session's view of them (borrowed). */
+static void
+tls_facts_from(const smtpchk_tls_info *info, smtpchk_tls_facts *f)
+{
+    f->version = info->version;
+    f->cipher = info->cipher;
+    f->subject = info->subject;
+    f->issuer = info->issuer;
+    f->has_cert = info->has_cert;
+    f->days_left = info->days_left;
+}
+
 smtpchk_job *
 smtpchk_job_new(const smtpchk_check *check, smtpchk_resolver *resolver,
                 const char *default_ehlo, smtpchk_transcript_fn tfn, void *tud)
@@ -194,7 +206,7 @@ static void
 tls_finished(smtpchk_job *j, smtpchk_io io)
 {
     smtpchk_tls_facts f;
-    smtpchk_tls_facts_from(smtpchk_conn_tls_info(j->conn), &f);
+    tls_facts_from(smtpchk_conn_tls_info(j->conn), &f);
     if (io == SMTPCHK_IO_AGAIN) {
         j->ph = PH_HANDSHAKE;
         return;

@@ -6,16 +6,6 @@
 
 #include "buf.h"
 
-/* "PLAIN", "LOGIN", "CRAM-MD5" for one SMTPCHK_AUTH_* bit; NULL otherwise. */
-const char *smtpchk_auth_mech_name(unsigned mech);
-/* One name (case-insensitive) to its bit; 0 when unknown. */
-unsigned smtpchk_auth_mech_from_name(const char *name, size_t len);
-/*
- * Parses a list like "PLAIN,LOGIN" or "plain login" (comma and/or space
- * separated) into a mask. Returns 0 and sets *mask, or -1 naming the
- * first unknown mechanism in err.
- */
-int smtpchk_auth_parse_list(const char *list, unsigned *mask, char *err, size_t errlen);
 /* The strongest mechanism in both masks (CRAM-MD5 > PLAIN > LOGIN); 0 if none. */
 unsigned smtpchk_auth_choose(unsigned server_mask, unsigned allowed_mask);
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "fqdn.h"
 
 static char ehlo_name[256];
 static pthread_once_t ehlo_once = PTHREAD_ONCE_INIT;

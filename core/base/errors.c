@@ -45,6 +45,18 @@ static const char *const step_names[SMTPCHK_STEP__COUNT] = {
     "starttls", "auth", "mail", "rcpt", "data", "message", "probe", "quit",
 };
 
+static const char *const phase_names[SMTPCHK_PHASE__COUNT] = {
+    "dns", "connect", "tls", "greeting", "ehlo", "login", "transfer", "quit", "total",
+};
+
+const char *
+smtpchk_phase_name(smtpchk_phase p)
+{
+    if ((unsigned)p >= SMTPCHK_PHASE__COUNT)
+        return "unknown";
+    return phase_names[p];
+}
+
 const char *
 smtpchk_error_name(smtpchk_error e)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "text.h"
 
 #define LINE_MAX_OCTETS 998u  /* RFC 5322 2.1.1, excluding CRLF */
 #define LINE_SOFT 78u         /* RFC 5322: SHOULD fold before this */
@@ -46,69 +47,6 @@ buf_truncate(smtpchk_buf *b, size_t len)
         b->len = len;
         b->data[len] = '\0';
     }
-}
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t len)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n > len)
-        return 0;
-    unsigned cp = c & (0x3fu >> (n - 1));
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    /* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
-    if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return 0;
-    return n;
-}
-
-static bool
-utf8_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        size_t n = utf8_seq_len(p + i, len - i);
-        if (n == 0)
-            return false;
-        i += n;
-    }
-    return true;
-}
-
-int
-smtpchk_utf8_ok(const char *s)
-{
-    return s != NULL && utf8_valid(s, strlen(s)) ? 0 : -1;
-}
-
-int
-smtpchk_header_value_ok(const char *value)
-{
-    if (value == NULL)
-        return -1;
-    return strpbrk(value, "\r\n") == NULL ? 0 : -1;
 }
 
 int
@@ -151,7 +89,7 @@ utf8_prefix(const char *s, size_t len, size_t max)
     const unsigned char *p = (const unsigned char *)s;
     size_t n = 0;
     while (n < len) {
-        size_t c = utf8_seq_len(p + n, len - n);
+        size_t c = smtpchk_utf8_seq_len(p + n, len - n);
         if (c == 0 || n + c > max)
             break;
         n += c;
@@ -204,7 +142,7 @@ smtpchk_rfc2047_encode(const char *utf8, size_t used, smtpchk_buf *out)
     if (utf8 == NULL || out == NULL || used > LINE_MAX_OCTETS - EW_MAX)
         return -1;
     size_t len = strlen(utf8);
-    if (!utf8_valid(utf8, len))
+    if (!smtpchk_utf8_valid(utf8, len))
         return -1;
     if (is_plain_text(utf8, len) && used + len <= LINE_MAX_OCTETS)
         return smtpchk_buf_append(out, utf8, len);
@@ -400,7 +338,7 @@ check_recipients(const smtpchk_msgspec *spec, char *err, size_t errlen)
 static int
 check_text(const char *s, const char *name, char *err, size_t errlen)
 {
-    if (s != NULL && !utf8_valid(s, strlen(s))) {
+    if (s != NULL && !smtpchk_utf8_valid(s, strlen(s))) {
         set_err(err, errlen, "invalid UTF-8 in %s", name);
         return -1;
     }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "text.h"
 
 typedef struct smtpchk_msgspec {
     const char *from;             /* address, e.g. "probe@example.net" */
@@ -23,12 +24,6 @@ typedef struct smtpchk_msgspec {
     const char *message_id;       /* full "<...@...>" value */
     const char *boundary;         /* MIME boundary when multipart; NULL = derive from message_id */
 } smtpchk_msgspec;
-
-/* 0 when s is valid UTF-8 (no overlong forms or surrogates), -1 otherwise. */
-int smtpchk_utf8_ok(const char *s);
-
-/* 0 when the value holds no CR or LF (no header injection), -1 otherwise. */
-int smtpchk_header_value_ok(const char *value);
 
 /*
  * Appends the DATA payload to out, ending with "\r\n.\r\n". Returns 0,

@@ -6,10 +6,9 @@
 
 #include <openssl/ssl.h>
 
-#include "session.h"
 #include "smtpchk.h"
 
-/* Storage behind smtpchk_tls_facts, filled from a handshake. */
+/* What a handshake tells: filled by smtpchk_tls_collect and the verify callback. */
 typedef struct smtpchk_tls_info {
     char version[16];
     char cipher[64];
@@ -31,7 +30,6 @@ void smtpchk_tls_collect(SSL *ssl, smtpchk_tls_info *info);
 /* Maps a failed handshake to an error code and a reason. */
 smtpchk_error smtpchk_tls_failure(const smtpchk_tls_info *info, unsigned long ssl_err,
                                   char *detail, size_t len);
-void smtpchk_tls_facts_from(const smtpchk_tls_info *info, smtpchk_tls_facts *f);
 /* Days from now until t (floor; negative once past). */
 int smtpchk_tls_days_left(const ASN1_TIME *t);
 

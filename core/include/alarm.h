@@ -9,8 +9,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "smtpchk.h"
+
+/* One time alarm: raised at >= rising_ms, cleared at < falling_ms. */
+typedef struct smtpchk_threshold {
+    bool set;
+    uint32_t rising_ms;
+    uint32_t falling_ms;      /* <= rising_ms; equals it when not given */
+} smtpchk_threshold;
+
+typedef struct smtpchk_alarm_cfg {
+    smtpchk_threshold connect_time, login_time, transfer_time, total_time;
+    bool on_response_code;    /* alarm on a non-zero response code */
+    bool on_error_code;       /* alarm on a non-zero error code */
+    uint32_t consecutive_failures; /* >= 1: failures in a row before alarming */
+    int cert_days;            /* alarm below this many days left; -1 = off */
+} smtpchk_alarm_cfg;
 
 /* Numbers are stable: the MIB's SmtpCheckMetric. */
 typedef enum smtpchk_metric {

@@ -7,7 +7,7 @@
 
 #include <openssl/crypto.h>
 
-#include "message.h"
+#include "text.h"
 
 smtpchk_check *
 smtpchk_check_new(void)
@@ -149,8 +149,8 @@ void
 smtpchk_result_init(smtpchk_result *r)
 {
     memset(r, 0, sizeof(*r));
-    r->t.dns = r->t.connect = r->t.tls = r->t.greeting = r->t.ehlo = -1;
-    r->t.login = r->t.transfer = r->t.quit = r->t.total = -1;
+    for (size_t i = 0; i < SMTPCHK_PHASE__COUNT; i++)
+        r->phase_us[i] = -1;
     r->enhanced_class = r->enhanced_subject = r->enhanced_detail = -1;
     for (size_t i = 0; i < SMTPCHK_MAX_PROBES; i++)
         r->probe_codes[i] = -1;

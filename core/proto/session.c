@@ -136,7 +136,7 @@ send_line(smtpchk_session *s, const char *line, const char *shown)
 static void
 finish(smtpchk_session *s, int64_t now)
 {
-    s->res.t.total = elapsed(s->start, now);
+    s->res.phase_us[SMTPCHK_PHASE_TOTAL] = elapsed(s->start, now);
     set_state(s, ST_DONE, now);
     s->action = SMTPCHK_ACT_CLOSE;
     wipe_password(s);
@@ -367,7 +367,7 @@ start_auth(smtpchk_session *s, int64_t now)
 static void
 after_hello(smtpchk_session *s, int64_t now)
 {
-    s->res.t.ehlo = (s->res.t.ehlo < 0 ? 0 : s->res.t.ehlo) + elapsed(s->step_start, now);
+    s->res.phase_us[SMTPCHK_PHASE_EHLO] = (s->res.phase_us[SMTPCHK_PHASE_EHLO] < 0 ? 0 : s->res.phase_us[SMTPCHK_PHASE_EHLO]) + elapsed(s->step_start, now);
     s->res.caps = s->caps.flags;
     s->res.server_auth = s->caps.auth;
     s->res.size_limit = s->caps.size;
@@ -403,7 +403,7 @@ on_greeting(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
         fail(s, now, SMTPCHK_ERR_GREETING, r->code, "greeting was %d, not 220", r->code);
         return;
     }
-    s->res.t.greeting = elapsed(s->phase_start, now);
+    s->res.phase_us[SMTPCHK_PHASE_GREETING] = elapsed(s->phase_start, now);
     session_enter(s, ST_EHLO, now);
 }
 
@@ -414,7 +414,7 @@ on_ehlo(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
         smtpchk_caps_parse(r, &s->caps);
         after_hello(s, now);
     } else if (r->code >= 500) {
-        s->res.t.ehlo = elapsed(s->step_start, now);
+        s->res.phase_us[SMTPCHK_PHASE_EHLO] = elapsed(s->step_start, now);
         session_enter(s, ST_HELO, now);
     } else {
         fail(s, now, SMTPCHK_ERR_EHLO, r->code, "EHLO rejected with %d", r->code);
@@ -448,7 +448,7 @@ on_starttls(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
 static void
 auth_login_done(smtpchk_session *s, int64_t now)
 {
-    s->res.t.login = elapsed(s->phase_start, now);
+    s->res.phase_us[SMTPCHK_PHASE_LOGIN] = elapsed(s->phase_start, now);
     wipe_password(s);
     after_login(s, now);
 }
@@ -545,7 +545,7 @@ on_mail_reply(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
         }
         smtpchk_sanitize(r->nlines > 0 ? r->lines[r->nlines - 1] : "", s->res.queue_reply,
                          sizeof(s->res.queue_reply));
-        s->res.t.transfer = elapsed(s->phase_start, now);
+        s->res.phase_us[SMTPCHK_PHASE_TRANSFER] = elapsed(s->phase_start, now);
         after_transfer(s, now);
         return;
     }
@@ -562,7 +562,7 @@ on_probe(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
 static void
 on_quit(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
 {
-    s->res.t.quit = elapsed(s->phase_start, now);
+    s->res.phase_us[SMTPCHK_PHASE_QUIT] = elapsed(s->phase_start, now);
     s->res.quit_clean = is_code(r, 221);
     if (!s->res.quit_clean && s->check->strict_quit && !s->failed) {
         fail(s, now, SMTPCHK_ERR_QUIT, r->code, "QUIT answered with %d", r->code);
@@ -657,7 +657,7 @@ smtpchk_session_resolved(smtpchk_session *s, int64_t now_us)
 {
     if (s->st != ST_RESOLVE)
         return;
-    s->res.t.dns = elapsed(s->phase_start, now_us);
+    s->res.phase_us[SMTPCHK_PHASE_DNS] = elapsed(s->phase_start, now_us);
     set_state(s, ST_CONNECT, now_us);
 }
 
@@ -679,7 +679,7 @@ smtpchk_session_connected(smtpchk_session *s, int64_t now_us, const char *peer)
 {
     if (s->st != ST_CONNECT)
         return;
-    s->res.t.connect = elapsed(s->phase_start, now_us);
+    s->res.phase_us[SMTPCHK_PHASE_CONNECT] = elapsed(s->phase_start, now_us);
     snprintf(s->res.peer, sizeof(s->res.peer), "%s", peer != NULL ? peer : "");
     if (s->tfn != NULL) {
         char msg[96];
@@ -714,7 +714,7 @@ smtpchk_session_tls_done(smtpchk_session *s, int64_t now_us, const smtpchk_tls_f
         return;
     s->action = SMTPCHK_ACT_NONE;
     s->res.tls = true;
-    s->res.t.tls = elapsed(s->phase_start, now_us);
+    s->res.phase_us[SMTPCHK_PHASE_TLS] = elapsed(s->phase_start, now_us);
     smtpchk_session_tls_facts(s, f);
     if (s->tfn != NULL) {
         char msg[128];
@@ -777,7 +777,7 @@ smtpchk_session_eof(smtpchk_session *s, int64_t now_us)
     if (s->st == ST_DONE)
         return;
     if (s->st == ST_QUIT) {
-        s->res.t.quit = elapsed(s->phase_start, now_us);
+        s->res.phase_us[SMTPCHK_PHASE_QUIT] = elapsed(s->phase_start, now_us);
         if (!s->failed && s->check->strict_quit) {
             fail(s, now_us, SMTPCHK_ERR_QUIT, -1, "connection closed before 221");
             return;

@@ -114,8 +114,8 @@ smtpchk_alarm_set_update(smtpchk_alarm_set *s, const smtpchk_result *r,
 {
     /* A phase that completed has a time; the total only means something
      * for a check that succeeded (a refused connection is fast, not good). */
-    const int64_t times[] = {0, r->t.connect, r->t.login, r->t.transfer,
-                             r->error == SMTPCHK_OK ? r->t.total : -1};
+    const int64_t times[] = {0, r->phase_us[SMTPCHK_PHASE_CONNECT], r->phase_us[SMTPCHK_PHASE_LOGIN], r->phase_us[SMTPCHK_PHASE_TRANSFER],
+                             r->error == SMTPCHK_OK ? r->phase_us[SMTPCHK_PHASE_TOTAL] : -1};
     size_t n = 0;
     for (int m = SMTPCHK_METRIC_CONNECT_TIME; m <= SMTPCHK_METRIC_TOTAL_TIME; m++)
         n = eval_time(&s->a[m], (smtpchk_metric)m, times[m], now, ev, max, n);
