@@ -71,25 +71,37 @@ typedef enum smtpchk_security {
     SMTPCHK_SEC_TLS = 3
 } smtpchk_security;
 
+/*
+ * The AUTH mechanisms and EHLO capabilities this client knows: one list
+ * each (name, bit, keyword). The enums and the name tables in names.c are
+ * generated from them.
+ */
+#define SMTPCHK_MECHANISMS(X) \
+    X(PLAIN, 0, "PLAIN")      \
+    X(LOGIN, 1, "LOGIN")      \
+    X(CRAM_MD5, 2, "CRAM-MD5")
+
+#define SMTPCHK_CAPABILITIES(X)                       \
+    X(SIZE, 0, "SIZE")                                \
+    X(STARTTLS, 1, "STARTTLS")                        \
+    X(AUTH, 2, "AUTH")                                \
+    X(PIPELINING, 3, "PIPELINING")                    \
+    X(8BITMIME, 4, "8BITMIME")                        \
+    X(SMTPUTF8, 5, "SMTPUTF8")                        \
+    X(ENHANCEDSTATUSCODES, 6, "ENHANCEDSTATUSCODES")  \
+    X(CHUNKING, 7, "CHUNKING")
+
 /* AUTH mechanisms, as bits of an allow-list. */
+#define SMTPCHK_MECH_BIT_(id, bit, name) SMTPCHK_AUTH_##id = 1u << (bit),
+#define SMTPCHK_MECH_ALL_(id, bit, name) | (1u << (bit))
 enum {
-    SMTPCHK_AUTH_PLAIN = 1u << 0,
-    SMTPCHK_AUTH_LOGIN = 1u << 1,
-    SMTPCHK_AUTH_CRAM_MD5 = 1u << 2,
-    SMTPCHK_AUTH_ALL = 7u
+    SMTPCHK_MECHANISMS(SMTPCHK_MECH_BIT_)
+    SMTPCHK_AUTH_ALL = 0u SMTPCHK_MECHANISMS(SMTPCHK_MECH_ALL_)
 };
 
 /* EHLO capabilities, as bits. */
-enum {
-    SMTPCHK_CAP_SIZE = 1u << 0,
-    SMTPCHK_CAP_STARTTLS = 1u << 1,
-    SMTPCHK_CAP_AUTH = 1u << 2,
-    SMTPCHK_CAP_PIPELINING = 1u << 3,
-    SMTPCHK_CAP_8BITMIME = 1u << 4,
-    SMTPCHK_CAP_SMTPUTF8 = 1u << 5,
-    SMTPCHK_CAP_ENHANCEDSTATUSCODES = 1u << 6,
-    SMTPCHK_CAP_CHUNKING = 1u << 7
-};
+#define SMTPCHK_CAP_BIT_(id, bit, name) SMTPCHK_CAP_##id = 1u << (bit),
+enum { SMTPCHK_CAPABILITIES(SMTPCHK_CAP_BIT_) };
 
 /* "PLAIN", "LOGIN", "CRAM-MD5" for one SMTPCHK_AUTH_* bit; NULL otherwise. */
 const char *smtpchk_auth_mech_name(unsigned mech);
@@ -101,6 +113,10 @@ unsigned smtpchk_auth_mech_from_name(const char *name, size_t len);
  * first unknown mechanism in err.
  */
 int smtpchk_auth_parse_list(const char *list, unsigned *mask, char *err, size_t errlen);
+/* The EHLO keyword of one SMTPCHK_CAP_* bit; NULL otherwise. */
+const char *smtpchk_cap_name(unsigned cap);
+/* One keyword (case-insensitive) to its bit; 0 when unknown. */
+unsigned smtpchk_cap_from_name(const char *name, size_t len);
 
 #define SMTPCHK_MAX_RCPT 64
 #define SMTPCHK_MAX_PROBES 16

@@ -8,22 +8,6 @@
 #include "auth.h"
 #include "smtpchk.h"
 
-typedef struct {
-    const char *keyword;
-    unsigned flag;
-} cap_entry;
-
-static const cap_entry cap_table[] = {
-    {"SIZE", SMTPCHK_CAP_SIZE},
-    {"STARTTLS", SMTPCHK_CAP_STARTTLS},
-    {"AUTH", SMTPCHK_CAP_AUTH},
-    {"PIPELINING", SMTPCHK_CAP_PIPELINING},
-    {"8BITMIME", SMTPCHK_CAP_8BITMIME},
-    {"SMTPUTF8", SMTPCHK_CAP_SMTPUTF8},
-    {"ENHANCEDSTATUSCODES", SMTPCHK_CAP_ENHANCEDSTATUSCODES},
-    {"CHUNKING", SMTPCHK_CAP_CHUNKING},
-};
-
 static int
 is_space(char c)
 {
@@ -73,17 +57,12 @@ smtpchk_caps_parse_line(const char *line, smtpchk_caps *caps)
     /* "AUTH=PLAIN LOGIN" is the pre-RFC 4954 form some servers still send. */
     if (*params == '=' || is_space(*params))
         params++;
-    for (size_t i = 0; i < sizeof(cap_table) / sizeof(cap_table[0]); i++) {
-        const cap_entry *e = &cap_table[i];
-        if (strlen(e->keyword) != klen || strncasecmp(line, e->keyword, klen) != 0)
-            continue;
-        caps->flags |= e->flag;
-        if (e->flag == SMTPCHK_CAP_AUTH)
-            caps->auth |= parse_auth_params(params);
-        else if (e->flag == SMTPCHK_CAP_SIZE)
-            caps->size = parse_size(params);
-        return;
-    }
+    unsigned flag = smtpchk_cap_from_name(line, klen);
+    caps->flags |= flag;
+    if (flag == SMTPCHK_CAP_AUTH)
+        caps->auth |= parse_auth_params(params);
+    else if (flag == SMTPCHK_CAP_SIZE)
+        caps->size = parse_size(params);
 }
 
 void

@@ -1,4 +1,4 @@
-/* The names of the AUTH mechanisms (SMTPCHK_AUTH_* bits). */
+/* The names of the AUTH mechanisms and EHLO capabilities (smtpchk.h lists them). */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,34 +13,53 @@ typedef struct {
     const char *name;
 } mech_entry;
 
-static const mech_entry mech_table[] = {
-    {SMTPCHK_AUTH_CRAM_MD5, "CRAM-MD5"},
-    {SMTPCHK_AUTH_PLAIN, "PLAIN"},
-    {SMTPCHK_AUTH_LOGIN, "LOGIN"},
-};
+#define MECH_ENTRY(id, bit, name) {SMTPCHK_AUTH_##id, name},
+static const mech_entry mech_table[] = {SMTPCHK_MECHANISMS(MECH_ENTRY)};
+#define CAP_ENTRY(id, bit, name) {SMTPCHK_CAP_##id, name},
+static const mech_entry cap_table[] = {SMTPCHK_CAPABILITIES(CAP_ENTRY)};
 
-#define MECH_COUNT (sizeof(mech_table) / sizeof(mech_table[0]))
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *
+name_of(const mech_entry *t, size_t n, unsigned bit)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].bit == bit)
+            return t[i].name;
+    return NULL;
+}
+
+static unsigned
+bit_of(const mech_entry *t, size_t n, const char *name, size_t len)
+{
+    for (size_t i = 0; name != NULL && i < n; i++)
+        if (strlen(t[i].name) == len && strncasecmp(t[i].name, name, len) == 0)
+            return t[i].bit;
+    return 0;
+}
+
+const char *
+smtpchk_cap_name(unsigned cap)
+{
+    return name_of(cap_table, NELEM(cap_table), cap);
+}
+
+unsigned
+smtpchk_cap_from_name(const char *name, size_t len)
+{
+    return bit_of(cap_table, NELEM(cap_table), name, len);
+}
 
 const char *
 smtpchk_auth_mech_name(unsigned mech)
 {
-    for (size_t i = 0; i < MECH_COUNT; i++)
-        if (mech_table[i].bit == mech)
-            return mech_table[i].name;
-    return NULL;
+    return name_of(mech_table, NELEM(mech_table), mech);
 }
 
 unsigned
 smtpchk_auth_mech_from_name(const char *name, size_t len)
 {
-    if (name == NULL)
-        return 0;
-    for (size_t i = 0; i < MECH_COUNT; i++) {
-        const char *n = mech_table[i].name;
-        if (strlen(n) == len && strncasecmp(n, name, len) == 0)
-            return mech_table[i].bit;
-    }
-    return 0;
+    return bit_of(mech_table, NELEM(mech_table), name, len);
 }
 
 static void

@@ -1,0 +1,199 @@
+/* fields.c and record.c: the result-field table and named state records. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cunit_main.h"
+#include "fields.h"
+#include "record.h"
+
+/* A result with every stored field set to something other than its default. */
+static void
+sample(smtpchk_result *r)
+{
+    smtpchk_result_init(r);
+    for (size_t i = 0; i < SMTPCHK_PHASE__COUNT; i++)
+        r->phase_us[i] = 1000 * (int64_t)(i + 1) + 7;
+    r->phase_us[SMTPCHK_PHASE_LOGIN] = -1;
+    r->response_code = 535;
+    r->error = SMTPCHK_ERR_AUTH_FAILED;
+    r->failed_step = SMTPCHK_STEP_AUTH;
+    r->enhanced_class = 5;
+    r->enhanced_subject = 7;
+    r->enhanced_detail = 8;
+    snprintf(r->error_detail, sizeof(r->error_detail), "bad credentials 100%% = sure");
+    snprintf(r->reply_text, sizeof(r->reply_text), "5.7.8 Error: authentication failed");
+    snprintf(r->greeting, sizeof(r->greeting), "mx.example.net ESMTP \xc3\xa9t\xc3\xa9");
+    snprintf(r->peer, sizeof(r->peer), "[::1]:25");
+    r->caps = SMTPCHK_CAP_STARTTLS | SMTPCHK_CAP_AUTH;
+    r->server_auth = SMTPCHK_AUTH_PLAIN;
+    r->size_limit = 10240000;
+    r->tls = true;
+    snprintf(r->tls_version, sizeof(r->tls_version), "TLSv1.3");
+    r->has_cert = true;
+    r->cert_days_left = -3;
+    snprintf(r->cert_subject, sizeof(r->cert_subject), "CN=mx.example.net");
+}
+
+static void
+test_table_is_consistent(void)
+{
+    CU_ASSERT_TRUE(smtpchk_field_count() > 20);
+    size_t durations = 0;
+    for (size_t i = 0; i < smtpchk_field_count(); i++) {
+        const smtpchk_field *f = smtpchk_field_at(i);
+        CU_ASSERT_PTR_EQUAL(smtpchk_field_find(f->name), f);
+        CU_ASSERT_TRUE(strlen(f->doc) > 10);
+        if (f->mib_column != 0)
+            CU_ASSERT_PTR_EQUAL(smtpchk_field_by_column(f->mib_column), f);
+        CU_ASSERT_TRUE(f->offset + f->size <= sizeof(smtpchk_result));
+        durations += f->type == SMTPCHK_FT_DURATION;
+    }
+    /* Every phase is a field, in phase order. */
+    CU_ASSERT_EQUAL(durations, SMTPCHK_PHASE__COUNT);
+    for (size_t p = 0; p < SMTPCHK_PHASE__COUNT; p++) {
+        char name[32];
+        snprintf(name, sizeof(name), "%s_time", smtpchk_phase_name((smtpchk_phase)p));
+        const smtpchk_field *f = smtpchk_field_find(name);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        CU_ASSERT_EQUAL(f->offset, offsetof(smtpchk_result, phase_us) + p * sizeof(int64_t));
+    }
+    CU_ASSERT_PTR_NULL(smtpchk_field_at(smtpchk_field_count()));
+    CU_ASSERT_PTR_NULL(smtpchk_field_find("nope"));
+    CU_ASSERT_PTR_NULL(smtpchk_field_by_column(0));
+}
+
+static void
+test_values(void)
+{
+    smtpchk_result r;
+    sample(&r);
+    smtpchk_value v = smtpchk_field_get(smtpchk_field_find("connect_time"), &r);
+    CU_ASSERT_TRUE(v.present);
+    CU_ASSERT_EQUAL(v.i, 2007);
+    v = smtpchk_field_get(smtpchk_field_find("login_time"), &r);
+    CU_ASSERT_FALSE(v.present);
+    v = smtpchk_field_get(smtpchk_field_find("enhanced_status"), &r);
+    CU_ASSERT_EQUAL(v.i, 5007008);
+    char buf[32];
+    smtpchk_status_text(v, buf, sizeof(buf));
+    CU_ASSERT_STRING_EQUAL(buf, "5.7.8");
+    v = smtpchk_field_get(smtpchk_field_find("error_name"), &r);
+    CU_ASSERT_STRING_EQUAL(v.s, "authenticationFailed");
+    v = smtpchk_field_get(smtpchk_field_find("failed_step"), &r);
+    CU_ASSERT_EQUAL(v.i, SMTPCHK_STEP_AUTH);
+    CU_ASSERT_STRING_EQUAL(v.s, "auth");
+    v = smtpchk_field_get(smtpchk_field_find("ok"), &r);
+    CU_ASSERT_EQUAL(v.i, 0);
+    v = smtpchk_field_get(smtpchk_field_find("tls_cert_days_left"), &r);
+    CU_ASSERT_TRUE(v.present);
+    CU_ASSERT_EQUAL(v.i, -3);
+    r.has_cert = false;
+    v = smtpchk_field_get(smtpchk_field_find("tls_cert_days_left"), &r);
+    CU_ASSERT_FALSE(v.present); /* a plain check has no certificate, not 0 days */
+    v = smtpchk_field_get(smtpchk_field_find("queue_reply"), &r);
+    CU_ASSERT_FALSE(v.present);
+    smtpchk_result_init(&r);
+    v = smtpchk_field_get(smtpchk_field_find("enhanced_status"), &r);
+    CU_ASSERT_FALSE(v.present);
+}
+
+/* Writes r as one record and reads it back into a fresh result. */
+static size_t
+round_trip(const smtpchk_result *in, smtpchk_result *out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    smtpchk_record_begin(f, "result");
+    smtpchk_record_put_int(f, "index", 7);
+    smtpchk_record_put_result(f, in);
+    smtpchk_record_end(f);
+    fclose(f);
+    smtpchk_record *rec = smtpchk_record_parse(text, len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+    CU_ASSERT_STRING_EQUAL(smtpchk_record_kind(rec), "result");
+    smtpchk_result_init(out);
+    size_t n = smtpchk_record_get_result(rec, out);
+    smtpchk_record_free(rec);
+    free(text);
+    return n;
+}
+
+static void
+test_result_round_trip(void)
+{
+    smtpchk_result in, out;
+    sample(&in);
+    size_t stored = 0;
+    for (size_t i = 0; i < smtpchk_field_count(); i++)
+        stored += !(smtpchk_field_at(i)->flags & SMTPCHK_FF_DERIVED);
+    CU_ASSERT_EQUAL(round_trip(&in, &out), stored);
+    for (size_t i = 0; i < smtpchk_field_count(); i++) {
+        const smtpchk_field *f = smtpchk_field_at(i);
+        char a[300], b[300];
+        smtpchk_field_format(f, &in, a, sizeof(a));
+        smtpchk_field_format(f, &out, b, sizeof(b));
+        if (!(f->flags & SMTPCHK_FF_DERIVED))
+            CU_ASSERT_STRING_EQUAL(a, b);
+    }
+    CU_ASSERT_STRING_EQUAL(out.error_detail, in.error_detail);
+    CU_ASSERT_STRING_EQUAL(out.greeting, in.greeting);
+    CU_ASSERT_EQUAL(out.phase_us[SMTPCHK_PHASE_LOGIN], -1);
+}
+
+static void
+test_record_tolerates_versions(void)
+{
+    /* An unknown field is skipped; a missing one keeps its default. */
+    const char *line = "result index=3 future_field=x%20y response_code=250 "
+                       "connect_time=1500 error_code=2\n";
+    smtpchk_record *rec = smtpchk_record_parse(line, strlen(line));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+    CU_ASSERT_STRING_EQUAL(smtpchk_record_get(rec, "future_field"), "x y");
+    long long idx = 0;
+    CU_ASSERT_EQUAL(smtpchk_record_get_int(rec, "index", 1, 65535, &idx), 0);
+    CU_ASSERT_EQUAL(idx, 3);
+    CU_ASSERT_EQUAL(smtpchk_record_get_int(rec, "future_field", 0, 9, &idx), -1);
+    smtpchk_result r;
+    smtpchk_result_init(&r);
+    CU_ASSERT_EQUAL(smtpchk_record_get_result(rec, &r), 3);
+    CU_ASSERT_EQUAL(r.response_code, 250);
+    CU_ASSERT_EQUAL(r.phase_us[SMTPCHK_PHASE_CONNECT], 1500);
+    CU_ASSERT_EQUAL(r.error, SMTPCHK_ERR_CONN_REFUSED);
+    CU_ASSERT_EQUAL(r.phase_us[SMTPCHK_PHASE_TOTAL], -1);
+    smtpchk_record_free(rec);
+}
+
+static void
+test_record_rejects_garbage(void)
+{
+    const char *bad[] = {
+        "", "# comment", " result a=1", "result a", "result =1", "result a=1 b",
+        "result a=%zz", "result a=%4", "result a=1\tb=2", "result a=\x01",
+        "result a=1  =2",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        smtpchk_record *rec = smtpchk_record_parse(bad[i], strlen(bad[i]));
+        CU_ASSERT_PTR_NULL(rec);
+        smtpchk_record_free(rec);
+    }
+    /* Values that do not fit a field leave it alone. */
+    const char *line = "result error_code=999 connect_time=abc failed_step=-1 tls=2";
+    smtpchk_record *rec = smtpchk_record_parse(line, strlen(line));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+    smtpchk_result r;
+    smtpchk_result_init(&r);
+    CU_ASSERT_EQUAL(smtpchk_record_get_result(rec, &r), 0);
+    CU_ASSERT_EQUAL(r.error, SMTPCHK_OK);
+    smtpchk_record_free(rec);
+}
+
+void
+register_tests(void)
+{
+    SUITE_ADD("fields", TEST(test_table_is_consistent), TEST(test_values),
+              TEST(test_result_round_trip), TEST(test_record_tolerates_versions),
+              TEST(test_record_rejects_garbage));
+}
