@@ -2,14 +2,41 @@
 
 #include <string.h>
 
-static const char *const metric_names[SMTPCHK_METRIC__COUNT] = {
-    "none", "connectTime", "loginTime", "transferTime", "totalTime", "failure", "certDaysLeft",
+/* Each metric's name (the MIB's SmtpCheckMetric labels) and, for times,
+ * the phase it watches. */
+typedef struct metric_info {
+    const char *name;
+    int phase;                /* smtpchk_phase; -1 = not a time */
+} metric_info;
+
+static const metric_info metrics[SMTPCHK_METRIC__COUNT] = {
+    [0] = {"none", -1},
+    [SMTPCHK_METRIC_CONNECT_TIME] = {"connectTime", SMTPCHK_PHASE_CONNECT},
+    [SMTPCHK_METRIC_LOGIN_TIME] = {"loginTime", SMTPCHK_PHASE_LOGIN},
+    [SMTPCHK_METRIC_TRANSFER_TIME] = {"transferTime", SMTPCHK_PHASE_TRANSFER},
+    [SMTPCHK_METRIC_TOTAL_TIME] = {"totalTime", SMTPCHK_PHASE_TOTAL},
+    [SMTPCHK_METRIC_FAILURE] = {"failure", -1},
+    [SMTPCHK_METRIC_CERT_DAYS] = {"certDaysLeft", -1},
 };
 
 const char *
 smtpchk_metric_name(smtpchk_metric m)
 {
-    return (unsigned)m < SMTPCHK_METRIC__COUNT ? metric_names[m] : "unknown";
+    return (unsigned)m < SMTPCHK_METRIC__COUNT ? metrics[m].name : "unknown";
+}
+
+/* The time a metric watches in r, in us; -1 = nothing to compare. */
+static int64_t
+metric_time(smtpchk_metric m, const smtpchk_result *r)
+{
+    int ph = metrics[m].phase;
+    if (ph < 0)
+        return -1;
+    /* The total only means something for a check that succeeded
+     * (a refused connection is fast, not good). */
+    if (ph == SMTPCHK_PHASE_TOTAL && r->error != SMTPCHK_OK)
+        return -1;
+    return r->phase_us[ph];
 }
 
 static void
@@ -112,13 +139,11 @@ smtpchk_alarm_set_update(smtpchk_alarm_set *s, const smtpchk_result *r,
                          uint32_t consecutive_failures, int64_t now,
                          smtpchk_alarm_event *ev, size_t max)
 {
-    /* A phase that completed has a time; the total only means something
-     * for a check that succeeded (a refused connection is fast, not good). */
-    const int64_t times[] = {0, r->phase_us[SMTPCHK_PHASE_CONNECT], r->phase_us[SMTPCHK_PHASE_LOGIN], r->phase_us[SMTPCHK_PHASE_TRANSFER],
-                             r->error == SMTPCHK_OK ? r->phase_us[SMTPCHK_PHASE_TOTAL] : -1};
     size_t n = 0;
-    for (int m = SMTPCHK_METRIC_CONNECT_TIME; m <= SMTPCHK_METRIC_TOTAL_TIME; m++)
-        n = eval_time(&s->a[m], (smtpchk_metric)m, times[m], now, ev, max, n);
+    for (int m = 1; m < SMTPCHK_METRIC__COUNT; m++)
+        if (metrics[m].phase >= 0)
+            n = eval_time(&s->a[m], (smtpchk_metric)m, metric_time((smtpchk_metric)m, r), now,
+                          ev, max, n);
     n = eval_failure(&s->a[SMTPCHK_METRIC_FAILURE], r, consecutive_failures, now, ev, max, n);
     return eval_cert(&s->a[SMTPCHK_METRIC_CERT_DAYS], r, now, ev, max, n);
 }

@@ -198,7 +198,9 @@ def run_check(args, env=None, timeout=60, json_flag=True):
     env: extra environment variables (merged over os.environ; a value of
     None removes the variable).  SMTPCHECK_PASSWORD is removed unless env
     sets it.  parsed_json is None when stdout is not one JSON document;
-    the raw stdout is then in run_check.last_stdout.
+    the raw stdout is then in run_check.last_stdout.  --json always prints
+    an array; for convenience an array of one result is returned as that
+    result (run_check.last_stdout keeps the array).
     """
     full_env = dict(os.environ)
     full_env.pop("SMTPCHECK_PASSWORD", None)
@@ -216,10 +218,15 @@ def run_check(args, env=None, timeout=60, json_flag=True):
     run_check.last_stdout = out
     run_check.last_cmd = cmd
     try:
-        data = json.loads(out)
+        data = unwrap(json.loads(out))
     except ValueError:
         data = None
     return p.returncode, data, p.stderr.decode("utf-8", "replace"), wall
+
+
+def unwrap(data):
+    """The one result of a one-element --json array; anything else as is."""
+    return data[0] if isinstance(data, list) and len(data) == 1 else data
 
 
 run_check.last_stdout = ""

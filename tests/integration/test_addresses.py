@@ -13,7 +13,7 @@ import uuid
 
 import json
 
-from helpers import FakeServer, describe, free_port, require_cli, run_check, smtpcheck_bin
+from helpers import FakeServer, describe, free_port, require_cli, run_check, smtpcheck_bin, unwrap
 
 
 def have_netns():
@@ -78,7 +78,7 @@ class SeveralAddresses(unittest.TestCase):
         proc = subprocess.run(self.prefix + [smtpcheck_bin(), "-v", "--json", "-p", str(port),
                                              "multi.test"],
                               stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
-        return proc.returncode, json.loads(proc.stdout), proc.stderr.decode()
+        return proc.returncode, unwrap(json.loads(proc.stdout)), proc.stderr.decode()
 
     def test_falls_back_to_the_next_address(self):
         with FakeServer({}, host="127.0.0.1", prefix=self.prefix) as srv:

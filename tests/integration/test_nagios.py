@@ -54,7 +54,7 @@ class Nagios(unittest.TestCase):
                     "localhost:%d" % srv.port]
             status, out, err = nagios(["--cert-warn", "14", "--cert-crit", "7"] + base)
             self.assertEqual(status, 0, out + err)
-            self.assertRegex(out, r"'cert_days_left'=(29|30)")
+            self.assertRegex(out, r"'tls_cert_days_left'=(29|30)")
             status, out, err = nagios(["--cert-warn", "40", "--cert-crit", "7"] + base)
             self.assertEqual(status, 1, out + err)
             status, out, err = nagios(["--cert-warn", "60", "--cert-crit", "40"] + base)

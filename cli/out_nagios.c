@@ -1,0 +1,87 @@
+/* --nagios: one status line and perfdata for every timing (fields.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "values.h"
+
+/* The thresholds apply to the total time. */
+static void
+perf_thresholds(const cli *o)
+{
+    if (o->warn_ms >= 0 || o->crit_ms >= 0)
+        printf(";");
+    if (o->warn_ms >= 0)
+        printf("%.0f", o->warn_ms);
+    if (o->crit_ms >= 0)
+        printf(";%.0f", o->crit_ms);
+}
+
+/* Every timing, always: a phase that did not run is 'U' (undetermined),
+ * so graphs keep the same labels; other perfdata fields when present. */
+static void
+perf_field(const cli *o, const char *prefix, const smtpchk_field *f, const smtpchk_result *r)
+{
+    smtpchk_value v = smtpchk_field_get(f, r);
+    if (f->type == SMTPCHK_FT_DURATION) {
+        if (!v.present)
+            printf(" '%s%s'=U", prefix, f->name);
+        else
+            printf(" '%s%s'=%.3fms", prefix, f->name, cli_ms(v.i));
+        if (f->offset == offsetof(smtpchk_result, phase_us[SMTPCHK_PHASE_TOTAL]))
+            perf_thresholds(o);
+    } else if ((f->flags & SMTPCHK_FF_PERFDATA) && v.present) {
+        printf(" '%s%s'=%lld", prefix, f->name, (long long)v.i);
+    }
+}
+
+static void
+perfdata(const cli *o, const char *prefix, const smtpchk_result *r)
+{
+    for (size_t i = 0; i < smtpchk_field_count(); i++)
+        perf_field(o, prefix, smtpchk_field_at(i), r);
+}
+
+static void
+nagios_summary(const smtpchk_check *c, const smtpchk_result *r)
+{
+    if (r->error == SMTPCHK_OK) {
+        printf("%s: %.1f ms", cli_label(c), cli_ms(r->phase_us[SMTPCHK_PHASE_TOTAL]));
+        if (r->tls)
+            printf(", %s", r->tls_version);
+        if (r->has_cert)
+            printf(", certificate %d days left", r->cert_days_left);
+        return;
+    }
+    printf("%s: %s at %s (response code %d): %s", cli_label(c), smtpchk_error_name(r->error),
+           smtpchk_step_name(r->failed_step), r->response_code,
+           r->reply_text[0] ? r->reply_text : r->error_detail);
+}
+
+int
+output_nagios(const cli *o, const smtpchk_check *const *c, const smtpchk_result *r, size_t n)
+{
+    int worst = ST_OK;
+    for (size_t i = 0; i < n; i++) {
+        int st = cli_state(o, &r[i]);
+        worst = st > worst ? st : worst;
+    }
+    printf("SMTP %s - ", cli_state_word(worst));
+    const char *sep = "";
+    for (size_t i = 0; i < n; i++) {
+        if (n > 1 && cli_state(o, &r[i]) != worst)
+            continue;
+        fputs(sep, stdout);
+        nagios_summary(c[i], &r[i]);
+        sep = "; ";
+    }
+    fputs(" |", stdout);
+    for (size_t i = 0; i < n; i++) {
+        char prefix[80] = "";
+        if (n > 1)
+            snprintf(prefix, sizeof(prefix), "%s_", cli_label(c[i]));
+        perfdata(o, prefix, &r[i]);
+    }
+    putchar('\n');
+    return worst;
+}
