@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "values.h"
 
+/* A JSON string that is valid UTF-8 whatever s holds (a host name from
+ * argv can be anything): a stray byte becomes U+FFFD. */
 static void
 json_str(const char *s)
 {
@@ -19,13 +21,19 @@ json_str(const char *s)
         return;
     }
     putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            printf("\\u%04x", *p);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        size_t n = smtpchk_utf8_seq_len(p + i, len - i);
+        if (n == 0)
+            fputs("\\ufffd", stdout);
+        else if (p[i] == '"' || p[i] == '\\')
+            printf("\\%c", p[i]);
+        else if (p[i] < 0x20 || p[i] == 0x7f)
+            printf("\\u%04x", p[i]);
         else
-            putchar(*p);
+            fwrite(p + i, 1, n, stdout);
+        i += n ? n : 1;
     }
     putchar('"');
 }

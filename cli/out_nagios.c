@@ -5,6 +5,29 @@
 #include "cli.h"
 #include "values.h"
 
+/*
+ * Text in the status line: the server controls most of it, and a '|'
+ * would start perfdata of its choosing, a line break a long-output
+ * section. Both become '/'.
+ */
+static void
+status_text(const char *s)
+{
+    for (; *s != '\0'; s++)
+        putchar(*s == '|' || *s == '\n' || *s == '\r' ? '/' : *s);
+}
+
+/* A perfdata label is quoted: no quote, '=' or '|' inside. */
+static void
+label_text(const char *prefix, const char *name)
+{
+    putchar('\'');
+    for (const char *parts[] = {prefix, name}, **p = parts; p < parts + 2; p++)
+        for (const char *c = *p; *c != '\0'; c++)
+            putchar(*c == '\'' || *c == '=' || *c == '|' ? '_' : *c);
+    putchar('\'');
+}
+
 /* The thresholds apply to the total time. */
 static void
 perf_thresholds(const cli *o)
@@ -24,14 +47,18 @@ perf_field(const cli *o, const char *prefix, const smtpchk_field *f, const smtpc
 {
     smtpchk_value v = smtpchk_field_get(f, r);
     if (f->type == SMTPCHK_FT_DURATION) {
+        putchar(' ');
+        label_text(prefix, f->name);
         if (!v.present)
-            printf(" '%s%s'=U", prefix, f->name);
+            printf("=U");
         else
-            printf(" '%s%s'=%.3fms", prefix, f->name, cli_ms(v.i));
+            printf("=%.3fms", cli_ms(v.i));
         if (f->offset == offsetof(smtpchk_result, phase_us[SMTPCHK_PHASE_TOTAL]))
             perf_thresholds(o);
     } else if ((f->flags & SMTPCHK_FF_PERFDATA) && v.present) {
-        printf(" '%s%s'=%lld", prefix, f->name, (long long)v.i);
+        putchar(' ');
+        label_text(prefix, f->name);
+        printf("=%lld", (long long)v.i);
     }
 }
 
@@ -45,17 +72,20 @@ perfdata(const cli *o, const char *prefix, const smtpchk_result *r)
 static void
 nagios_summary(const smtpchk_check *c, const smtpchk_result *r)
 {
+    status_text(cli_label(c));
     if (r->error == SMTPCHK_OK) {
-        printf("%s: %.1f ms", cli_label(c), cli_ms(r->phase_us[SMTPCHK_PHASE_TOTAL]));
-        if (r->tls)
-            printf(", %s", r->tls_version);
+        printf(": %.1f ms", cli_ms(r->phase_us[SMTPCHK_PHASE_TOTAL]));
+        if (r->tls) {
+            fputs(", ", stdout);
+            status_text(r->tls_version);
+        }
         if (r->has_cert)
             printf(", certificate %d days left", r->cert_days_left);
         return;
     }
-    printf("%s: %s at %s (response code %d): %s", cli_label(c), smtpchk_error_name(r->error),
-           smtpchk_step_name(r->failed_step), r->response_code,
-           r->reply_text[0] ? r->reply_text : r->error_detail);
+    printf(": %s at %s (response code %d): ", smtpchk_error_name(r->error),
+           smtpchk_step_name(r->failed_step), r->response_code);
+    status_text(r->reply_text[0] ? r->reply_text : r->error_detail);
 }
 
 int

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
-size_t smtpchk_utf8_seq_len(const unsigned char *s, size_t len);
+#include "smtpchk.h"
+
 /* True when s[0..len) is UTF-8 without overlong forms or surrogates. */
 bool smtpchk_utf8_valid(const char *s, size_t len);
 /* 0 when s is valid UTF-8, -1 otherwise (and for NULL). */

@@ -218,6 +218,9 @@ typedef struct smtpchk_result {
 
 void smtpchk_result_init(smtpchk_result *r);
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
+size_t smtpchk_utf8_seq_len(const unsigned char *s, size_t len);
+
 /* The error table (errors.c). Unknown values give "unknown". */
 const char *smtpchk_error_name(smtpchk_error e);
 const char *smtpchk_error_description(smtpchk_error e);

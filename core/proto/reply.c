@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 struct smtpchk_reply_parser {
     size_t max_line;
     size_t max_lines;
@@ -223,27 +225,31 @@ smtpchk_reply_parser_partial(const smtpchk_reply_parser *p)
     return !p->complete && (p->line_len > 0 || p->reply.nlines > 0);
 }
 
+/*
+ * Server text goes into JSON, SNMP DisplayStrings and logs: control bytes
+ * become '?', and so does each byte that is not part of a well-formed
+ * UTF-8 sequence (a Latin-1 greeting), so what we publish is always valid
+ * UTF-8. A sequence that does not fit whole is cut before it.
+ */
 void
 smtpchk_sanitize(const char *text, char *out, size_t outlen)
 {
     if (outlen == 0)
         return;
-    size_t j = 0;
-    for (size_t i = 0; text[i] != '\0' && j + 1 < outlen; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        out[j++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-    }
-    /* Do not leave half a UTF-8 sequence at the cut. */
-    if (text[j] != '\0') {
-        size_t k = j;
-        while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
-            k--;
-        if (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0xC0) {
-            unsigned char lead = (unsigned char)out[k - 1];
-            size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-            if (j - (k - 1) < need)
-                j = k - 1;
+    const unsigned char *p = (const unsigned char *)text;
+    size_t len = strlen(text), i = 0, j = 0;
+    while (i < len && j + 1 < outlen) {
+        size_t n = smtpchk_utf8_seq_len(p + i, len - i);
+        if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+            out[j++] = '?';
+            i++;
+            continue;
         }
+        if (j + n >= outlen)
+            break;
+        memcpy(out + j, p + i, n);
+        i += n;
+        j += n;
     }
     out[j] = '\0';
 }

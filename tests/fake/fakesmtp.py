@@ -153,7 +153,8 @@ def load_scenario(text):
 
 class Transcript:
     def __init__(self, path):
-        self.f = open(path, "a", encoding="utf-8", buffering=1) if path else None
+        self.f = open(path, "a", encoding="utf-8", errors="backslashreplace",
+                      buffering=1) if path else None
 
     def write(self, cid, tag, text):
         if self.f is None:

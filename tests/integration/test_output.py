@@ -4,9 +4,10 @@ docs/cli.md (which the result-field table feeds)."""
 import json
 import os
 import re
+import subprocess
 import unittest
 
-from helpers import FakeServer, describe, free_port, require_cli, run_check
+from helpers import FakeServer, describe, free_port, require_cli, run_check, smtpcheck_bin
 
 DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "cli.md")
 
@@ -23,7 +24,8 @@ TYPES = {
 
 def documented_keys():
     """{key: (allowed python types, nullable)} from the JSON keys table."""
-    text = open(DOCS, encoding="utf-8").read()
+    with open(DOCS, encoding="utf-8") as f:
+        text = f.read()
     section = text.split("### JSON keys", 1)[1]
     keys = {}
     for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", section, re.M):
@@ -71,6 +73,45 @@ class JsonOutput(unittest.TestCase):
         for obj in raw:
             self.assert_documented(obj)
         self.assertEqual(raw[0]["probes"], [{"command": "NOOP", "code": 250}])
+
+
+def raw_run(args):
+    """(exit status, stdout bytes, stderr bytes) of the CLI."""
+    p = subprocess.run([smtpcheck_bin()] + args, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+class HostileText(unittest.TestCase):
+    """What a server says must not break the formats that carry it."""
+
+    def setUp(self):
+        require_cli(self)
+
+    def test_latin1_greeting_gives_valid_utf8_json(self):
+        # "\udce9" is sent as the single byte 0xE9 (Latin-1 e-acute).
+        with FakeServer({"greeting": "220 caf\udce9 ESMTP \udcff\udcfe"}) as srv:
+            status, out, err = raw_run(["--json", "-p", str(srv.port), "127.0.0.1"])
+        doc = json.loads(out.decode("utf-8"))  # strict: raises on invalid UTF-8
+        self.assertEqual(doc[0]["greeting"], "caf? ESMTP ??", err)
+
+    def test_invalid_utf8_host_gives_valid_json(self):
+        status, out, err = raw_run(["--json", "-p", str(free_port()), "caf\xe9".encode("latin-1")
+                                    .decode("utf-8", "surrogateescape")])
+        doc = json.loads(out.decode("utf-8"))
+        self.assertEqual(doc[0]["host"], "caf\ufffd")
+
+    def test_pipe_in_a_reply_cannot_inject_perfdata(self):
+        with FakeServer({"greeting": "554 5.3.2 no | 'total_time'=1ms;2;3\r\n"
+                                     "554 still no"}) as srv:
+            status, out, err = raw_run(["--nagios", "-p", str(srv.port), "127.0.0.1"])
+        line = out.decode("utf-8")
+        self.assertEqual(status, 2, line + err.decode())
+        self.assertEqual(line.count("|"), 1, line)
+        self.assertEqual(line.count("\n"), 1, line)
+        status_text, perfdata = line.split("|")
+        self.assertIn("no / 'total_time'=1ms", status_text)  # shown, defused
+        self.assertNotIn("=1ms", perfdata)
 
 
 if __name__ == "__main__":

@@ -595,6 +595,19 @@ test_sanitize_control_bytes(void)
     CU_ASSERT_STRING_EQUAL(out, "");
 }
 
+/* Published text is always valid UTF-8: stray bytes become '?'. */
+static void
+test_sanitize_invalid_utf8(void)
+{
+    char out[64];
+    smtpchk_sanitize("220 caf\xe9 ESMTP", out, sizeof(out)); /* Latin-1 */
+    CU_ASSERT_STRING_EQUAL(out, "220 caf? ESMTP");
+    smtpchk_sanitize("\xc0\xaf \xed\xa0\x80 \xf8\x88\x80\x80\x80 \x80", out, sizeof(out));
+    CU_ASSERT_STRING_EQUAL(out, "?? ??? ????? ?"); /* overlong, surrogate, 5-byte, lone */
+    smtpchk_sanitize("\xc3", out, sizeof(out)); /* a sequence cut by the server */
+    CU_ASSERT_STRING_EQUAL(out, "?");
+}
+
 static void
 test_sanitize_truncates(void)
 {
@@ -672,7 +685,7 @@ register_tests(void)
               TEST(test_megabyte_without_crlf),
               TEST(test_limits_clamped),
               TEST(test_sanitize_control_bytes),
-              TEST(test_sanitize_truncates),
+              TEST(test_sanitize_invalid_utf8), TEST(test_sanitize_truncates),
               TEST(test_sanitize_utf8_cut),
               TEST(test_sanitize_utf8_exact_fit));
 }
