@@ -24,9 +24,16 @@ buf_reserve(smtpchk_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(b->data, cap);
+    /* Not realloc: it may leave a copy of what the buffer held (an AUTH
+     * payload) in freed memory. Copy, then wipe the old block. */
+    char *p = malloc(cap);
     if (p == NULL)
         return -1;
+    if (b->data != NULL) {
+        memcpy(p, b->data, b->len + 1);
+        OPENSSL_cleanse(b->data, b->cap);
+        free(b->data);
+    }
     b->data = p;
     b->cap = cap;
     return 0;
@@ -83,20 +90,23 @@ smtpchk_buf_consume(smtpchk_buf *b, size_t n)
     }
     memmove(b->data, b->data + n, b->len - n);
     b->len -= n;
-    b->data[b->len] = '\0';
+    /* What was sent (credentials among it) does not linger past len. */
+    OPENSSL_cleanse(b->data + b->len, n + 1);
 }
 
 void
 smtpchk_buf_clear(smtpchk_buf *b)
 {
-    b->len = 0;
     if (b->data != NULL)
-        b->data[0] = '\0';
+        OPENSSL_cleanse(b->data, b->len + 1);
+    b->len = 0;
 }
 
 void
 smtpchk_buf_free(smtpchk_buf *b)
 {
+    if (b->data != NULL)
+        OPENSSL_cleanse(b->data, b->cap);
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;

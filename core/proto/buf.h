@@ -1,4 +1,9 @@
-/* Growable byte buffer with a hard size cap. Always NUL-terminated. */
+/*
+ * Growable byte buffer with a hard size cap. Always NUL-terminated.
+ * Buffers carry AUTH payloads, so nothing they held survives them: growth
+ * copies and wipes the old block, and consume, clear and free wipe what
+ * they drop.
+ */
 #ifndef SMTPCHK_BUF_H
 #define SMTPCHK_BUF_H
 
@@ -25,7 +30,7 @@ int smtpchk_buf_vappendf(smtpchk_buf *b, const char *fmt, va_list ap)
 /* Drops the first n bytes. */
 void smtpchk_buf_consume(smtpchk_buf *b, size_t n);
 void smtpchk_buf_clear(smtpchk_buf *b);
-/* Releases memory; smtpchk_buf_wipe also overwrites it first (secrets). */
+/* Wipes and releases the memory (smtpchk_buf_wipe is the same, kept for callers that want to say it). */
 void smtpchk_buf_free(smtpchk_buf *b);
 void smtpchk_buf_wipe(smtpchk_buf *b);
 
