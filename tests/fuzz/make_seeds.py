@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Makes the seed corpora in tests/fuzz/corpus/ from the session
+transcripts (tests/unit/transcripts/): the server's replies for the reply
+parser, EHLO keyword lines for the capability parser, and hand-made seeds
+for the message builder and the state reader. Run it again after adding
+transcripts; the seeds are committed."""
+import hashlib
+import os
+import re
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRANSCRIPTS = os.path.join(HERE, "..", "unit", "transcripts")
+CORPUS = os.path.join(HERE, "corpus")
+
+
+def put(target, data):
+    os.makedirs(os.path.join(CORPUS, target), exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(CORPUS, target, name), "wb") as f:
+        f.write(data)
+
+
+def server_lines(path):
+    with open(path, encoding="utf-8") as f:
+        return [m.group(1) for m in re.finditer(r"^S: ?(.*)$", f.read(), re.M)]
+
+
+def main():
+    for name in sorted(os.listdir(TRANSCRIPTS)):
+        lines = server_lines(os.path.join(TRANSCRIPTS, name))
+        if not lines:
+            continue
+        wire = "".join(l.replace("\\r\\n", "\r\n") + "\r\n" for l in lines).encode()
+        for chunk in (1, 5, 16):  # the first byte picks the chunk size
+            put("reply", bytes([chunk]) + wire)
+        ehlo = [l[4:] for l in lines if re.match(r"^250[- ]", l)]
+        if len(ehlo) > 1:
+            put("caps", "\r\n".join(ehlo[1:]).encode())
+    put("caps", b"AUTH=PLAIN LOGIN\r\nSIZE 10240000\r\nSTARTTLS\r\n8BITMIME\r\nSMTPUTF8")
+    put("message", b"Probe \xc3\xa9t\xc3\xa9\x00<html><p>hi</p>\n.\nend</html>\x00plain text")
+    put("message", b"Subject\x00" + b"x" * 2000 + b"\n..\n.\x00")
+    put("record", b"result index=3 error_code=19 response_code=535 failed_step=8 "
+                  b"reply_text=5.7.8%20Error connect_time=1500 tls=1 enhanced_status=5007008")
+    put("record", b"row index=1 name=mx%2Fone runs=10 failures=2 future=x")
+    put("record", b"alarm index=1 metric=totalTime raised=1 count=3 last_change=1700000000")
+
+
+if __name__ == "__main__":
+    main()
