@@ -39,8 +39,8 @@ typedef enum smtpchk_action {
  * RAND_bytes; tests pin both. ud is passed back to each.
  */
 typedef struct smtpchk_session_env {
-    int64_t (*wall_clock)(void *ud);                                 /* seconds since 1970 */
-    int (*random_bytes)(void *ud, unsigned char *buf, size_t len);   /* 0, or -1 on failure */
+    int64_t (*wall_clock)(void *ud);                               /* seconds since 1970 */
+    int (*random_bytes)(void *ud, unsigned char *buf, size_t len); /* 0, or -1 on failure */
     void *ud;
 } smtpchk_session_env;
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/session.c: a declarative transcript runner (the
+ * Unit tests for core/proto/session.c: a declarative transcript runner (the
  * transcripts live in tests/unit/transcripts/, format below) and C tests
  * for timings, deadlines and secrets.
  *
@@ -1152,7 +1152,14 @@ run_transcript(const char *file)
     X(eof_mid_reply)                  \
     X(garbage_line)                   \
     X(network_error)                  \
-    X(enhanced_not_stale)
+    X(enhanced_not_stale)             \
+    X(early_talker_greeting)          \
+    X(early_reply_before_auth)        \
+    X(early_reply_after_ehlo)         \
+    X(early_reply_after_failure)      \
+    X(message_date_id)                \
+    X(oom_command)                    \
+    X(oom_message)
 
 #define TRANSCRIPT_FN(name) \
     static void test_tx_##name(void) { run_transcript(#name ".txt"); }
@@ -1202,6 +1209,7 @@ test_runner_catches_mismatch(void)
     static const char good[] = "S: 220 mx\nC: EHLO probe.test\nS: 250 mx\nC: QUIT\n"
                                "S: 221 bye\nexpect error ok\n";
     CU_ASSERT_EQUAL(run_script("selftest-good", good, 0, 1), 0);
+    CU_ASSERT_EQUAL(run_script("selftest-good", good, 1, 1), 0); /* one byte per feed */
     CU_ASSERT(run_script("selftest-wrong-line", wrong_line, 0, 1) >= 1);
     CU_ASSERT(run_script("selftest-leftover", leftover, 0, 1) >= 1);
     CU_ASSERT(run_script("selftest-turns", turns, 0, 1) >= 1);
@@ -1601,6 +1609,19 @@ test_unbuildable_message(void)
     smtpchk_buf_free(&wire);
 }
 
+/* The session has no clock of its own: without an environment, no session. */
+static void
+test_env_required(void)
+{
+    smtpchk_check *c = new_check();
+    smtpchk_session_env no_clock = {NULL, zero_random, NULL};
+    smtpchk_session_env no_random = {fixed_wall_clock, NULL, NULL};
+    CU_ASSERT_PTR_NULL(smtpchk_session_new(c, EHLO_NAME, NULL, T0));
+    CU_ASSERT_PTR_NULL(smtpchk_session_new(c, EHLO_NAME, &no_clock, T0));
+    CU_ASSERT_PTR_NULL(smtpchk_session_new(c, EHLO_NAME, &no_random, T0));
+    smtpchk_check_free(c);
+}
+
 static void
 test_free_null(void)
 {
@@ -1624,6 +1645,7 @@ register_tests(void)
               TEST(test_events_after_done_ignored),
               TEST(test_partial_output_done),
               TEST(test_unbuildable_message),
+              TEST(test_env_required),
               TEST(test_free_null));
 #undef TRANSCRIPT_TEST
 }
