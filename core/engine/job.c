@@ -1,9 +1,13 @@
 #include "job.h"
 
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
 
 #include "clock.h"
 #include "conn.h"
@@ -43,6 +47,23 @@ tls_facts_from(const smtpchk_tls_info *info, smtpchk_tls_facts *f)
     f->days_left = info->days_left;
 }
 
+/* The session has no clocks (docs/design.md); the engine lends these. */
+static int64_t
+wall_clock(void *ud)
+{
+    (void)ud;
+    return (int64_t)time(NULL);
+}
+
+static int
+random_bytes(void *ud, unsigned char *buf, size_t len)
+{
+    (void)ud;
+    return len <= INT_MAX && RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+}
+
+static const smtpchk_session_env real_env = {wall_clock, random_bytes, NULL};
+
 smtpchk_job *
 smtpchk_job_new(const smtpchk_check *check, smtpchk_resolver *resolver,
                 const char *default_ehlo, smtpchk_transcript_fn tfn, void *tud)
@@ -52,7 +73,7 @@ smtpchk_job_new(const smtpchk_check *check, smtpchk_resolver *resolver,
         return NULL;
     j->check = check;
     j->resolver = resolver;
-    j->session = smtpchk_session_new(check, default_ehlo, smtpchk_now_us());
+    j->session = smtpchk_session_new(check, default_ehlo, &real_env, smtpchk_now_us());
     j->conn = smtpchk_conn_new();
     if (j->session == NULL || j->conn == NULL) {
         smtpchk_job_free(j);
@@ -278,29 +299,15 @@ read_input(smtpchk_job *j)
     }
 }
 
-/*
- * The session ended with bytes still queued (say, a QUIT): one write, and
- * whatever happens is ignored. Going through flush_output here could fail
- * again and pump again, without end.
- */
-static void
-flush_last(smtpchk_job *j)
-{
-    size_t len, n;
-    const char *out = smtpchk_session_output(j->session, &len);
-    if (len > 0)
-        (void)smtpchk_conn_write(j->conn, out, len, &n);
-}
-
 /* Acts on what the session asks for, until it waits for the network. */
 static void
 job_pump(smtpchk_job *j)
 {
     if (j->ph == PH_DONE)
         return;
+    /* A finished session has nothing left to write (session.h): close now,
+     * never through flush_output, whose failures would pump again. */
     if (smtpchk_session_finished(j->session)) {
-        if (smtpchk_conn_fd(j->conn) >= 0)
-            flush_last(j);
         close_job(j);
         return;
     }

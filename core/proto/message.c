@@ -345,8 +345,8 @@ check_text(const char *s, const char *name, char *err, size_t errlen)
     return 0;
 }
 
-static int
-check_spec(const smtpchk_msgspec *spec, char *err, size_t errlen)
+int
+smtpchk_message_check(const smtpchk_msgspec *spec, char *err, size_t errlen)
 {
     if (check_field(spec->from, "from", err, errlen) != 0 ||
         check_recipients(spec, err, errlen) != 0 ||
@@ -536,7 +536,7 @@ smtpchk_message_build(const smtpchk_msgspec *spec, smtpchk_buf *out,
         set_err(err, errlen, "no message");
         return -1;
     }
-    if (check_spec(spec, err, errlen) != 0)
+    if (smtpchk_message_check(spec, err, errlen) != 0)
         return -1;
     smtpchk_buf msg;
     smtpchk_buf_init(&msg);

@@ -26,9 +26,18 @@ typedef struct smtpchk_msgspec {
 } smtpchk_msgspec;
 
 /*
+ * Checks spec as smtpchk_message_build does first: 0, or -1 with a reason
+ * in err (CR/LF in a header value, invalid UTF-8, a bad date or boundary).
+ * A spec that passes, with no boundary given, fails to build only when
+ * memory or out's cap runs out (the derived boundary cannot occur in a
+ * QP body), so a caller can tell a bad check from an internal error.
+ */
+int smtpchk_message_check(const smtpchk_msgspec *spec, char *err, size_t errlen);
+
+/*
  * Appends the DATA payload to out, ending with "\r\n.\r\n". Returns 0,
- * or -1 with a reason in err (CR/LF in a header value, invalid UTF-8,
- * no memory).
+ * or -1 with a reason in err (the checks above, a boundary found in a
+ * body, no memory).
  */
 int smtpchk_message_build(const smtpchk_msgspec *spec, smtpchk_buf *out,
                           char *err, size_t errlen);

@@ -2,17 +2,17 @@
  * The check's state machine. Entering a state sends its command
  * (session_enter); one switch handles the reply for the current state
  * (session_on_reply); set_state is the only place the state changes.
+ * ST_DONE is the one terminal state, and end_session the one way there.
  */
 #include "session.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "auth.h"
 #include "buf.h"
@@ -38,30 +38,45 @@ typedef enum {
     ST_MESSAGE,
     ST_PROBE,
     ST_QUIT,
-    ST_DONE,
+    ST_DONE,           /* terminal: the result is final, nothing more is sent */
     ST__COUNT
 } state;
 
-static const char *const state_names[ST__COUNT] = {
-    "RESOLVE", "CONNECT", "TLS", "GREETING", "EHLO", "HELO", "STARTTLS",
-    "STARTTLS_HANDSHAKE", "AUTH", "AUTH_LOGIN_PASS", "AUTH_FINAL",
-    "MAIL", "RCPT", "DATA", "MESSAGE", "PROBE", "QUIT", "DONE",
-};
-
-static const smtpchk_step state_steps[ST__COUNT] = {
-    SMTPCHK_STEP_DNS, SMTPCHK_STEP_CONNECT, SMTPCHK_STEP_TLS,
-    SMTPCHK_STEP_GREETING, SMTPCHK_STEP_EHLO, SMTPCHK_STEP_HELO,
-    SMTPCHK_STEP_STARTTLS, SMTPCHK_STEP_TLS, SMTPCHK_STEP_AUTH,
-    SMTPCHK_STEP_AUTH, SMTPCHK_STEP_AUTH, SMTPCHK_STEP_MAIL,
-    SMTPCHK_STEP_RCPT, SMTPCHK_STEP_DATA, SMTPCHK_STEP_MESSAGE,
-    SMTPCHK_STEP_PROBE, SMTPCHK_STEP_QUIT, SMTPCHK_STEP_NONE,
+/*
+ * One row per state: its name in the transcript, the step it reports, and
+ * whether the server speaks next (the greeting, or the reply to the
+ * command this state sent).
+ */
+static const struct {
+    const char *name;
+    smtpchk_step step;
+    bool awaits_reply;
+} states[ST__COUNT] = {
+    [ST_RESOLVE] = {"RESOLVE", SMTPCHK_STEP_DNS, false},
+    [ST_CONNECT] = {"CONNECT", SMTPCHK_STEP_CONNECT, false},
+    [ST_TLS] = {"TLS", SMTPCHK_STEP_TLS, false},
+    [ST_GREETING] = {"GREETING", SMTPCHK_STEP_GREETING, true},
+    [ST_EHLO] = {"EHLO", SMTPCHK_STEP_EHLO, true},
+    [ST_HELO] = {"HELO", SMTPCHK_STEP_HELO, true},
+    [ST_STARTTLS] = {"STARTTLS", SMTPCHK_STEP_STARTTLS, true},
+    [ST_STARTTLS_HS] = {"STARTTLS_HANDSHAKE", SMTPCHK_STEP_TLS, false},
+    [ST_AUTH] = {"AUTH", SMTPCHK_STEP_AUTH, true},
+    [ST_AUTH_LOGIN_PASS] = {"AUTH_LOGIN_PASS", SMTPCHK_STEP_AUTH, true},
+    [ST_AUTH_FINAL] = {"AUTH_FINAL", SMTPCHK_STEP_AUTH, true},
+    [ST_MAIL] = {"MAIL", SMTPCHK_STEP_MAIL, true},
+    [ST_RCPT] = {"RCPT", SMTPCHK_STEP_RCPT, true},
+    [ST_DATA] = {"DATA", SMTPCHK_STEP_DATA, true},
+    [ST_MESSAGE] = {"MESSAGE", SMTPCHK_STEP_MESSAGE, true},
+    [ST_PROBE] = {"PROBE", SMTPCHK_STEP_PROBE, true},
+    [ST_QUIT] = {"QUIT", SMTPCHK_STEP_QUIT, true},
+    [ST_DONE] = {"DONE", SMTPCHK_STEP_NONE, false},
 };
 
 struct smtpchk_session {
     const smtpchk_check *check;
     const char *ehlo_name;
+    smtpchk_session_env env;  /* wall clock and randomness, lent by the driver */
     state st;
-    smtpchk_action action;
     smtpchk_result res;
     smtpchk_reply_parser *parser;
     smtpchk_buf out;
@@ -72,7 +87,6 @@ struct smtpchk_session {
     size_t rcpt_i;
     size_t probe_i;
     int failed;               /* the result is decided; only QUIT politely */
-    int broken;               /* the transport failed: close, never QUIT */
     int64_t start;            /* check start */
     int64_t step_start;       /* when the current step began */
     int64_t phase_start;      /* start of the timing phase in progress */
@@ -91,16 +105,20 @@ note(smtpchk_session *s, char dir, const char *line)
         s->tfn(s->tud, dir, line, strlen(line));
 }
 
-static void
+/* The only place the state changes. ST_DONE is final: returns 0 then. */
+static int
 set_state(smtpchk_session *s, state st, int64_t now)
 {
+    if (s->st == ST_DONE)
+        return 0;
     if (s->tfn != NULL && st != s->st) {
         char msg[96];
-        snprintf(msg, sizeof(msg), "state %s -> %s", state_names[s->st], state_names[st]);
+        snprintf(msg, sizeof(msg), "state %s -> %s", states[s->st].name, states[st].name);
         note(s, '*', msg);
     }
     s->st = st;
     s->step_start = now;
+    return 1;
 }
 
 static int64_t
@@ -119,27 +137,27 @@ wipe_password(smtpchk_session *s)
     }
 }
 
-/* Queues one command line. `shown` replaces it in the transcript (secrets). */
+/*
+ * The one way a session ends. Anything still queued is dropped unsent:
+ * each way here has either had its last reply or must say no more (a
+ * broken channel, a server out of turn, no memory), and the queue may
+ * hold credentials.
+ */
 static void
-send_line(smtpchk_session *s, const char *line, const char *shown)
+end_session(smtpchk_session *s, int64_t now)
 {
-    if (smtpchk_buf_append_str(&s->out, line) != 0 ||
-        smtpchk_buf_append(&s->out, "\r\n", 2) != 0) {
-        snprintf(s->res.error_detail, sizeof(s->res.error_detail), "out of memory");
-        s->res.error = SMTPCHK_ERR_INTERNAL;
-        s->action = SMTPCHK_ACT_CLOSE;
+    if (s->st == ST_DONE)
         return;
+    if (s->out.len > 0 && s->tfn != NULL) {
+        char msg[64];
+        snprintf(msg, sizeof(msg), "%zu queued bytes dropped unsent", s->out.len);
+        note(s, '*', msg);
     }
-    note(s, '>', shown != NULL ? shown : line);
-}
-
-static void
-finish(smtpchk_session *s, int64_t now)
-{
+    smtpchk_buf_wipe(&s->out);
+    smtpchk_buf_free(&s->msg);
+    wipe_password(s);
     s->res.phase_us[SMTPCHK_PHASE_TOTAL] = elapsed(s->start, now);
     set_state(s, ST_DONE, now);
-    s->action = SMTPCHK_ACT_CLOSE;
-    wipe_password(s);
 }
 
 static void
@@ -151,44 +169,115 @@ set_reply_text(smtpchk_session *s, const smtpchk_reply *r)
     smtpchk_sanitize(line, s->res.reply_text, sizeof(s->res.reply_text));
 }
 
-/*
- * Records the failure. With a live connection and a server that is not
- * closing (421), still QUIT politely; the result stays as decided here.
- */
+/* ---- failing: the result is decided once ------------------------------ */
+
+static int
+decide(smtpchk_session *s, smtpchk_step step, smtpchk_error err, int code, const char *fmt,
+       va_list ap) __attribute__((format(printf, 5, 0)));
+
+/* The only place a failure is recorded; 0 when the result was decided already. */
+static int
+decide(smtpchk_session *s, smtpchk_step step, smtpchk_error err, int code, const char *fmt,
+       va_list ap)
+{
+    if (s->failed || s->st == ST_DONE)
+        return 0;
+    s->failed = 1;
+    s->res.error = err;
+    s->res.response_code = code;
+    s->res.failed_step = step;
+    vsnprintf(s->res.error_detail, sizeof(s->res.error_detail), fmt, ap);
+    return 1;
+}
+
+/* RFC 5321 4.1.1.10: end with QUIT while the channel works, unless the
+ * server is closing (421) or QUIT itself is what failed. */
+static void
+quit_politely(smtpchk_session *s, int64_t now, int code)
+{
+    if (code != 421 && s->st != ST_QUIT)
+        session_enter(s, ST_QUIT, now);
+    else
+        end_session(s, now);
+}
+
 static void
 fail(smtpchk_session *s, int64_t now, smtpchk_error err, int code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* The current step failed: decide the result, then QUIT politely. */
 static void
 fail(smtpchk_session *s, int64_t now, smtpchk_error err, int code, const char *fmt, ...)
 {
-    if (s->failed || s->st == ST_DONE)
-        return;
-    s->failed = 1;
-    s->res.error = err;
-    s->res.response_code = code;
-    s->res.failed_step = state_steps[s->st];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->res.error_detail, sizeof(s->res.error_detail), fmt, ap);
+    int first = decide(s, states[s->st].step, err, code, fmt, ap);
     va_end(ap);
-    /* RFC 5321 4.1.1.10: end with QUIT while the channel works, unless the
-     * server is closing (421) or QUIT itself is what failed. */
-    int polite = !s->broken && code != 421 && s->st != ST_QUIT;
-    if (polite)
-        session_enter(s, ST_QUIT, now);
-    else
-        finish(s, now);
+    if (first)
+        quit_politely(s, now, code);
+}
+
+static void
+fail_before(smtpchk_session *s, int64_t now, smtpchk_step step, smtpchk_error err,
+            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Like fail(), for a step that could not even start (say, STARTTLS not offered). */
+static void
+fail_before(smtpchk_session *s, int64_t now, smtpchk_step step, smtpchk_error err,
+            const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int first = decide(s, step, err, -1, fmt, ap);
+    va_end(ap);
+    if (first)
+        quit_politely(s, now, -1);
+}
+
+static void
+stop(smtpchk_session *s, int64_t now, smtpchk_error err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Ends at once, without QUIT: the channel is broken or cannot be trusted,
+ * or there is no memory to say more. A result decided before stays.
+ */
+static void
+stop(smtpchk_session *s, int64_t now, smtpchk_error err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    decide(s, states[s->st].step, err, -1, fmt, ap);
+    va_end(ap);
+    end_session(s, now);
+}
+
+static void
+out_of_memory(smtpchk_session *s, int64_t now, const char *doing)
+{
+    stop(s, now, SMTPCHK_ERR_INTERNAL, "out of memory %s", doing);
+}
+
+/* Queues one command line. `shown` replaces it in the transcript (secrets). */
+static void
+send_line(smtpchk_session *s, int64_t now, const char *line, const char *shown)
+{
+    if (smtpchk_buf_append_str(&s->out, line) != 0 ||
+        smtpchk_buf_append(&s->out, "\r\n", 2) != 0) {
+        out_of_memory(s, now, "queueing a command");
+        return;
+    }
+    note(s, '>', shown != NULL ? shown : line);
 }
 
 /* ---- entering states: each sends its command ------------------------- */
 
 static void
-send_ehlo(smtpchk_session *s, const char *verb)
+send_ehlo(smtpchk_session *s, int64_t now, const char *verb)
 {
     char line[512];
     snprintf(line, sizeof(line), "%s %s", verb, s->ehlo_name);
-    send_line(s, line, NULL);
+    send_line(s, now, line, NULL);
 }
 
 static void
@@ -202,21 +291,22 @@ send_auth(smtpchk_session *s, int64_t now)
     if (s->mech != SMTPCHK_AUTH_PLAIN) {
         char line[64];
         snprintf(line, sizeof(line), "AUTH %s", name);
-        send_line(s, line, NULL);
+        send_line(s, now, line, NULL);
         return;
     }
+    /* A validated check has a password, so only memory can run out here. */
     if (smtpchk_buf_append_str(&resp, "AUTH PLAIN ") != 0 ||
         smtpchk_auth_plain_response(s->check->user, s->password, &resp) != 0) {
         smtpchk_buf_wipe(&resp);
-        fail(s, now, SMTPCHK_ERR_INTERNAL, -1, "cannot encode AUTH PLAIN");
+        out_of_memory(s, now, "encoding AUTH PLAIN");
         return;
     }
-    send_line(s, resp.data, "AUTH PLAIN <redacted>");
+    send_line(s, now, resp.data, "AUTH PLAIN <redacted>");
     smtpchk_buf_wipe(&resp);
 }
 
 static void
-send_mail_from(smtpchk_session *s)
+send_mail_from(smtpchk_session *s, int64_t now)
 {
     char line[600];
     int n = snprintf(line, sizeof(line), "MAIL FROM:<%s>",
@@ -225,14 +315,14 @@ send_mail_from(smtpchk_session *s)
     if ((s->caps.flags & SMTPCHK_CAP_SIZE) && n > 0 &&
         (size_t)n < sizeof(line))
         snprintf(line + n, sizeof(line) - (size_t)n, " SIZE=%zu", s->msg.len);
-    send_line(s, line, NULL);
+    send_line(s, now, line, NULL);
 }
 
 static void
 send_message(smtpchk_session *s, int64_t now)
 {
     if (smtpchk_buf_append(&s->out, s->msg.data, s->msg.len) != 0) {
-        fail(s, now, SMTPCHK_ERR_INTERNAL, -1, "out of memory");
+        out_of_memory(s, now, "queueing the message");
         return;
     }
     char line[64];
@@ -244,67 +334,73 @@ send_message(smtpchk_session *s, int64_t now)
 static void
 session_enter(smtpchk_session *s, state st, int64_t now)
 {
-    set_state(s, st, now);
+    if (!set_state(s, st, now))
+        return; /* the session is over: nothing more is sent */
     switch (st) {
     case ST_EHLO:
-        send_ehlo(s, "EHLO");
+        send_ehlo(s, now, "EHLO");
         break;
     case ST_HELO:
         s->res.used_helo = true;
-        send_ehlo(s, "HELO");
+        send_ehlo(s, now, "HELO");
         break;
     case ST_STARTTLS:
         s->phase_start = now;
-        send_line(s, "STARTTLS", NULL);
+        send_line(s, now, "STARTTLS", NULL);
         break;
     case ST_AUTH:
         send_auth(s, now);
         break;
     case ST_MAIL:
         s->phase_start = now;
-        send_mail_from(s);
+        send_mail_from(s, now);
         break;
     case ST_RCPT: {
         char line[600];
         snprintf(line, sizeof(line), "RCPT TO:<%s>", s->check->rcpt[s->rcpt_i]);
-        send_line(s, line, NULL);
+        send_line(s, now, line, NULL);
         break;
     }
     case ST_DATA:
-        send_line(s, "DATA", NULL);
+        send_line(s, now, "DATA", NULL);
         break;
     case ST_MESSAGE:
         send_message(s, now);
         break;
     case ST_PROBE:
-        send_line(s, s->check->probes[s->probe_i], NULL);
+        send_line(s, now, s->check->probes[s->probe_i], NULL);
         break;
     case ST_QUIT:
         s->phase_start = now;
-        send_line(s, "QUIT", NULL);
+        send_line(s, now, "QUIT", NULL);
         break;
-    case ST_STARTTLS_HS:
-    case ST_TLS:
-        s->action = SMTPCHK_ACT_START_TLS;
-        break;
-    default:
+    default: /* TLS states: the driver acts (smtpchk_session_action) */
         break;
     }
 }
 
 /* ---- what comes after each stage ------------------------------------- */
 
+/* "<seconds.16 hex digits@name>": the wall-clock second and 8 random bytes. */
+static void
+make_message_id(smtpchk_session *s, int64_t wall, char *out, size_t outlen)
+{
+    unsigned char rnd[8];
+    /* Without them the id is still well-formed and, with the second and
+     * our name, rarely repeated: not worth failing the check for. */
+    if (s->env.random_bytes(s->env.ud, rnd, sizeof(rnd)) != 0)
+        memset(rnd, 0, sizeof(rnd));
+    snprintf(out, outlen, "<%lld.%02x%02x%02x%02x%02x%02x%02x%02x@%s>", (long long)wall,
+             rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], s->ehlo_name);
+}
+
 static int
 build_message(smtpchk_session *s, int64_t now)
 {
     const smtpchk_check *c = s->check;
-    unsigned char rnd[8];
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-        memset(rnd, 0, sizeof(rnd));
+    int64_t wall = s->env.wall_clock(s->env.ud);
     char mid[300];
-    snprintf(mid, sizeof(mid), "<%lld.%02x%02x%02x%02x%02x%02x%02x%02x@%s>",
-             (long long)time(NULL), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-             rnd[5], rnd[6], rnd[7], s->ehlo_name);
+    make_message_id(s, wall, mid, sizeof(mid));
     smtpchk_msgspec spec = {
         .from = c->mail_from != NULL ? c->mail_from : "",
         .to = (const char *const *)c->rcpt,
@@ -312,13 +408,18 @@ build_message(smtpchk_session *s, int64_t now)
         .subject = c->subject != NULL ? c->subject : "SMTP check",
         .body_html = c->body_html,
         .body_text = c->body_text,
-        .date = time(NULL),
+        .date = (time_t)wall,
         .message_id = mid,
         .boundary = NULL,
     };
     char err[160];
-    if (smtpchk_message_build(&spec, &s->msg, err, sizeof(err)) != 0) {
+    if (smtpchk_message_check(&spec, err, sizeof(err)) != 0) {
         fail(s, now, SMTPCHK_ERR_CONFIG, -1, "test message: %s", err);
+        return -1;
+    }
+    /* A spec that passed the check fails to build only for want of memory. */
+    if (smtpchk_message_build(&spec, &s->msg, err, sizeof(err)) != 0) {
+        out_of_memory(s, now, "building the test message");
         return -1;
     }
     return 0;
@@ -347,18 +448,17 @@ after_login(smtpchk_session *s, int64_t now)
 static void
 start_auth(smtpchk_session *s, int64_t now)
 {
-    set_state(s, ST_AUTH, now); /* a refusal below belongs to the auth step */
     if (!s->res.tls && !s->check->allow_insecure_auth) {
-        fail(s, now, SMTPCHK_ERR_AUTH_INSECURE, -1,
-             "refusing to send credentials over an unencrypted connection");
+        fail_before(s, now, SMTPCHK_STEP_AUTH, SMTPCHK_ERR_AUTH_INSECURE,
+                    "refusing to send credentials over an unencrypted connection");
         return;
     }
     unsigned allowed = s->check->auth_mechs ? s->check->auth_mechs : SMTPCHK_AUTH_ALL;
     s->mech = smtpchk_auth_choose(s->caps.auth, allowed);
     if (s->mech == 0) {
-        fail(s, now, SMTPCHK_ERR_AUTH_UNAVAILABLE, -1,
-             (s->caps.flags & SMTPCHK_CAP_AUTH) ? "no allowed AUTH mechanism is offered"
-                                                : "the server offers no AUTH");
+        fail_before(s, now, SMTPCHK_STEP_AUTH, SMTPCHK_ERR_AUTH_UNAVAILABLE, "%s",
+                    (s->caps.flags & SMTPCHK_CAP_AUTH) ? "no allowed AUTH mechanism is offered"
+                                                       : "the server offers no AUTH");
         return;
     }
     session_enter(s, ST_AUTH, now);
@@ -374,11 +474,9 @@ after_hello(smtpchk_session *s, int64_t now)
     if (s->check->security == SMTPCHK_SEC_STARTTLS && !s->res.tls) {
         if (s->caps.flags & SMTPCHK_CAP_STARTTLS)
             session_enter(s, ST_STARTTLS, now);
-        else {
-            set_state(s, ST_STARTTLS, now); /* the step that could not happen */
-            fail(s, now, SMTPCHK_ERR_STARTTLS_UNAVAILABLE, -1,
-                 "the server does not offer STARTTLS");
-        }
+        else
+            fail_before(s, now, SMTPCHK_STEP_STARTTLS, SMTPCHK_ERR_STARTTLS_UNAVAILABLE,
+                        "the server does not offer STARTTLS");
         return;
     }
     if (s->check->user != NULL)
@@ -461,10 +559,10 @@ send_b64(smtpchk_session *s, const char *value, int secret, int64_t now)
     smtpchk_buf_init(&b);
     if (smtpchk_base64_encode(value, strlen(value), &b) != 0) {
         smtpchk_buf_wipe(&b);
-        fail(s, now, SMTPCHK_ERR_INTERNAL, -1, "cannot encode AUTH data");
+        out_of_memory(s, now, "encoding AUTH data");
         return;
     }
-    send_line(s, b.data, secret ? "<redacted>" : NULL);
+    send_line(s, now, b.data, secret ? "<redacted>" : NULL);
     smtpchk_buf_wipe(&b);
 }
 
@@ -480,7 +578,7 @@ send_cram(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
         return;
     }
     set_state(s, ST_AUTH_FINAL, now);
-    send_line(s, b.data, "<redacted>");
+    send_line(s, now, b.data, "<redacted>");
     smtpchk_buf_wipe(&b);
 }
 
@@ -568,7 +666,7 @@ on_quit(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
         fail(s, now, SMTPCHK_ERR_QUIT, r->code, "QUIT answered with %d", r->code);
         return;
     }
-    finish(s, now);
+    end_session(s, now);
 }
 
 static void
@@ -602,7 +700,7 @@ session_on_reply(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
     case ST_QUIT: on_quit(s, r, now); break;
     default:
         fail(s, now, SMTPCHK_ERR_PROTOCOL, r->code, "unexpected reply %d in state %s",
-             r->code, state_names[s->st]);
+             r->code, states[s->st].name);
         break;
     }
 }
@@ -610,8 +708,11 @@ session_on_reply(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
 /* ---- public API -------------------------------------------------------- */
 
 smtpchk_session *
-smtpchk_session_new(const smtpchk_check *check, const char *default_ehlo, int64_t now_us)
+smtpchk_session_new(const smtpchk_check *check, const char *default_ehlo,
+                    const smtpchk_session_env *env, int64_t now_us)
 {
+    if (env == NULL || env->wall_clock == NULL || env->random_bytes == NULL)
+        return NULL;
     smtpchk_session *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
@@ -622,6 +723,7 @@ smtpchk_session_new(const smtpchk_check *check, const char *default_ehlo, int64_
         return NULL;
     }
     s->check = check;
+    s->env = *env;
     s->ehlo_name = check->ehlo_name != NULL ? check->ehlo_name
                    : default_ehlo != NULL   ? default_ehlo
                                             : "localhost";
@@ -643,6 +745,13 @@ smtpchk_session_free(smtpchk_session *s)
     smtpchk_buf_wipe(&s->out);
     smtpchk_buf_free(&s->msg);
     free(s);
+}
+
+void
+smtpchk_session_set_buffer_limit(smtpchk_session *s, size_t max)
+{
+    s->out.max = max;
+    s->msg.max = max;
 }
 
 void
@@ -712,7 +821,6 @@ smtpchk_session_tls_done(smtpchk_session *s, int64_t now_us, const smtpchk_tls_f
 {
     if (s->st != ST_TLS && s->st != ST_STARTTLS_HS)
         return;
-    s->action = SMTPCHK_ACT_NONE;
     s->res.tls = true;
     s->res.phase_us[SMTPCHK_PHASE_TLS] = elapsed(s->phase_start, now_us);
     smtpchk_session_tls_facts(s, f);
@@ -735,38 +843,57 @@ void
 smtpchk_session_transport_failed(smtpchk_session *s, int64_t now_us, smtpchk_error err,
                                  const char *detail)
 {
-    if (s->st == ST_DONE)
-        return;
-    if (s->failed) { /* the polite QUIT after a failure went wrong: stop */
-        finish(s, now_us);
-        return;
-    }
-    s->action = SMTPCHK_ACT_NONE;
-    s->broken = 1;
-    fail(s, now_us, err, -1, "%s", detail != NULL ? detail : smtpchk_error_description(err));
+    /* A failure during the polite QUIT keeps the result decided before. */
+    stop(s, now_us, err, "%s", detail != NULL ? detail : smtpchk_error_description(err));
+}
+
+static bool
+tls_next(const smtpchk_session *s)
+{
+    return s->st == ST_TLS || s->st == ST_STARTTLS_HS;
+}
+
+/*
+ * Server bytes are due only while a reply is: the greeting, or the answer
+ * to a command handed wholly to the transport. This client does not
+ * pipeline, so bytes before that answer nothing we asked.
+ */
+static bool
+reply_due(const smtpchk_session *s)
+{
+    return states[s->st].awaits_reply && s->out.len == 0;
+}
+
+/* Feeds the reply parser and acts on a complete reply; returns bytes used. */
+static size_t
+feed_reply(smtpchk_session *s, int64_t now, const char *buf, size_t len)
+{
+    size_t n = 0;
+    smtpchk_parse_status st = smtpchk_reply_parser_feed(s->parser, buf, len, &n);
+    if (st == SMTPCHK_PARSE_ERROR) /* a garbled stream is not worth a QUIT */
+        stop(s, now, SMTPCHK_ERR_PROTOCOL, "%s", smtpchk_reply_parser_error(s->parser));
+    else if (st == SMTPCHK_PARSE_COMPLETE)
+        session_on_reply(s, smtpchk_reply_parser_reply(s->parser), now);
+    return n;
 }
 
 size_t
 smtpchk_session_feed(smtpchk_session *s, int64_t now_us, const char *buf, size_t len)
 {
     size_t used = 0;
-    while (used < len && s->st != ST_DONE && s->action != SMTPCHK_ACT_START_TLS) {
-        size_t n = 0;
-        smtpchk_parse_status st = smtpchk_reply_parser_feed(s->parser, buf + used, len - used, &n);
-        used += n;
-        if (st == SMTPCHK_PARSE_ERROR) {
-            /* A garbled stream is not worth a QUIT: code -1 closes at once. */
-            smtpchk_session_transport_failed(s, now_us, SMTPCHK_ERR_PROTOCOL,
-                                             smtpchk_reply_parser_error(s->parser));
+    while (used < len && s->st != ST_DONE && !tls_next(s)) {
+        if (!reply_due(s)) {
+            /* Taken as a reply, it could steer us ahead of the server (say,
+             * into sending credentials); what we queued is dropped unsent. */
+            stop(s, now_us, SMTPCHK_ERR_PROTOCOL,
+                 "server data before the command it would answer was sent");
             return used;
         }
-        if (st == SMTPCHK_PARSE_COMPLETE)
-            session_on_reply(s, smtpchk_reply_parser_reply(s->parser), now_us);
+        used += feed_reply(s, now_us, buf + used, len - used);
     }
-    if (used < len && s->action == SMTPCHK_ACT_START_TLS && s->st == ST_STARTTLS_HS) {
+    if (used < len && s->st == ST_STARTTLS_HS) {
         /* Plaintext after "220 ready for TLS" could be injected (CVE-2011-0411). */
-        smtpchk_session_transport_failed(s, now_us, SMTPCHK_ERR_PROTOCOL,
-                                         "data after the STARTTLS reply");
+        stop(s, now_us, SMTPCHK_ERR_PROTOCOL, "data after the STARTTLS reply");
     }
     return used;
 }
@@ -782,7 +909,7 @@ smtpchk_session_eof(smtpchk_session *s, int64_t now_us)
             fail(s, now_us, SMTPCHK_ERR_QUIT, -1, "connection closed before 221");
             return;
         }
-        finish(s, now_us);
+        end_session(s, now_us);
         return;
     }
     const char *why = smtpchk_reply_parser_partial(s->parser)
@@ -803,17 +930,19 @@ smtpchk_session_timeout(smtpchk_session *s, int64_t now_us)
     char why[160];
     if (overall)
         snprintf(why, sizeof(why), "overall deadline of %u ms exceeded during %s",
-                 s->check->timeout_ms, smtpchk_step_name(state_steps[s->st]));
+                 s->check->timeout_ms, smtpchk_step_name(states[s->st].step));
     else
         snprintf(why, sizeof(why), "no answer within %u ms at %s", s->check->step_timeout_ms,
-                 smtpchk_step_name(state_steps[s->st]));
+                 smtpchk_step_name(states[s->st].step));
     smtpchk_session_transport_failed(s, now_us, err, why);
 }
 
 smtpchk_action
 smtpchk_session_action(const smtpchk_session *s)
 {
-    return s->action;
+    if (s->st == ST_DONE)
+        return SMTPCHK_ACT_CLOSE;
+    return tls_next(s) ? SMTPCHK_ACT_START_TLS : SMTPCHK_ACT_NONE;
 }
 
 const char *
@@ -846,7 +975,7 @@ smtpchk_session_finished(const smtpchk_session *s)
 smtpchk_step
 smtpchk_session_step(const smtpchk_session *s)
 {
-    return state_steps[s->st];
+    return states[s->st].step;
 }
 
 const smtpchk_result *
@@ -858,5 +987,5 @@ smtpchk_session_result(const smtpchk_session *s)
 const char *
 smtpchk_session_state_name(const smtpchk_session *s)
 {
-    return state_names[s->st];
+    return states[s->st].name;
 }

@@ -679,6 +679,39 @@ test_build_appends_to_existing(void)
     smtpchk_buf_free(&b);
 }
 
+/* The check refuses what build refuses, with the same reason; a spec it
+ * accepts fails to build only when the buffer runs out (the session tells
+ * configurationError from internalError this way). */
+static void
+test_check_before_build(void)
+{
+    smtpchk_msgspec s;
+    base_spec(&s);
+    char err[128] = "";
+    CU_ASSERT_EQUAL(smtpchk_message_check(&s, err, sizeof(err)), 0);
+    s.from = "probe@example.net\r\nBcc: x@example.org";
+    CU_ASSERT_EQUAL(smtpchk_message_check(&s, err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "header injection: CR/LF in from");
+    check_build_error(&s, "header injection: CR/LF in from");
+    base_spec(&s);
+    s.subject = "caf\xe9";
+    CU_ASSERT_EQUAL(smtpchk_message_check(&s, err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "invalid UTF-8 in subject");
+    check_build_error(&s, "invalid UTF-8 in subject");
+
+    base_spec(&s);
+    s.body_text = "--=_smtpcheck_\n=_ plain text"; /* multipart, derived boundary */
+    CU_ASSERT_EQUAL(smtpchk_message_check(&s, err, sizeof(err)), 0);
+    smtpchk_buf b;
+    smtpchk_buf_init(&b);
+    CU_ASSERT_EQUAL(smtpchk_message_build(&s, &b, err, sizeof(err)), 0);
+    smtpchk_buf_free(&b);
+    b.max = 100;
+    CU_ASSERT_EQUAL(smtpchk_message_build(&s, &b, err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "out of memory or message too large");
+    smtpchk_buf_free(&b);
+}
+
 void
 register_tests(void)
 {
@@ -709,5 +742,6 @@ register_tests(void)
               TEST(test_build_long_line_body),
               TEST(test_build_folds_long_to_list),
               TEST(test_build_encoded_subject),
-              TEST(test_build_appends_to_existing));
+              TEST(test_build_appends_to_existing),
+              TEST(test_check_before_build));
 }

@@ -1,5 +1,5 @@
 /*
- * Unit tests for core/session.c: a declarative transcript runner (the
+ * Unit tests for core/proto/session.c: a declarative transcript runner (the
  * transcripts live in tests/unit/transcripts/, format below) and C tests
  * for timings, deadlines and secrets.
  *
@@ -11,7 +11,10 @@
  *                     mechs PLAIN,LOGIN, from, rcpt (repeatable),
  *                     probe (repeatable, rest of line), insecure_auth 0|1,
  *                     strict_quit 0|1, step_timeout MS, timeout MS,
- *                     subject, ehlo
+ *                     subject, ehlo; and the session's environment:
+ *                     wall_clock SECONDS (default 1767225600), random HEX
+ *                     (1..16 bytes, repeated; default 00), buffer_limit N
+ *                     (smtpchk_session_set_buffer_limit)
  *   at MS             the next event or feed happens MS ms after the
  *                     session was created (otherwise each is 1 ms later)
  *   S: TEXT           a server line; CRLF is appended. Consecutive S:/S=
@@ -43,14 +46,18 @@
  *                     time PHASE ==|>=|<= MS (-1 = did not run),
  *                     transcript_has TEXT, transcript_lacks TEXT (the
  *                     callback's lines, logged as "C: ..", "S: ..", "*: .."),
- *                     message_has TEXT
+ *                     message_has TEXT, message_line TEXT (a whole line
+ *                     of the DATA payload, without CRLF)
  *
  * Before server bytes or a transport event, every line the client wrote
  * must have been matched by C: lines (client and server take turns); at
- * the end no client output may be left. The password and its base64
- * forms must never appear in the transcript callback's lines. Each
- * transcript runs twice: server bytes in one buffer per batch, then one
- * byte per feed.
+ * the end no client output may be left. Like a transport, the runner
+ * takes (output_done) all the session queued after each batch of server
+ * bytes and each event, so the next batch finds the command written.
+ * The password and its base64 forms must never appear in the transcript
+ * callback's lines. Each transcript runs twice: server bytes in one
+ * buffer per batch, then one byte per feed (bytes of one batch arrived
+ * together, so nothing is written between them).
  */
 #include <dirent.h>
 #include <stdarg.h>
@@ -92,6 +99,10 @@ typedef struct runner {
     smtpchk_buf log;          /* transcript callback lines, "C: line\n" */
     smtpchk_buf message;      /* the last DATA payload matched */
     long long size_param;     /* the SIZE= value seen; -1 = none */
+    int64_t wall;             /* what the session's wall clock says */
+    unsigned char rnd[16];    /* its random bytes, repeated */
+    size_t nrnd;
+    size_t buffer_limit;      /* 0 = the session's default */
     unsigned failures;
 } runner;
 
@@ -198,6 +209,23 @@ collect_output(runner *r)
         tx_fail(r, "output_done did not consume the output");
 }
 
+/* The session's environment: the pinned wall clock and random bytes. */
+static int64_t
+runner_wall_clock(void *ud)
+{
+    const runner *r = ud;
+    return r->wall;
+}
+
+static int
+runner_random(void *ud, unsigned char *buf, size_t len)
+{
+    const runner *r = ud;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = r->rnd[i % r->nrnd];
+    return 0;
+}
+
 static int
 start_session(runner *r)
 {
@@ -209,9 +237,11 @@ start_session(runner *r)
         return -1;
     }
     r->now = T0;
-    r->s = smtpchk_session_new(r->check, EHLO_NAME, T0);
+    smtpchk_session_env env = {runner_wall_clock, runner_random, r};
+    r->s = smtpchk_session_new(r->check, EHLO_NAME, &env, T0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r->s);
     smtpchk_session_set_transcript(r->s, on_transcript, r);
+    smtpchk_session_set_buffer_limit(r->s, r->buffer_limit);
     return 0;
 }
 
@@ -282,6 +312,8 @@ flush_server(runner *r)
 
 /* ---- directives: set ------------------------------------------------------ */
 
+static int hex_value(char ch);
+
 /* String settings: "set user monitor" and so on. Returns 0 if key is none. */
 static int
 set_string_key(runner *r, const char *key, const char *value)
@@ -344,6 +376,45 @@ set_number_key(runner *r, const char *key, const char *value)
     return 1;
 }
 
+/* "0123abcd": 1..16 bytes in hex. */
+static void
+set_random(runner *r, const char *hex)
+{
+    size_t len = strlen(hex);
+    if (len == 0 || len % 2 != 0 || len / 2 > sizeof(r->rnd)) {
+        tx_fail(r, "bad random \"%s\"", hex);
+        return;
+    }
+    for (size_t i = 0; i < len / 2; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            tx_fail(r, "bad random \"%s\"", hex);
+            return;
+        }
+        r->rnd[i] = (unsigned char)(hi * 16 + lo);
+    }
+    r->nrnd = len / 2;
+}
+
+/* The session's environment and limits; returns 0 if key is none of them. */
+static int
+set_env_key(runner *r, const char *key, const char *value)
+{
+    long long n = 0;
+    if (strcmp(key, "random") == 0) {
+        set_random(r, value);
+    } else if (strcmp(key, "wall_clock") == 0) {
+        if (parse_ll(r, value, &n) == 0)
+            r->wall = n;
+    } else if (strcmp(key, "buffer_limit") == 0) {
+        if (parse_ll(r, value, &n) == 0)
+            r->buffer_limit = (size_t)n;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 static void
 do_set(runner *r, const char *arg)
 {
@@ -359,7 +430,8 @@ do_set(runner *r, const char *arg)
     value++;
     smtpchk_check *c = r->check;
     char err[128];
-    if (set_string_key(r, key, value) || set_number_key(r, key, value))
+    if (set_string_key(r, key, value) || set_number_key(r, key, value) ||
+        set_env_key(r, key, value))
         return;
     if (strcmp(key, "security") == 0) {
         if (smtpchk_security_parse(value, &c->security) != 0)
@@ -764,6 +836,23 @@ expect_contains(runner *r, const char *what, const char *hay, const char *needle
         tx_fail(r, "%s %s \"%s\"", what, want ? "lacks" : "contains", needle);
 }
 
+/* Some CRLF-terminated line of the last DATA payload is exactly want. */
+static void
+expect_message_line(runner *r, const char *want)
+{
+    size_t wlen = strlen(want);
+    const char *m = r->message.data != NULL ? r->message.data : "";
+    for (const char *p = m; *p != '\0';) {
+        const char *crlf = strstr(p, "\r\n");
+        if (crlf == NULL)
+            break;
+        if ((size_t)(crlf - p) == wlen && memcmp(p, want, wlen) == 0)
+            return;
+        p = crlf + 2;
+    }
+    tx_fail(r, "the message has no line \"%s\"", want);
+}
+
 static int
 expect_session_field(runner *r, const char *field, const char *arg)
 {
@@ -780,6 +869,8 @@ expect_session_field(runner *r, const char *field, const char *arg)
         expect_contains(r, "the transcript", r->log.data, arg, 0);
     else if (strcmp(field, "message_has") == 0)
         expect_contains(r, "the message", r->message.data, arg, 1);
+    else if (strcmp(field, "message_line") == 0)
+        expect_message_line(r, arg);
     else
         return 0;
     return 1;
@@ -931,6 +1022,8 @@ runner_init(runner *r, const char *name, int bytewise, int quiet)
     r->quiet = quiet;
     r->at = -1;
     r->size_param = -1;
+    r->wall = 1767225600; /* 2026-01-01 00:00:00 UTC */
+    r->nrnd = 1;          /* one zero byte, repeated */
     r->check = smtpchk_check_new();
     CU_ASSERT_PTR_NOT_NULL_FATAL(r->check);
     r->check->host = strdup("mx.example.net");
@@ -1059,7 +1152,14 @@ run_transcript(const char *file)
     X(eof_mid_reply)                  \
     X(garbage_line)                   \
     X(network_error)                  \
-    X(enhanced_not_stale)
+    X(enhanced_not_stale)             \
+    X(early_talker_greeting)          \
+    X(early_reply_before_auth)        \
+    X(early_reply_after_ehlo)         \
+    X(early_reply_after_failure)      \
+    X(message_date_id)                \
+    X(oom_command)                    \
+    X(oom_message)
 
 #define TRANSCRIPT_FN(name) \
     static void test_tx_##name(void) { run_transcript(#name ".txt"); }
@@ -1109,6 +1209,7 @@ test_runner_catches_mismatch(void)
     static const char good[] = "S: 220 mx\nC: EHLO probe.test\nS: 250 mx\nC: QUIT\n"
                                "S: 221 bye\nexpect error ok\n";
     CU_ASSERT_EQUAL(run_script("selftest-good", good, 0, 1), 0);
+    CU_ASSERT_EQUAL(run_script("selftest-good", good, 1, 1), 0); /* one byte per feed */
     CU_ASSERT(run_script("selftest-wrong-line", wrong_line, 0, 1) >= 1);
     CU_ASSERT(run_script("selftest-leftover", leftover, 0, 1) >= 1);
     CU_ASSERT(run_script("selftest-turns", turns, 0, 1) >= 1);
@@ -1151,10 +1252,37 @@ set_credentials(smtpchk_check *c, const char *user, const char *pass, unsigned m
     c->allow_insecure_auth = true;
 }
 
-/* Feeds a string from an exact heap copy. */
+static int64_t
+fixed_wall_clock(void *ud)
+{
+    (void)ud;
+    return 1767225600;
+}
+
+static int
+zero_random(void *ud, unsigned char *buf, size_t len)
+{
+    (void)ud;
+    memset(buf, 0, len);
+    return 0;
+}
+
+static const smtpchk_session_env test_env = {fixed_wall_clock, zero_random, NULL};
+
+static smtpchk_session *
+new_session(const smtpchk_check *c)
+{
+    return smtpchk_session_new(c, EHLO_NAME, &test_env, T0);
+}
+
+/* Like a transport, writes what the session queued (gone unless taken
+ * with take_output before), then feeds text from an exact heap copy. */
 static void
 feed_at(smtpchk_session *s, int64_t now, const char *text)
 {
+    size_t pending = 0;
+    smtpchk_session_output(s, &pending);
+    smtpchk_session_output_done(s, pending);
     size_t len = strlen(text);
     char *copy = malloc(len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
@@ -1181,12 +1309,13 @@ test_timings(void)
     set_credentials(c, "monitor", "secret", SMTPCHK_AUTH_PLAIN);
     smtpchk_buf wire;
     smtpchk_buf_init(&wire);
-    smtpchk_session *s = smtpchk_session_new(c, EHLO_NAME, T0);
+    smtpchk_session *s = new_session(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     smtpchk_session_resolved(s, T0 + 4 * MS);
     smtpchk_session_connecting(s, T0 + 5 * MS);
     smtpchk_session_connected(s, T0 + 12 * MS, PEER);
     feed_at(s, T0 + 262 * MS, "220 mx ESMTP\r\n");          /* greeting after 250 ms */
+    take_output(s, &wire);
     feed_at(s, T0 + 270 * MS, "250-mx\r\n250 AUTH PLAIN\r\n"); /* AUTH sent now */
     take_output(s, &wire);
     CU_ASSERT_STRING_EQUAL(wire.data, "EHLO probe.test\r\nAUTH PLAIN AG1vbml0b3IAc2VjcmV0\r\n");
@@ -1216,7 +1345,7 @@ test_timings_starttls(void)
 {
     smtpchk_check *c = new_check();
     c->security = SMTPCHK_SEC_STARTTLS;
-    smtpchk_session *s = smtpchk_session_new(c, EHLO_NAME, T0);
+    smtpchk_session *s = new_session(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     smtpchk_session_resolved(s, T0);
     smtpchk_session_connecting(s, T0);
@@ -1250,7 +1379,7 @@ test_deadline(void)
     smtpchk_check *c = new_check();
     c->step_timeout_ms = 2000;
     c->timeout_ms = 5000;
-    smtpchk_session *s = smtpchk_session_new(c, EHLO_NAME, T0);
+    smtpchk_session *s = new_session(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(smtpchk_session_deadline(s), T0 + 2000 * MS);
     smtpchk_session_resolved(s, T0 + 1000 * MS); /* connect step starts */
@@ -1286,7 +1415,7 @@ test_step_timeout_detail(void)
     smtpchk_check *c = new_check();
     c->step_timeout_ms = 2000;
     c->timeout_ms = 30000;
-    smtpchk_session *s = smtpchk_session_new(c, EHLO_NAME, T0);
+    smtpchk_session *s = new_session(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     smtpchk_session_resolved(s, T0);
     smtpchk_session_connecting(s, T0);
@@ -1329,7 +1458,7 @@ check_auth_redaction(unsigned mech, const char *user, const char *pass, const ch
     smtpchk_buf_init(&k.log);
     smtpchk_buf wire;
     smtpchk_buf_init(&wire);
-    smtpchk_session *s = smtpchk_session_new(c, EHLO_NAME, T0);
+    smtpchk_session *s = new_session(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     smtpchk_session_set_transcript(s, sink_line, &k);
     smtpchk_session_resolved(s, T0);
@@ -1388,7 +1517,7 @@ static void
 test_events_after_done_ignored(void)
 {
     smtpchk_check *c = new_check();
-    smtpchk_session *s = smtpchk_session_new(c, EHLO_NAME, T0);
+    smtpchk_session *s = new_session(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     smtpchk_session_resolved(s, T0);
     smtpchk_session_connecting(s, T0);
@@ -1418,7 +1547,7 @@ static void
 test_partial_output_done(void)
 {
     smtpchk_check *c = new_check();
-    smtpchk_session *s = smtpchk_session_new(c, EHLO_NAME, T0);
+    smtpchk_session *s = new_session(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     smtpchk_session_resolved(s, T0);
     smtpchk_session_connecting(s, T0);
@@ -1459,12 +1588,13 @@ test_unbuildable_message(void)
     CU_ASSERT_STRING_EQUAL(err, "the subject and bodies must be UTF-8");
     smtpchk_buf wire;
     smtpchk_buf_init(&wire);
-    smtpchk_session *s = smtpchk_session_new(c, EHLO_NAME, T0);
+    smtpchk_session *s = new_session(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     smtpchk_session_resolved(s, T0);
     smtpchk_session_connecting(s, T0);
     smtpchk_session_connected(s, T0, PEER);
     feed_at(s, T0 + MS, "220 mx\r\n");
+    take_output(s, &wire);
     feed_at(s, T0 + 2 * MS, "250 mx\r\n");
     take_output(s, &wire);
     const smtpchk_result *res = smtpchk_session_result(s);
@@ -1477,6 +1607,19 @@ test_unbuildable_message(void)
     smtpchk_session_free(s);
     smtpchk_check_free(c);
     smtpchk_buf_free(&wire);
+}
+
+/* The session has no clock of its own: without an environment, no session. */
+static void
+test_env_required(void)
+{
+    smtpchk_check *c = new_check();
+    smtpchk_session_env no_clock = {NULL, zero_random, NULL};
+    smtpchk_session_env no_random = {fixed_wall_clock, NULL, NULL};
+    CU_ASSERT_PTR_NULL(smtpchk_session_new(c, EHLO_NAME, NULL, T0));
+    CU_ASSERT_PTR_NULL(smtpchk_session_new(c, EHLO_NAME, &no_clock, T0));
+    CU_ASSERT_PTR_NULL(smtpchk_session_new(c, EHLO_NAME, &no_random, T0));
+    smtpchk_check_free(c);
 }
 
 static void
@@ -1502,6 +1645,7 @@ register_tests(void)
               TEST(test_events_after_done_ignored),
               TEST(test_partial_output_done),
               TEST(test_unbuildable_message),
+              TEST(test_env_required),
               TEST(test_free_null));
 #undef TRANSCRIPT_TEST
 }
