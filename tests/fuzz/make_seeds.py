@@ -33,6 +33,9 @@ def main():
         wire = "".join(l.replace("\\r\\n", "\r\n") + "\r\n" for l in lines).encode()
         for chunk in (1, 5, 16):  # the first byte picks the chunk size
             put("reply", bytes([chunk]) + wire)
+        for pick in (0, 4 | 8, 1 | 4 | 16 | 32, 2 | 4 | 16):
+            packets = b"\xff".join(l.replace("\\r\\n", "\r\n").encode() + b"\r\n" for l in lines)
+            put("session", bytes([pick]) + packets)
         ehlo = [l[4:] for l in lines if re.match(r"^250[- ]", l)]
         if len(ehlo) > 1:
             put("caps", "\r\n".join(ehlo[1:]).encode())
