@@ -38,6 +38,7 @@ static const error_entry error_table[SMTPCHK_ERR__COUNT] = {
     {SMTPCHK_ERR_QUIT, "quitFailure", "the server did not answer QUIT with 221"},
     {SMTPCHK_ERR_CONFIG, "configurationError", "the check is configured wrongly"},
     {SMTPCHK_ERR_INTERNAL, "internalError", "an internal error (out of memory, TLS library)"},
+    {SMTPCHK_ERR_SMTPUTF8, "smtputf8NotOffered", "an address is not ASCII and the server does not offer SMTPUTF8"},
 };
 
 static const char *const step_names[SMTPCHK_STEP__COUNT] = {

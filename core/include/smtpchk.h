@@ -42,6 +42,7 @@ typedef enum smtpchk_error {
     SMTPCHK_ERR_QUIT = 24,
     SMTPCHK_ERR_CONFIG = 25,
     SMTPCHK_ERR_INTERNAL = 26,
+    SMTPCHK_ERR_SMTPUTF8 = 27,
     SMTPCHK_ERR__COUNT
 } smtpchk_error;
 

@@ -109,12 +109,19 @@ smtpchk_tls_new(SSL_CTX *ctx, int fd, const char *host, int verify, smtpchk_tls_
     if (ssl == NULL)
         return NULL;
     int ok = SSL_set_fd(ssl, fd) && SSL_set_ex_data(ssl, app_data_idx, info);
-    if (ok && !is_ip_literal(host))
-        ok = SSL_set_tlsext_host_name(ssl, host);
+    /* RFC 6066 3: the SNI host name has no trailing dot; certificates
+     * name hosts without it too. */
+    char name[256];
+    snprintf(name, sizeof(name), "%s", host);
+    size_t len = strlen(name);
+    if (len > 1 && name[len - 1] == '.')
+        name[len - 1] = '\0';
+    if (ok && !is_ip_literal(name))
+        ok = SSL_set_tlsext_host_name(ssl, name);
     if (ok && verify) {
         SSL_set_verify(ssl, SSL_VERIFY_PEER, verify_cb);
-        ok = is_ip_literal(host) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host)
-                                 : SSL_set1_host(ssl, host);
+        ok = is_ip_literal(name) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name)
+                                 : SSL_set1_host(ssl, name);
     } else if (ok) {
         SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
     }

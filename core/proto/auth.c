@@ -189,6 +189,10 @@ smtpchk_auth_cram_md5_response(const char *challenge_b64, size_t len,
     smtpchk_buf_init(&challenge);
     char hex[2 * MD5_LEN];
     int rc = smtpchk_base64_decode(challenge_b64, len, &challenge);
+    /* RFC 2195: the challenge is a msg-id; an empty one is a broken server,
+     * and an HMAC over nothing would answer a question never asked. */
+    if (rc == 0 && challenge.len == 0)
+        rc = -1;
     if (rc == 0)
         rc = cram_digest(pass, &challenge, hex);
     if (rc == 0)

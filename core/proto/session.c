@@ -86,6 +86,7 @@ struct smtpchk_session {
     unsigned mech;            /* AUTH mechanism in use */
     size_t rcpt_i;
     size_t probe_i;
+    int smtputf8;             /* MAIL FROM carries SMTPUTF8 */
     int failed;               /* the result is decided; only QUIT politely */
     int64_t start;            /* check start */
     int64_t step_start;       /* when the current step began */
@@ -314,7 +315,9 @@ send_mail_from(smtpchk_session *s, int64_t now)
     /* RFC 1870: SIZE= may be given whenever SIZE is advertised, limit or not. */
     if ((s->caps.flags & SMTPCHK_CAP_SIZE) && n > 0 &&
         (size_t)n < sizeof(line))
-        snprintf(line + n, sizeof(line) - (size_t)n, " SIZE=%zu", s->msg.len);
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " SIZE=%zu", s->msg.len);
+    if (s->smtputf8 && n > 0 && (size_t)n < sizeof(line))
+        snprintf(line + n, sizeof(line) - (size_t)n, " SMTPUTF8");
     send_line(s, now, line, NULL);
 }
 
@@ -434,15 +437,40 @@ after_transfer(smtpchk_session *s, int64_t now)
         session_enter(s, ST_QUIT, now);
 }
 
+static int
+ascii(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* RFC 6531: a non-ASCII address needs the server's SMTPUTF8. */
+static int
+needs_smtputf8(const smtpchk_check *c)
+{
+    int all = c->mail_from == NULL || ascii(c->mail_from);
+    for (size_t i = 0; all && i < c->nrcpt; i++)
+        all = ascii(c->rcpt[i]);
+    return !all;
+}
+
 static void
 after_login(smtpchk_session *s, int64_t now)
 {
-    if (s->check->nrcpt > 0) {
-        if (build_message(s, now) == 0)
-            session_enter(s, ST_MAIL, now);
+    if (s->check->nrcpt == 0) {
+        after_transfer(s, now);
         return;
     }
-    after_transfer(s, now);
+    s->smtputf8 = needs_smtputf8(s->check);
+    if (s->smtputf8 && !(s->caps.flags & SMTPCHK_CAP_SMTPUTF8)) {
+        fail_before(s, now, SMTPCHK_STEP_MAIL, SMTPCHK_ERR_SMTPUTF8,
+                    "an address is not ASCII and the server does not offer SMTPUTF8");
+        return;
+    }
+    if (build_message(s, now) == 0)
+        session_enter(s, ST_MAIL, now);
 }
 
 static void
@@ -654,6 +682,12 @@ on_probe(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
 {
     s->res.probe_codes[s->probe_i++] = r->code;
     s->res.nprobes = s->probe_i;
+    /* Probe codes do not fail a check, but 421 closes the channel. */
+    if (is_code(r, 421)) {
+        fail(s, now, SMTPCHK_ERR_CLOSED, r->code, "the server is closing the channel (421 to %s)",
+             s->check->probes[s->probe_i - 1]);
+        return;
+    }
     after_transfer(s, now);
 }
 

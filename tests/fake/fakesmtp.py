@@ -135,11 +135,22 @@ class Scenario:
         if d.get("cert"):
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(d["cert"], d.get("key") or None)
+            ctx.sni_callback = remember_sni
             self.ssl_context = ctx
 
     def tls_possible(self):
         """STARTTLS is offered with a certificate, or to send garbage."""
         return self.ssl_context is not None or self.tls_garbage
+
+
+# The SNI name each TLS connection sent, by id() of its SSL object, until
+# the session logs it as "*: TLS SNI <name>" (or "TLS SNI none").
+SNI_NAMES = {}
+
+
+def remember_sni(ssl_obj, name, ctx):
+    SNI_NAMES[id(ssl_obj)] = name
+    return None
 
 
 def load_scenario(text):
@@ -313,6 +324,8 @@ class Session:
             self.log.write(self.cid, "*", "TLS handshake failed: %s" % e)
             return False
         self.in_tls = True
+        sni = SNI_NAMES.pop(id(self.writer.get_extra_info("ssl_object")), None)
+        self.log.write(self.cid, "*", "TLS SNI %s" % (sni or "none"))
         ssl_obj = self.writer.get_extra_info("ssl_object")
         self.log.write(self.cid, "*", "TLS %s %s" % (
             ssl_obj.version() if ssl_obj else "?",

@@ -1109,6 +1109,10 @@ run_transcript(const char *file)
 /* ---- one CUnit test per transcript file --------------------------------------- */
 
 #define TRANSCRIPTS(X)                \
+    X(probe_421)                      \
+    X(smtputf8_offered)               \
+    X(smtputf8_not_offered)           \
+    X(auth_cram_empty_challenge)      \
     X(greeting_ok)                    \
     X(greeting_421)                   \
     X(greeting_554)                   \
