@@ -303,9 +303,10 @@ test_cram_md5_rejects(void)
     CU_ASSERT_EQUAL(smtpchk_auth_cram_md5_response("PDE4", 4, NULL, "x", &b), -1);
     CU_ASSERT_EQUAL(smtpchk_auth_cram_md5_response("PDE4", 4, "tim", NULL, &b), -1);
     CU_ASSERT_EQUAL(b.len, 0u);
-    /* An empty challenge is still a valid HMAC input. */
-    CU_ASSERT_EQUAL(smtpchk_auth_cram_md5_response("", 0, "tim", "x", &b), 0);
-    CU_ASSERT(b.len > 0);
+    /* An empty challenge is refused (issue 7): an HMAC over nothing would
+     * answer a question the server never asked. */
+    CU_ASSERT_EQUAL(smtpchk_auth_cram_md5_response("", 0, "tim", "x", &b), -1);
+    CU_ASSERT_EQUAL(b.len, 0u);
     smtpchk_buf_wipe(&b);
 }
 
