@@ -30,7 +30,8 @@ facts(const smtpchk_result *r)
             continue;
         snprintf(label, sizeof(label), "%s", f->name);
         for (char *p = label; *p != '\0'; p++)
-            *p = *p == '_' ? ' ' : *p;
+            if (*p == '_')
+                *p = ' ';
         cli_value_text(f, v, text, sizeof(text));
         printf("  %s: %s\n", label, text);
     }

@@ -120,7 +120,7 @@ wait_push(smtpchk_engine *e, entry *en)
 {
     if (e->wait_n == e->wait_cap) {
         size_t cap = e->wait_cap ? e->wait_cap * 2 : 64;
-        entry **w = malloc(cap * sizeof(*w));
+        entry **w = malloc(cap * sizeof(*w)); // NOLINT(bugprone-sizeof-expression): an array of pointers
         if (w == NULL)
             return -1;
         for (size_t i = 0; i < e->wait_n; i++)
@@ -344,7 +344,7 @@ in_set(entry *const *v, size_t n, const entry *en)
 void
 engine_apply_set(smtpchk_engine *e, pending_set *ps)
 {
-    entry **next = calloc(ps->n ? ps->n : 1, sizeof(*next));
+    entry **next = calloc(ps->n ? ps->n : 1, sizeof(*next)); // NOLINT(bugprone-sizeof-expression): pointers
     if (next == NULL) {
         pending_set_free(ps);
         return;

@@ -71,7 +71,7 @@ smtpchk_heap_set(smtpchk_heap *h, smtpchk_timer *t, int64_t when)
     }
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 64;
-        smtpchk_timer **v = realloc(h->v, cap * sizeof(*v));
+        smtpchk_timer **v = realloc(h->v, cap * sizeof(*v)); // NOLINT(bugprone-sizeof-expression): pointers
         if (v == NULL)
             return -1;
         h->v = v;

@@ -368,7 +368,7 @@ short
 smtpchk_job_events(const smtpchk_job *j)
 {
     short ev = smtpchk_conn_events(j->conn);
-    return ev != 0 ? ev : POLLIN;
+    return (short)(ev != 0 ? ev : POLLIN);
 }
 
 int64_t

@@ -14,7 +14,7 @@
 
 #include "smtpchk.h"
 
-#define SMTPCHK_RECORD_MAX_LINE (64 * 1024) /* longer lines are not records */
+#define SMTPCHK_RECORD_MAX_LINE ((size_t)64 * 1024) /* longer lines are not records */
 #define SMTPCHK_RECORD_MAX_PAIRS 256
 
 typedef struct smtpchk_record smtpchk_record;

@@ -169,7 +169,8 @@ cram_encode(const char *user, const char hex[2 * MD5_LEN], smtpchk_buf *out)
     char *resp = malloc(n);
     if (resp == NULL)
         return -1;
-    memcpy(resp, user, ulen);
+    /* A counted buffer for base64, not a C string: no NUL on purpose. */
+    memcpy(resp, user, ulen); // NOLINT(bugprone-not-null-terminated-result)
     resp[ulen] = ' ';
     memcpy(resp + ulen + 1, hex, 2 * MD5_LEN);
     int rc = smtpchk_base64_encode(resp, n, out);

@@ -17,7 +17,7 @@ typedef struct smtpchk_buf {
     size_t max;   /* 0 = SMTPCHK_BUF_DEFAULT_MAX */
 } smtpchk_buf;
 
-#define SMTPCHK_BUF_DEFAULT_MAX (64u * 1024u * 1024u)
+#define SMTPCHK_BUF_DEFAULT_MAX ((size_t)64 * 1024 * 1024)
 
 void smtpchk_buf_init(smtpchk_buf *b);
 /* Each append returns 0, or -1 when memory or the cap runs out (b unchanged). */
