@@ -1,0 +1,96 @@
+/* Check rows: last result, counters, running statistics, alarm state. */
+#include "smtpcheck_rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+sc_row *
+sc_row_new(unsigned index)
+{
+    sc_row *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    r->index = index;
+    smtpchk_result_init(&r->last);
+    return r;
+}
+
+void
+sc_row_free(sc_row *r)
+{
+    free(r);
+}
+
+void
+sc_row_describe(sc_row *r, const smtpchk_config_entry *e)
+{
+    const smtpchk_check *c = e->check;
+    snprintf(r->name, sizeof(r->name), "%s", c->name ? c->name : "");
+    snprintf(r->host, sizeof(r->host), "%s", c->host ? c->host : "");
+    r->port = smtpchk_check_port(c);
+    r->security = c->security;
+    r->interval_s = e->interval_ms / 1000;
+    smtpchk_alarm_set_configure(&r->alarms, &e->alarms);
+}
+
+uint32_t
+sc_ms(int64_t us)
+{
+    if (us <= 0)
+        return 0;
+    int64_t ms = (us + 500) / 1000;
+    return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
+static void
+stat_add(sc_stat *s, int64_t us)
+{
+    if (us < 0)
+        return;
+    uint32_t v = sc_ms(us);
+    if (s->count == 0 || v < s->min)
+        s->min = v;
+    if (v > s->max)
+        s->max = v;
+    s->sum += v;
+    s->count++;
+}
+
+uint32_t
+sc_stat_avg(const sc_stat *s)
+{
+    return s->count ? (uint32_t)((s->sum + s->count / 2) / s->count) : 0;
+}
+
+size_t
+sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *ev, size_t max)
+{
+    const smtpchk_result *x = &res->result;
+    r->have_result = true;
+    r->last = *x;
+    r->last_run = res->finished;
+    r->runs++;
+    /* The engine counts skips since this module instance added the check. */
+    r->skipped = r->skipped_base + (uint32_t)res->skipped;
+    if (x->error != SMTPCHK_OK) {
+        r->failures++;
+        r->consecutive++;
+    } else {
+        r->consecutive = 0;
+        stat_add(&r->total, x->phase_us[SMTPCHK_PHASE_TOTAL]);
+    }
+    stat_add(&r->connect, x->phase_us[SMTPCHK_PHASE_CONNECT]);
+    return smtpchk_alarm_set_update(&r->alarms, x, r->consecutive, (int64_t)res->finished, ev,
+                                    max);
+}
+
+int
+sc_row_status(const sc_row *r)
+{
+    if (!r->have_result)
+        return SC_STATUS_UNKNOWN;
+    if (smtpchk_alarm_set_any_raised(&r->alarms))
+        return SC_STATUS_ALARM;
+    return r->last.error == SMTPCHK_OK ? SC_STATUS_OK : SC_STATUS_FAILED;
+}
