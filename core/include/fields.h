@@ -46,6 +46,7 @@ typedef struct smtpchk_field {
     size_t size;              /* storage size (the array size for text) */
     long present_if;          /* offset of a bool saying the value exists; -1 = always */
     unsigned mib_column;      /* smtpCheckEntry column (stable); 0 = not published */
+    const char *mib_name;     /* that column's OBJECT-TYPE name; NULL = not published */
     unsigned flags;           /* SMTPCHK_FF_* */
     const char *doc;          /* one line, for docs and --result-fields */
 } smtpchk_field;

@@ -715,5 +715,101 @@ class MibTest(unittest.TestCase):
         self.assertEqual(p.stdout.decode().split(), [ROOT + ".0.1", ROOT + ".0.2"])
 
 
+# ---------------------------------------------------------------- 7. saved state
+
+# A state file as an operator (or another version of the module) might
+# leave it: an unknown record, unknown keys, known keys missing (last_run,
+# consecutive, the statistics; enhanced_status and more in the result), and
+# row 2 saved under a name that is no longer index 2's.
+STATE_BY_HAND = """# written by hand by test_snmp.py
+format version=2
+globals loads=40 errors=3 future_key=1
+row index=1 name=kept runs=1234 failures=56 skipped=7 colour=%7Bblue%7D
+alarm index=1 metric=failure raised=0 count=9 last_change=1700000000
+frobnicate index=1 wobble=3
+row index=2 name=someone-else runs=999 failures=999
+row index=3 name=stalled runs=77 failures=5 have_result=1
+result index=3 error_code=19 response_code=535 failed_step=8 reply_text=535%205.7.8%20no x=1
+"""
+
+# What the module wrote before state records: a memory image in hex.
+STATE_VERSION_1 = """# smtpcheck state: counters and alarm states. Written by the module.
+globals 1 40 3 1700000000
+row 1 1 1234 56 7 0 1700000000 1 3 9 600 100 20 90 4000 100 6b65707400 0a0b0c0d
+"""
+
+
+class PersistenceTest(SnmpCase):
+    """smtpcheck-state.conf holds named records with a format version."""
+
+    def state_path(self):
+        return os.path.join(self.dir, "persist", "smtpcheck-state.conf")
+
+    def start_with_state(self, text):
+        fake = self.fake({})
+        stalled = self.fake({"stall": "GREETING"})
+        conf = write_checks(os.path.join(self.dir, "checks.conf"),
+                            [check(1, "kept", fake.port, alarms={"on_error": True}),
+                             check(2, "renamed", fake.port),
+                             # In flight all along: its result is the saved one.
+                             check(3, "stalled", stalled.port, timeout=120, step_timeout=120)],
+                            {"interval": 1, "jitter": 0})
+        os.makedirs(os.path.dirname(self.state_path()), exist_ok=True)
+        write_file(self.state_path(), text, 0o600)
+        return self.start_snmpd(conf)
+
+    def test_hand_written_state_is_restored_by_name(self):
+        self.start_with_state(STATE_BY_HAND)
+        msg = self.ctx
+        # The counters come back; keys the file lacks keep their defaults.
+        self.assertGreaterEqual(self.runs(1), 1234, msg())
+        self.assertEqual(self.get(column_oid("failures", 1)), 56, msg())
+        self.assertGreaterEqual(self.get(column_oid("skippedRuns", 1)), 7, msg())
+        self.assertEqual(self.get(alarm_oid("raisedCount", 1, "failure")), 9, msg())
+        self.assertEqual(self.get(global_oid("configErrors")), 3, msg())
+        self.assertEqual(self.get(global_oid("configLoads")), 41, msg())
+        # The last result, by field name.
+        r3 = self.row(3, ["runs", "failures", "status", "errorCode", "responseCode",
+                          "failedStep", "lastReplyText", "enhancedStatus", "lastRun"])
+        self.assertEqual(r3, {"runs": 77, "failures": 5, "status": STATUS["failed"],
+                              "errorCode": ERROR["authenticationFailed"],
+                              "responseCode": 535, "failedStep": STEP["auth"],
+                              "lastReplyText": "535 5.7.8 no", "enhancedStatus": 0,
+                              "lastRun": ""}, msg())
+        # Index 2 holds another check now: it starts afresh.
+        self.assertLess(self.runs(2), 999, msg())
+        self.assertEqual(self.get(column_oid("failures", 2)), 0, msg())
+        # And the agent works on from there.
+        self.assertTrue(wait_until(lambda: self.runs(1) > 1234 and self.runs(2) >= 1, 10),
+                        msg())
+        self.assertEqual(self.get(column_oid("status", 1)), STATUS["ok"], msg())
+        self.assertEqual(self.get(column_oid("failures", 1)), 56, msg())
+
+        # A restart round-trips the counters through the file it writes.
+        runs = self.runs(1)
+        self.assertEqual(self.snmpd.stop(), 0, msg())
+        with open(self.state_path()) as f:
+            saved = f.read()
+        self.assertIn("\nformat version=2\n", saved)
+        self.assertRegex(saved, r"\nrow index=1 name=kept runs=\d+ failures=56 ")
+        self.assertRegex(saved, r"\nalarm index=1 metric=failure raised=0 count=9 ")
+        self.assertRegex(saved, r"\nresult index=3 .*reply_text=535%205.7.8%20no")
+        self.snmpd.start()
+        self.assertGreaterEqual(self.runs(1), runs, msg())
+        self.assertEqual(self.get(column_oid("failures", 1)), 56, msg())
+        self.assertEqual(self.get(alarm_oid("raisedCount", 1, "failure")), 9, msg())
+        self.assertEqual(self.get(global_oid("configLoads")), 42, msg())
+        self.assertEqual(self.get(column_oid("lastReplyText", 3)), "535 5.7.8 no", msg())
+        self.assert_no_crash()
+
+    def test_version_1_state_is_ignored(self):
+        self.start_with_state(STATE_VERSION_1)
+        self.assertIn("ignoring", self.snmpd.log(whole=True), self.ctx())
+        self.assertLess(self.runs(1), 1234, self.ctx())
+        self.assertEqual(self.get(column_oid("failures", 1)), 0, self.ctx())
+        self.assertEqual(self.get(global_oid("configLoads")), 1, self.ctx())
+        self.wait_rows([1, 2], 1)
+        self.assert_no_crash()
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Checks mibs/SMTP-CHECK-MIB.txt: smilint -l 6 must print nothing,
-# snmptranslate must load it and print its tree, and a few names must
-# translate to the OIDs the module code uses (module/smtpcheck_oids.h).
+# snmptranslate must load it and print its tree, a few names must
+# translate to the OIDs the module code uses (module/smtpcheck_oids.h),
+# and every column, scalar and notification number in the code must be
+# the MIB's (smtpcheck-agentx --columns).
 #
 # Usage: tests/mib/check_mib.sh [REPO_DIR [SHARED_MIBS_DIR]]
 #   REPO_DIR         default: this script's directory/../..
 #   SHARED_MIBS_DIR  default: REPO_DIR/../shared/mibs (SNMPv2-SMI etc.)
+#   $SMTPCHECK_AGENTX  the built smtpcheck-agentx: its --columns (the
+#                    numbers in the code) are checked against the MIB
 # Exit status: 0 when every check passed, 1 otherwise.
 set -u
 
@@ -142,7 +146,47 @@ for n in smtpCheckAlarmRaised smtpCheckAlarmCleared; do
     fi
 done
 
-# 6. Nothing in the MIB is writable.
+# 6. The code's numbers. smtpcheck-agentx --columns prints "name number OID"
+# for every column, scalar and notification the module serves or sends,
+# from the very tables its handlers use: each OID must be the MIB's, and
+# every such object of the MIB must be among them.
+objects_of_mib() {
+    awk '/^[a-z][A-Za-z0-9]*[ \t]+(OBJECT-TYPE|NOTIFICATION-TYPE)/ { name = $1 }
+         /::=/ {
+             if (name != "" && $0 ~ /\{ *(smtpCheckEntry|smtpCheckAlarmEntry|smtpCheckGlobals|smtpCheckNotifObjects|smtpCheckNotifications) +[0-9]+ *\}/)
+                 print name
+             name = ""
+         }' "$mib"
+}
+agentx=${SMTPCHECK_AGENTX:-}
+if [ -z "$agentx" ]; then
+    echo "skip: SMTPCHECK_AGENTX is not set: the code's column numbers were not checked"
+elif ! code=$("$agentx" --columns 2>"$tmp/err") || [ -z "$code" ]; then
+    fail "$agentx --columns failed"
+    sed 's/^/    /' "$tmp/err"
+else
+    while read -r name number code_oid; do
+        got=$(translate -On "SMTP-CHECK-MIB::$name" 2>&1)
+        if [ "$got" = "$code_oid" ] && [ "${code_oid##*.}" = "$number" ]; then
+            pass "code: $name = $number"
+        else
+            fail "code: $name is $number ($code_oid) in the code, ${got:-nothing} in the MIB"
+        fi
+    done <<<"$code"
+    dups=$(awk '{ print $1; print $3 }' <<<"$code" | sort | uniq -d | tr '\n' ' ')
+    [ -z "$dups" ] && pass "code: no name or OID twice" || fail "code: twice: $dups"
+    missing=
+    for name in $(objects_of_mib); do
+        grep -q "^$name " <<<"$code" || missing="$missing $name"
+    done
+    if [ -z "$missing" ] && [ -n "$(objects_of_mib)" ]; then
+        pass "code: serves every column, scalar and notification of the MIB"
+    else
+        fail "code: in the MIB but not in the code:${missing:- (no objects found in the MIB)}"
+    fi
+fi
+
+# 7. Nothing in the MIB is writable.
 if grep -Eq 'MAX-ACCESS[[:space:]]+read-(write|create)' "$mib"; then
     fail "a writable object"
 else

@@ -1010,6 +1010,11 @@ test_change_schedule_body(void)
     recs rs = {0};
     drain_into(e, &rs);
     CU_ASSERT_EQUAL(rs.n, 3);
+    /* The loop published its counters before returning. */
+    smtpchk_engine_stats_get(e, &st);
+    CU_ASSERT_EQUAL(st.started, 3);
+    CU_ASSERT_EQUAL(st.finished, 3);
+    CU_ASSERT_EQUAL(st.in_flight, 0);
     recs_free(&rs);
     smtpchk_engine_free(e);
 }

@@ -47,6 +47,10 @@ test_table_is_consistent(void)
         CU_ASSERT_TRUE(strlen(f->doc) > 10);
         if (f->mib_column != 0)
             CU_ASSERT_PTR_EQUAL(smtpchk_field_by_column(f->mib_column), f);
+        /* A column has its MIB name (tests/mib checks the pair); no name without one. */
+        CU_ASSERT_EQUAL(f->mib_column != 0, f->mib_name != NULL);
+        if (f->mib_name != NULL)
+            CU_ASSERT_EQUAL(strncmp(f->mib_name, "smtpCheck", 9), 0);
         CU_ASSERT_TRUE(f->offset + f->size <= sizeof(smtpchk_result));
         durations += f->type == SMTPCHK_FT_DURATION;
     }
