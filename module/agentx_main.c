@@ -62,7 +62,8 @@ usage(void)
 {
     fprintf(stderr, "usage: " APP " [-x AGENTX_SOCKET] [-c CHECK_FILE] [-C SNMP_CONF]"
                     " [-L LOGFILE] [-D TOKENS]\n"
-                    "       " APP " --columns\n");
+                    "       " APP " --columns\n"
+                    "       " APP " --notification-varbinds\n");
 }
 
 /* "mibName number OID", one line per object. */
@@ -86,11 +87,29 @@ print_columns(void)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+static void
+print_varbind(const char *mib_name, void *ud)
+{
+    int *first = ud;
+    printf("%s%s", *first ? "" : ", ", mib_name);
+    *first = 0;
+}
+
+static int
+print_varbinds(void)
+{
+    int first = 1;
+    smtpcheck_traps_varbinds(print_varbind, &first);
+    putchar('\n');
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 /* Returns -1 to run, else an exit status. */
 static int
 parse_args(int argc, char **argv, const char **checks)
 {
     static const struct option longopts[] = {{"columns", no_argument, NULL, 'K'},
+                                             {"notification-varbinds", no_argument, NULL, 'N'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     int opt;
@@ -109,6 +128,7 @@ parse_args(int argc, char **argv, const char **checks)
             snmp_set_do_debugging(1);
             break;
         case 'K': return print_columns();
+        case 'N': return print_varbinds();
         case 'h': usage(); return 0;
         default: usage(); return 2;
         }

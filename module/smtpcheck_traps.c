@@ -56,6 +56,30 @@ static const notif_object notif_objects[] = {
 static const notification raised = {1, "smtpCheckAlarmRaised"};
 static const notification cleared = {2, "smtpCheckAlarmCleared"};
 
+/*
+ * The one order of the varbinds, walked to send a notification and to
+ * list it (smtpcheck-agentx --notification-varbinds, which tests/mib
+ * compares with the MIB's OBJECTS clause).
+ */
+typedef struct varbind_visitor {
+    void (*column)(void *ud, const char *mib_name, unsigned col);
+    void (*notif)(void *ud, const notif_object *o);
+    void *ud;
+} varbind_visitor;
+
+static void
+walk_varbinds(const varbind_visitor *v)
+{
+    v->column(v->ud, "smtpCheckName", smtpCheckTable_column("smtpCheckName"));
+    for (size_t i = 0; i < NNOTIF_OBJECTS; i++)
+        v->notif(v->ud, &notif_objects[i]);
+    for (size_t i = 0; i < smtpchk_field_count(); i++) {
+        const smtpchk_field *f = smtpchk_field_at(i);
+        if ((f->flags & SMTPCHK_FF_TRAP) && f->mib_column != 0)
+            v->column(v->ud, f->mib_name, f->mib_column);
+    }
+}
+
 static void
 add_column(netsnmp_variable_list **vars, const sc_row *r, unsigned col)
 {
@@ -66,26 +90,29 @@ add_column(netsnmp_variable_list **vars, const sc_row *r, unsigned col)
         snmp_log(LOG_ERR, "smtpcheck: no smtpCheckEntry column %u for a notification\n", col);
 }
 
+typedef struct send_ctx {
+    netsnmp_variable_list *vars;
+    const sc_row *r;
+    const smtpchk_alarm_event *ev;
+} send_ctx;
+
 static void
-add_notif_objects(netsnmp_variable_list **vars, const smtpchk_alarm_event *ev)
+send_column(void *ud, const char *mib_name, unsigned col)
 {
-    for (size_t i = 0; i < NNOTIF_OBJECTS; i++) {
-        oid name[] = {SMTPCHECK_OID_NOTIF_OBJECTS, notif_objects[i].number, 0};
-        netsnmp_variable_list *v =
-            snmp_varlist_add_variable(vars, name, OID_LENGTH(name), ASN_NULL, NULL, 0);
-        if (v != NULL)
-            snmp_set_var_typed_integer(v, notif_objects[i].type, notif_objects[i].get(ev));
-    }
+    send_ctx *c = ud;
+    (void)mib_name;
+    add_column(&c->vars, c->r, col);
 }
 
 static void
-add_trap_fields(netsnmp_variable_list **vars, const sc_row *r)
+send_notif(void *ud, const notif_object *o)
 {
-    for (size_t i = 0; i < smtpchk_field_count(); i++) {
-        const smtpchk_field *f = smtpchk_field_at(i);
-        if ((f->flags & SMTPCHK_FF_TRAP) && f->mib_column != 0)
-            add_column(vars, r, f->mib_column);
-    }
+    send_ctx *c = ud;
+    oid name[] = {SMTPCHECK_OID_NOTIF_OBJECTS, o->number, 0};
+    netsnmp_variable_list *v =
+        snmp_varlist_add_variable(&c->vars, name, OID_LENGTH(name), ASN_NULL, NULL, 0);
+    if (v != NULL)
+        snmp_set_var_typed_integer(v, o->type, o->get(c->ev));
 }
 
 void
@@ -93,17 +120,44 @@ smtpcheck_send_alarm(const sc_row *r, const smtpchk_alarm_event *ev)
 {
     const notification *n = ev->raised ? &raised : &cleared;
     oid trap[] = {SMTPCHECK_OID_NOTIFICATIONS, n->number};
-    netsnmp_variable_list *vars = NULL;
-    snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID,
+    send_ctx c = {.r = r, .ev = ev};
+    snmp_varlist_add_variable(&c.vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID,
                               trap, sizeof(trap));
-    add_column(&vars, r, smtpCheckTable_column("smtpCheckName"));
-    add_notif_objects(&vars, ev);
-    add_trap_fields(&vars, r);
+    varbind_visitor v = {send_column, send_notif, &c};
+    walk_varbinds(&v);
     DEBUGMSGTL(("smtpcheck:traps", "%s %s for check %u (%s): value %lld threshold %u\n",
                 n->mib_name, smtpchk_metric_name(ev->metric), r->index, r->name,
                 (long long)ev->value, ev->threshold));
-    send_v2trap(vars);
-    snmp_free_varbind(vars);
+    send_v2trap(c.vars);
+    snmp_free_varbind(c.vars);
+}
+
+typedef struct list_ctx {
+    void (*fn)(const char *mib_name, void *ud);
+    void *ud;
+} list_ctx;
+
+static void
+list_column(void *ud, const char *mib_name, unsigned col)
+{
+    list_ctx *l = ud;
+    (void)col;
+    l->fn(mib_name, l->ud);
+}
+
+static void
+list_notif(void *ud, const notif_object *o)
+{
+    list_ctx *l = ud;
+    l->fn(o->mib_name, l->ud);
+}
+
+void
+smtpcheck_traps_varbinds(void (*fn)(const char *mib_name, void *ud), void *ud)
+{
+    list_ctx l = {fn, ud};
+    varbind_visitor v = {list_column, list_notif, &l};
+    walk_varbinds(&v);
 }
 
 void

@@ -9,5 +9,7 @@
 void smtpcheck_send_alarm(const sc_row *r, const smtpchk_alarm_event *ev);
 /* The notifications and their own objects (smtpcheck-agentx --columns). */
 void smtpcheck_traps_objects(sc_object_cb *cb, void *ud);
+/* The varbinds after snmpTrapOID.0, in the order they are sent. */
+void smtpcheck_traps_varbinds(void (*fn)(const char *mib_name, void *ud), void *ud);
 
 #endif

@@ -117,9 +117,10 @@ EOF
 
 # 4. The enumerations the core library numbers: unit.fields compares
 #    every value of each with the core's tables (test_fields.c).
+desc() { translate -Td "SMTP-CHECK-MIB::$1" 2>/dev/null | tr -s ' \t\n' '   '; }
 
-# 5. The notification varbinds, in order.
-want="smtpCheckName, smtpCheckNotifMetric, smtpCheckNotifValue, smtpCheckNotifThreshold, smtpCheckErrorCode, smtpCheckResponseCode, smtpCheckFailedStep, smtpCheckLastReplyText"
+# 5. The notification varbinds, in the order the code sends them.
+want=$("${SMTPCHECK_AGENTX:-false}" --notification-varbinds 2>/dev/null)
 for n in smtpCheckAlarmRaised smtpCheckAlarmCleared; do
     got=$(desc "$n" | sed -n 's/.*OBJECTS *{ *\([^}]*[^ }]\) *}.*/\1/p')
     if [ "$got" = "$want" ]; then
