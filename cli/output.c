@@ -24,12 +24,12 @@ cli_state(const cli *o, const smtpchk_result *r)
         return ST_UNKNOWN;
     if (r->error != SMTPCHK_OK)
         return ST_CRITICAL;
-    double total = (double)r->phase_us[SMTPCHK_PHASE_TOTAL] / 1000.0;
+    double total = (double)r->phase_us[SMTPCHK_PHASE_TOTAL] / 1e6; /* seconds */
     int st = ST_OK;
-    if ((o->crit_ms >= 0 && total > o->crit_ms) ||
+    if (cli_range_alert(&o->crit, total) ||
         (o->cert_crit >= 0 && r->has_cert && r->cert_days_left < o->cert_crit))
         return ST_CRITICAL;
-    if ((o->warn_ms >= 0 && total > o->warn_ms) ||
+    if (cli_range_alert(&o->warn, total) ||
         (o->cert_warn >= 0 && r->has_cert && r->cert_days_left < o->cert_warn))
         st = ST_WARNING;
     return st;
@@ -228,13 +228,12 @@ perfdata(const cli *o, const char *prefix, const smtpchk_result *r)
             printf(" '%s%s_time'=U", prefix, smtpchk_phase_name((smtpchk_phase)i));
         else
             printf(" '%s%s_time'=%.3fms", prefix, smtpchk_phase_name((smtpchk_phase)i), (double)us / 1000.0);
-        if (i == NPHASES - 1) { /* thresholds apply to the total */
-            if (o->warn_ms >= 0 || o->crit_ms >= 0)
-                printf(";");
-            if (o->warn_ms >= 0)
-                printf("%.0f", o->warn_ms);
-            if (o->crit_ms >= 0)
-                printf(";%.0f", o->crit_ms);
+        if (i == NPHASES - 1 && (o->warn.set || o->crit.set)) {
+            /* the thresholds apply to the total; ranges in its unit, ms */
+            char w[80], c[80];
+            cli_range_format(&o->warn, 1000.0, w, sizeof(w));
+            cli_range_format(&o->crit, 1000.0, c, sizeof(c));
+            printf(";%s;%s", w, c);
         }
     }
     if (r->has_cert)

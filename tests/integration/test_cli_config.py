@@ -1,4 +1,4 @@
-"""smtpcheck -c FILE, --check-config, and several hosts at once."""
+"""smtpcheck --config FILE, --check-config, and several hosts at once."""
 import unittest
 
 from helpers import FakeServer, free_port, require_cli, run_check, text_file, describe
@@ -21,7 +21,7 @@ class CheckFileTests(unittest.TestCase):
             conf = check_file([(1, "good", good.port), (2, "closed", closed),
                                (3, "stalled", stalled.port)])
             with text_file(conf, ".conf") as path:
-                status, data, err, wall = run_check(["-c", path])
+                status, data, err, wall = run_check(["--config", path])
         self.assertEqual(status, 2, describe(status, data, err))
         self.assertIsInstance(data, list)
         by_name = {d["name"]: d for d in data}
@@ -36,10 +36,10 @@ class CheckFileTests(unittest.TestCase):
         with FakeServer({}) as good:
             conf = check_file([(1, "a", good.port), (2, "b", good.port), (3, "c", good.port)])
             with text_file(conf, ".conf") as path:
-                status, data, err, _ = run_check(["-c", path, "c", "a"])
+                status, data, err, _ = run_check(["--config", path, "c", "a"])
                 self.assertEqual(status, 0, describe(status, data, err))
                 self.assertEqual(sorted(d["name"] for d in data), ["a", "c"])
-                status, data, err, _ = run_check(["-c", path, "nope"])
+                status, data, err, _ = run_check(["--config", path, "nope"])
                 self.assertEqual(status, 3)
                 self.assertIn('no check named "nope"', err)
 
@@ -48,7 +48,7 @@ class CheckFileTests(unittest.TestCase):
         with FakeServer({}) as good:
             conf = check_file([(1, "good", good.port), (2, "closed", closed)])
             with text_file(conf, ".conf") as path:
-                status, _, err, _ = run_check(["-c", path, "--nagios"], json_flag=False)
+                status, _, err, _ = run_check(["--config", path, "--nagios"], json_flag=False)
                 out = run_check.last_stdout
         self.assertEqual(status, 2, out + err)
         self.assertTrue(out.startswith("SMTP CRITICAL - closed: connectionRefused"), out)
@@ -58,7 +58,7 @@ class CheckFileTests(unittest.TestCase):
         bad = ('checks = ( { index = 1; name = "x"; hots = "a"; port = 70000; },\n'
                '           { index = 1; name = "x"; host = "b"; } );\n')
         with text_file(bad, ".conf") as path:
-            status, _, err, _ = run_check(["-c", path, "--check-config"], json_flag=False)
+            status, _, err, _ = run_check(["--config", path, "--check-config"], json_flag=False)
         self.assertEqual(status, 2, err)
         self.assertIn(':1: error: unknown key "hots" (did you mean "host"?)', err)
         self.assertIn(':1: error: "port" must be between 1 and 65535', err)
@@ -66,7 +66,7 @@ class CheckFileTests(unittest.TestCase):
 
     def test_check_config_accepts_a_good_file(self):
         with text_file(check_file([(1, "a", 25)]), ".conf") as path:
-            status, _, err, _ = run_check(["-c", path, "--check-config"], json_flag=False)
+            status, _, err, _ = run_check(["--config", path, "--check-config"], json_flag=False)
         self.assertEqual(status, 0, err)
         self.assertIn("1 checks, no errors", run_check.last_stdout)
 
