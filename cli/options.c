@@ -327,7 +327,7 @@ list_field(FILE *out, const smtpchk_field *f)
     snprintf(scope, sizeof(scope), "%s%s%s", f->scope & SMTPCHK_IN_DEFAULTS ? "defaults" : "",
              f->scope == (SMTPCHK_IN_DEFAULTS | SMTPCHK_IN_CHECK) ? "," : "",
              f->scope & SMTPCHK_IN_CHECK ? "check" : "");
-    fprintf(out, "field\t%s\t%s\t%c\t%s\t%s\t%s\t%s\t%s\t%g\t%g\t", f->key,
+    fprintf(out, "field\t%s\t%s\t%c\t%s\t%s\t%s\t%s\t%s\t%.10g\t%.10g\t", f->key,
             f->option ? f->option : "", f->short_opt ? f->short_opt : '-', f->arg ? f->arg : "",
             smtpchk_ftype_name(f->type), smtpchk_syntax_name(f->syntax), scope, flags, f->lo,
             f->hi);

@@ -309,6 +309,8 @@ get_int(const void *p, unsigned size)
     return x;
 }
 
+/* Copies first: the new items may be the stored ones (an option given
+ * again appends to them). */
 static int
 put_list(smtpchk_fill *f, const row *r, const fvalue *v)
 {
@@ -316,16 +318,21 @@ put_list(smtpchk_fill *f, const row *r, const fvalue *v)
         *(unsigned *)fill_at(f, r, r->off) = (unsigned)v->i;
         return 0;
     }
-    char **items = fill_at(f, r, r->off);
+    char **items = fill_at(f, r, r->off), *fresh[SMTPCHK_MAX_RCPT];
     size_t *n = fill_at(f, r, r->off2);
+    if (v->n > sizeof(fresh) / sizeof(fresh[0])) /* validate_value keeps lists shorter */
+        return put_str(f, r, &items[0], NULL);
+    for (size_t i = 0; i < v->n; i++) {
+        if ((fresh[i] = strdup(v->items[i])) == NULL) {
+            while (i > 0)
+                free(fresh[--i]);
+            return put_str(f, r, &items[0], NULL);
+        }
+    }
     for (size_t i = 0; i < *n; i++)
         free(items[i]);
-    *n = 0;
-    for (size_t i = 0; i < v->n; i++) {
-        if ((items[i] = strdup(v->items[i])) == NULL)
-            return put_str(f, r, &items[i], NULL);
-        *n = i + 1;
-    }
+    memcpy(items, fresh, v->n * sizeof(*items));
+    *n = v->n;
     return 0;
 }
 

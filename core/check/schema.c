@@ -130,7 +130,8 @@ static const row rows[] = {
     {.f = {.key = "probe", .option = "probe", .arg = "CMD", .type = T(LIST),
            .syntax = S(PROBE), .scope = IN_CHECK, .flags = F(REPEAT), .hi = SMTPCHK_MAX_PROBES,
            .def_doc = "none", .example = "VRFY postmaster",
-           .doc = "commands sent after the login and the test mail; their codes are recorded"},
+           .doc = "NOOP, RSET, HELP or \"VRFY <address>\" (exact case), sent after the login "
+                  "and the test mail; their codes are recorded"},
      CHECK(probes), .off2 = offsetof(smtpchk_check, nprobes)},
     /* timing and EHLO: in defaults too */
     {.f = {.key = "interval", .type = T(SECONDS), .scope = BOTH, .lo = 1, .hi = 86400,
@@ -161,7 +162,7 @@ static const row rows[] = {
     /* tls */
     {.f = {.key = "tls.verify", .option = "insecure", .type = T(BOOL), .scope = BOTH,
            .flags = F(FLAG), .def = "true", .example = "false",
-           .doc = "verify the certificate chain and the host name (--insecure: do not)"},
+           .doc = "verify the certificate chain and the host name (--insecure turns it off)"},
      CHECK(tls_verify)},
     {.f = {.key = "tls.ca_file", .option = "ca-file", .arg = "FILE", .type = T(PATH),
            .syntax = S(CA_FILE), .scope = BOTH, .def_doc = "the system store",
@@ -174,7 +175,7 @@ static const row rows[] = {
     {.f = {.key = "tls.min_version", .option = "tls-min", .arg = "VERSION", .type = T(ENUM),
            .scope = BOTH, .flags = F(ZERO_UNSET), .def_doc = "OpenSSL's default (1.2)",
            .example = "1.3", .doc = "oldest TLS version accepted"},
-     CHECK(tls_min_version), .values = &tls_values},
+     CHECK(tls_min_version), .values = &tls_values, .noun = "TLS minimum version"},
     /* auth */
     {.f = {.key = "auth.user", .option = "user", .arg = "USER", .type = T(STRING),
            .scope = IN_CHECK, .flags = F(GROUP_REQUIRED), .lo = 1, .hi = 255,
