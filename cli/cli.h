@@ -18,10 +18,10 @@ typedef enum { OUT_HUMAN, OUT_JSON, OUT_NAGIOS } out_format;
 
 typedef struct cli {
     smtpchk_config_entry tmpl; /* what the check options say, for every HOST */
-    smtpchk_fill fill;        /* fills tmpl through the schema */
-    smtpchk_check **targets;  /* the checks to run; grows, no limit */
+    smtpchk_fill fill;         /* fills tmpl through the schema */
+    smtpchk_check **targets;   /* the checks to run; grows, no limit */
     size_t ntargets, cap;
-    const char *config;       /* --config FILE */
+    const char *config; /* --config FILE */
     out_format format;
     cli_range warn, crit;     /* on the total time, seconds */
     int cert_warn, cert_crit; /* days; < 0 = none */
@@ -34,6 +34,18 @@ typedef struct cli {
     size_t nnames;
     size_t max_in_flight;
 } cli;
+
+/* An option about the run and its output (not a check field). */
+typedef struct cli_run_opt {
+    const char *name;
+    int short_opt;
+    const char *arg; /* NULL: takes no value */
+    const char *doc;
+    int (*apply)(cli *o, const char *arg);
+} cli_run_opt;
+
+extern const cli_run_opt cli_run_opts[];
+extern const size_t cli_run_nopts;
 
 /* Parses argv into o. Returns 0, or prints one line and returns ST_UNKNOWN. */
 int cli_parse(int argc, char **argv, cli *o);

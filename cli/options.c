@@ -2,7 +2,8 @@
  * Command-line parsing. Options that describe a check come from the check
  * schema (schema.h): their names, values, checks and help text are the
  * check file's. The few options about the run and its output are in
- * run_opts below. getopt's table and the usage text are built from both.
+ * cli_run_opts below. getopt's table (here) and the usage text (usage.c)
+ * are built from both.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -13,14 +14,6 @@
 #include "cli.h"
 
 enum { SCHEMA_OPT = 0x1000, RUN_OPT = 0x2000 };
-
-typedef struct run_opt {
-    const char *name;
-    int short_opt;
-    const char *arg;          /* NULL: takes no value */
-    const char *doc;
-    int (*apply)(cli *o, const char *arg);
-} run_opt;
 
 /* ---- reporting: one line, the first error only ---- */
 
@@ -89,8 +82,7 @@ set_range(cli *o, cli_range *r, const char *arg, const char *what)
 {
     if (cli_range_parse(arg, r) == 0)
         return 0;
-    return fail(o, "bad %s: %s (seconds, or a range such as 10:, ~:10, 10:20, @10:20)", what,
-                arg);
+    return fail(o, "bad %s: %s (seconds, or a range such as 10:, ~:10, 10:20, @10:20)", what, arg);
 }
 
 static int
@@ -170,7 +162,7 @@ opt_version(cli *o, const char *arg)
     exit(ST_OK);
 }
 
-static const run_opt run_opts[] = {
+const cli_run_opt cli_run_opts[] = {
     {"config", 0, "FILE", "run the checks of a check file (docs/config.md)", opt_config},
     {"check-config", 0, NULL, "only validate: the check file, or the options and HOSTs",
      opt_check_config},
@@ -178,38 +170,35 @@ static const run_opt run_opts[] = {
     {"nagios", 0, NULL, "one Nagios status line with perfdata", opt_nagios},
     {"warning", 'w', "RANGE", "WARNING when the total time (s) is in alarm", opt_warning},
     {"critical", 'c', "RANGE", "CRITICAL when the total time (s) is in alarm", opt_critical},
-    {"cert-warn", 0, "DAYS", "WARNING when the certificate has fewer days left",
-     opt_cert_warn},
-    {"cert-crit", 0, "DAYS", "CRITICAL when the certificate has fewer days left",
-     opt_cert_crit},
+    {"cert-warn", 0, "DAYS", "WARNING when the certificate has fewer days left", opt_cert_warn},
+    {"cert-crit", 0, "DAYS", "CRITICAL when the certificate has fewer days left", opt_cert_crit},
     {"progress", 0, NULL, "show \"n/m checks done\" on a terminal", opt_progress},
     {"verbose", 'v', NULL, "the SMTP transcript on stderr (secrets redacted)", opt_verbose},
-    {"list-fields", 0, NULL, "print the check schema, tab-separated, and exit",
-     opt_list_fields},
+    {"list-fields", 0, NULL, "print the check schema, tab-separated, and exit", opt_list_fields},
     {"help", 'h', NULL, "this text", opt_help},
     {"version", 'V', NULL, "the version", opt_version},
 };
 
-#define NRUN (sizeof(run_opts) / sizeof(run_opts[0]))
+const size_t cli_run_nopts = sizeof(cli_run_opts) / sizeof(cli_run_opts[0]);
 
-/* ---- getopt's tables, from the schema and run_opts ---- */
+/* ---- getopt's tables, from the schema and cli_run_opts ---- */
 
 static struct option *
 long_options(void)
 {
     size_t n = 0, nf = smtpchk_schema_count();
-    struct option *v = calloc(nf + NRUN + 1, sizeof(*v));
+    struct option *v = calloc(nf + cli_run_nopts + 1, sizeof(*v));
     for (size_t i = 0; v != NULL && i < nf; i++) {
         const smtpchk_field *f = smtpchk_schema_field(i);
         if (f->option != NULL)
-            v[n++] = (struct option){f->option, f->flags & SMTPCHK_F_FLAG ? no_argument
-                                                                         : required_argument,
+            v[n++] = (struct option){f->option,
+                                     f->flags & SMTPCHK_F_FLAG ? no_argument : required_argument,
                                      NULL, SCHEMA_OPT + (int)i};
     }
-    for (size_t i = 0; v != NULL && i < NRUN; i++)
-        v[n++] = (struct option){run_opts[i].name, run_opts[i].arg ? required_argument
-                                                                   : no_argument,
-                                 NULL, RUN_OPT + (int)i};
+    for (size_t i = 0; v != NULL && i < cli_run_nopts; i++)
+        v[n++] = (struct option){cli_run_opts[i].name,
+                                 cli_run_opts[i].arg ? required_argument : no_argument, NULL,
+                                 RUN_OPT + (int)i};
     return v;
 }
 
@@ -233,9 +222,9 @@ short_options(char *s, size_t len)
         if (f->short_opt != 0)
             add_short(s, &n, f->short_opt, !(f->flags & SMTPCHK_F_FLAG));
     }
-    for (size_t i = 0; i < NRUN && n + 3 < len; i++)
-        if (run_opts[i].short_opt != 0)
-            add_short(s, &n, run_opts[i].short_opt, run_opts[i].arg != NULL);
+    for (size_t i = 0; i < cli_run_nopts && n + 3 < len; i++)
+        if (cli_run_opts[i].short_opt != 0)
+            add_short(s, &n, cli_run_opts[i].short_opt, cli_run_opts[i].arg != NULL);
 }
 
 /* A short option's long code. */
@@ -245,8 +234,8 @@ long_code(int ch)
     for (size_t i = 0; i < smtpchk_schema_count(); i++)
         if (smtpchk_schema_field(i)->short_opt == ch)
             return SCHEMA_OPT + (int)i;
-    for (size_t i = 0; i < NRUN; i++)
-        if (run_opts[i].short_opt == ch)
+    for (size_t i = 0; i < cli_run_nopts; i++)
+        if (cli_run_opts[i].short_opt == ch)
             return RUN_OPT + (int)i;
     return ch;
 }
@@ -254,106 +243,12 @@ long_code(int ch)
 static int
 apply(cli *o, int code, const char *arg)
 {
-    if (code >= RUN_OPT && code < RUN_OPT + (int)NRUN)
-        return run_opts[code - RUN_OPT].apply(o, arg);
+    if (code >= RUN_OPT && code < RUN_OPT + (int)cli_run_nopts)
+        return cli_run_opts[code - RUN_OPT].apply(o, arg);
     const smtpchk_field *f = smtpchk_schema_field((size_t)(code - SCHEMA_OPT));
     if (code < SCHEMA_OPT || f == NULL)
         return fail(o, "internal error: option %d", code);
     return smtpchk_fill_text(&o->fill, f, arg) == 0 ? 0 : ST_UNKNOWN;
-}
-
-/* ---- usage and the schema as text ---- */
-
-static void
-usage_line(FILE *out, int short_opt, const char *name, const char *arg, const char *doc,
-           const char *extra)
-{
-    char spec[64];
-    snprintf(spec, sizeof(spec), "%c%c%s--%s%s%s", short_opt ? '-' : ' ',
-             short_opt ? short_opt : ' ', short_opt ? ", " : "  ", name, arg ? " " : "",
-             arg ? arg : "");
-    fprintf(out, "  %-30s %s%s\n", spec, doc, extra);
-}
-
-static void
-usage_field(FILE *out, const smtpchk_field *f)
-{
-    char range[128], extra[256] = "";
-    const char *def = f->def_doc != NULL ? f->def_doc : f->def;
-    smtpchk_schema_describe(f, range, sizeof(range));
-    if (range[0] != '\0' || (def != NULL && !(f->flags & SMTPCHK_F_FLAG)))
-        snprintf(extra, sizeof(extra), " (%s%s%s%s)", range, range[0] && def ? "; " : "",
-                 def != NULL ? "default " : "", def != NULL ? def : "");
-    usage_line(out, f->short_opt, f->option, f->arg, f->doc, extra);
-}
-
-void
-cli_usage(FILE *out)
-{
-    fputs("usage: smtpcheck [options] HOST[:PORT]...\n"
-          "       smtpcheck --config FILE [NAME...]      (the checks of a check file)\n"
-          "       smtpcheck --config FILE --check-config (validate it)\n", out);
-    size_t prev_len = (size_t)-1;
-    const char *prev = "";
-    for (size_t i = 0; i < smtpchk_schema_count(); i++) {
-        const smtpchk_field *f = smtpchk_schema_field(i);
-        size_t glen = smtpchk_schema_group_len(f);
-        if (f->option == NULL)
-            continue;
-        if (glen != prev_len || strncmp(f->key, prev, glen) != 0)
-            fprintf(out, "%s:\n", smtpchk_schema_group_title(f->key, glen));
-        prev = f->key;
-        prev_len = glen;
-        usage_field(out, f);
-    }
-    fputs("Output and run:\n", out);
-    for (size_t i = 0; i < NRUN; i++)
-        usage_line(out, run_opts[i].short_opt, run_opts[i].name, run_opts[i].arg,
-                   run_opts[i].doc, "");
-    fputs("A RANGE is seconds in the monitoring-plugins syntax: 10, 10:, ~:10, 10:20, "
-          "@10:20.\nThe password may also come from SMTPCHECK_PASSWORD. See docs/cli.md.\n",
-          out);
-}
-
-static void
-list_field(FILE *out, const smtpchk_field *f)
-{
-    char range[128], flags[160] = "", scope[32];
-    smtpchk_schema_describe(f, range, sizeof(range));
-    for (unsigned b = 1; b != 0 && smtpchk_schema_flag_name(b) != NULL; b <<= 1)
-        if (f->flags & b)
-            snprintf(flags + strlen(flags), sizeof(flags) - strlen(flags), "%s%s",
-                     flags[0] ? "," : "", smtpchk_schema_flag_name(b));
-    snprintf(scope, sizeof(scope), "%s%s%s", f->scope & SMTPCHK_IN_DEFAULTS ? "defaults" : "",
-             f->scope == (SMTPCHK_IN_DEFAULTS | SMTPCHK_IN_CHECK) ? "," : "",
-             f->scope & SMTPCHK_IN_CHECK ? "check" : "");
-    fprintf(out, "field\t%s\t%s\t%c\t%s\t%s\t%s\t%s\t%s\t%.10g\t%.10g\t", f->key,
-            f->option ? f->option : "", f->short_opt ? f->short_opt : '-', f->arg ? f->arg : "",
-            smtpchk_ftype_name(f->type), smtpchk_syntax_name(f->syntax), scope, flags, f->lo,
-            f->hi);
-    for (size_t i = 0; smtpchk_schema_value_name(f, i) != NULL; i++)
-        fprintf(out, "%s%s", i ? "," : "", smtpchk_schema_value_name(f, i));
-    fprintf(out, "\t%s\t%s\t%s\t%s\t%s\n", range, f->def ? f->def : "",
-            f->def_doc ? f->def_doc : (f->def ? f->def : ""), f->example ? f->example : "",
-            f->doc);
-}
-
-void
-cli_list_fields(FILE *out)
-{
-    fputs("#kind\tkey\toption\tshort\targ\ttype\tsyntax\tscope\tflags\tlo\thi\tvalues\t"
-          "range\tdefault\tdefault_doc\texample\tdoc\n", out);
-    for (size_t i = 0; i < smtpchk_schema_count(); i++)
-        list_field(out, smtpchk_schema_field(i));
-    for (size_t i = 0; i < smtpchk_schema_rule_count(); i++) {
-        const smtpchk_rule *r = smtpchk_schema_rule(i);
-        fprintf(out, "rule\t%s\t%s\t%s\t%s\n", smtpchk_rule_kind_name(r->kind), r->first,
-                r->second, r->summary ? r->summary : "");
-    }
-    for (size_t i = 0; i < NRUN; i++)
-        fprintf(out, "option\t%s\t%c\t%s\t%s\n", run_opts[i].name,
-                run_opts[i].short_opt ? run_opts[i].short_opt : '-',
-                run_opts[i].arg ? run_opts[i].arg : "", run_opts[i].doc);
 }
 
 /* ---- targets: HOST arguments ---- */

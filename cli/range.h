@@ -14,10 +14,10 @@
 #include <stddef.h>
 
 typedef struct cli_range {
-    char text[64];            /* as given; "" = no range */
+    char text[64]; /* as given; "" = no range */
     bool set;
-    bool inside;              /* '@': alert inside [lo, hi] */
-    double lo, hi;            /* -INFINITY / INFINITY for an open end */
+    bool inside;   /* '@': alert inside [lo, hi] */
+    double lo, hi; /* -INFINITY / INFINITY for an open end */
 } cli_range;
 
 /* Returns 0 and fills r, or -1 (r untouched) when s is not a range. */

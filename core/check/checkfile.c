@@ -1,6 +1,7 @@
 /* Reading a check file safely for libconfig (checkfile.h). */
 #include "checkfile.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,12 +93,13 @@ checkfile_read(const char *path, smtpchk_diag *d, size_t *errors)
     else if (st == SMTPCHK_FREAD_NOT_REGULAR)
         refuse(&sc, 0, "not a regular file (%s)", smtpchk_fread_kind(f.mode));
     else if (st == SMTPCHK_FREAD_TOO_BIG && f.data != NULL)
-        refuse(&sc, line_at(f.data, f.len), "the file is larger than 4 MiB (%lld bytes)",
-               f.size);
+        refuse(&sc, line_at(f.data, f.len), "the file is larger than 4 MiB (%lld bytes)", f.size);
     else if (st == SMTPCHK_FREAD_TOO_BIG)
         refuse(&sc, 0, "the file is larger than 4 MiB (%lld bytes)", f.size);
-    else if (check_lines(&sc, f.data, f.len) == 0)
-        text = f.data, f.data = NULL;
+    else if (check_lines(&sc, f.data, f.len) == 0) {
+        text = f.data; /* the reader's exact allocation, handed over */
+        f.data = NULL;
+    }
     smtpchk_fread_free(&f);
     return text;
 }

@@ -20,16 +20,16 @@
 #include "schema_int.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define KEY_MAX 32                  /* longer keys get no suggestion */
+#define KEY_MAX 32 /* longer keys get no suggestion */
 #define MAX_KEYS 80
 
 typedef struct loader {
     const char *path;
-    char *dir;                      /* directory of the file; NULL = the current one */
+    char *dir; /* directory of the file; NULL = the current one */
     bool read_files;
     smtpchk_diag *diags;
     size_t errors;
-    const config_setting_t *grp;    /* defaults or the check being filled */
+    const config_setting_t *grp; /* defaults or the check being filled */
 } loader;
 
 /* ---- reporting ---- */
@@ -166,7 +166,7 @@ known_keys(const char *group, unsigned scope, char keys[][KEY_MAX + 1])
         if (!(f->scope & scope) || strncmp(f->key, group, glen) != 0)
             continue;
         if (glen == 0 && flen > 0)
-            n = add_key(keys, n, f->key, flen);                      /* a group */
+            n = add_key(keys, n, f->key, flen); /* a group */
         else if (flen == glen && (glen == 0 || f->key[glen] == '.'))
             n = add_key(keys, n, smtpchk_schema_leaf(f), strlen(smtpchk_schema_leaf(f)));
     }
@@ -442,7 +442,7 @@ parse_defaults(loader *ld, const config_setting_t *root, smtpchk_fill *f)
 
 typedef struct entry_ref {
     fvalue v;
-    bool str;                 /* compare v.s, else v.i */
+    bool str; /* compare v.s, else v.i */
     const config_setting_t *g;
     size_t pos;
 } entry_ref;
@@ -593,8 +593,8 @@ config_new(const char *path)
 }
 
 int
-smtpchk_config_load_opts(const char *path, const smtpchk_config_opts *opts,
-                         smtpchk_config **out, smtpchk_diag *diags)
+smtpchk_config_load_opts(const char *path, const smtpchk_config_opts *opts, smtpchk_config **out,
+                         smtpchk_diag *diags)
 {
     *out = NULL;
     loader ld = {.path = path, .read_files = opts == NULL || opts->read_files, .diags = diags};

@@ -9,7 +9,7 @@ typedef struct diag_msg {
     char *text;
     bool error;
     int line;
-    size_t seq;               /* insertion order, to keep the sort stable */
+    size_t seq; /* insertion order, to keep the sort stable */
 } diag_msg;
 
 struct smtpchk_diag {

@@ -29,12 +29,12 @@ enum {
 };
 
 typedef struct smtpchk_fread {
-    char *data;               /* len bytes plus a NUL; NULL when nothing was read */
+    char *data; /* len bytes plus a NUL; NULL when nothing was read */
     size_t len;
-    size_t cap;               /* the allocation, wiped for secrets */
-    mode_t mode;              /* st_mode, once fstat succeeded */
-    long long size;           /* st_size */
-    int err;                  /* errno for SMTPCHK_FREAD_ERRNO */
+    size_t cap;     /* the allocation, wiped for secrets */
+    mode_t mode;    /* st_mode, once fstat succeeded */
+    long long size; /* st_size */
+    int err;        /* errno for SMTPCHK_FREAD_ERRNO */
     bool secret;
 } smtpchk_fread;
 

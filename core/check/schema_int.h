@@ -1,11 +1,11 @@
 /*
  * The schema's insides, shared by schema.c (the table), fill.c (storing
- * values), validate.c (the rules) and config.c (the check-file walk).
+ * values), namedfile.c (the files a check names), validate.c (the rules)
+ * and config.c (the check-file walk).
  */
 #ifndef SMTPCHK_SCHEMA_INT_H
 #define SMTPCHK_SCHEMA_INT_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,11 +18,11 @@ enum { AT_CHECK, AT_ENTRY, AT_RUN };
 /* Messages without key names: smtpchk_check_validate's. */
 #define NAME_SUMMARY ((smtpchk_naming)2)
 
-#define SECRET_MAX 1024             /* longest password line */
-#define BODY_MAX (1024 * 1024)      /* largest body, inline or from a file */
-#define CHECK_FILE_MAX (4u << 20)   /* largest check file */
-#define CHECK_LINE_MAX (1u << 20)   /* longest line of a check file */
-#define SHOWN_MAX 256               /* user text quoted back in a message */
+#define SECRET_MAX 1024           /* longest password line */
+#define BODY_MAX (1024 * 1024)    /* largest body, inline or from a file */
+#define CHECK_FILE_MAX (4u << 20) /* largest check file */
+#define CHECK_LINE_MAX (1u << 20) /* longest line of a check file */
+#define SHOWN_MAX 256             /* user text quoted back in a message */
 
 /* The names an ENUM (or a MECHANISM list) accepts: name(v) for v in
  * [first, last], skipping NULLs. */
@@ -32,13 +32,13 @@ typedef struct enum_def {
 } enum_def;
 
 typedef struct row {
-    smtpchk_field f;          /* first: a field pointer is a row pointer */
-    unsigned char at;         /* AT_* */
-    unsigned char size;       /* bytes of a number in memory */
-    size_t off;               /* the member */
-    size_t off2;              /* a path's content, a list's count, a second bool */
-    const enum_def *values;   /* ENUM and MECHANISM lists */
-    const char *noun;         /* for messages without key names; NULL = the key */
+    smtpchk_field f;                 /* first: a field pointer is a row pointer */
+    unsigned char at;                /* AT_* */
+    unsigned char size;              /* bytes of a number in memory */
+    size_t off;                      /* the member */
+    size_t off2;                     /* a path's content, a list's count, a second bool */
+    const enum_def *values;          /* ENUM and MECHANISM lists */
+    const char *noun;                /* for messages without key names; NULL = the key */
     void (*derive)(smtpchk_fill *f); /* the default when not given */
 } row;
 
@@ -78,8 +78,6 @@ const char *smtpchk_shown(const char *s, char *buf, size_t len);
  * summary says it without key names ({} is the field's noun there). */
 void fill_say(smtpchk_fill *f, const row *r, long item, bool error, const char *keyed,
               const char *summary, ...);
-void fill_vsay(smtpchk_fill *f, const row *r, long item, bool error, const char *keyed,
-               const char *summary, va_list ap);
 /* The field's name as messages show it. */
 void fill_name(const smtpchk_fill *f, const row *r, char *buf, size_t len);
 /* Checks a value (reporting every problem) and stores it. 0 or -1. */
@@ -89,8 +87,14 @@ bool fill_get(const smtpchk_fill *f, const row *r, fvalue *v);
 /* Set for the rules: stored, or a path whose file is not read. */
 bool fill_is_set(const smtpchk_fill *f, const row *r);
 void *fill_at(const smtpchk_fill *f, const row *r, size_t off);
+/* The second member: a path's content (always in the check), a list's
+ * count, on_error's twin. */
+void *fill_at2(const smtpchk_fill *f, const row *r);
 /* "\"port\" must be an integer": a value of the wrong type. */
 void fill_type_error(smtpchk_fill *f, const smtpchk_field *fld, long item);
+
+/* namedfile.c: reads the file path names into the check, or reports why not. */
+void namedfile_read(smtpchk_fill *f, const row *r, const char *path);
 
 /* validate.c */
 /* Checks a value; every problem is reported. 0 or -1. Resolves ENUM and

@@ -158,10 +158,9 @@ check_probe(smtpchk_fill *f, const row *r, long item, const char *s)
     char sh[64];
     if (probe_ok(s))
         return 0;
-    fill_say(f, r, item, true,
-             "probe \"%s\" is not allowed (NOOP, RSET, HELP or \"VRFY <address>\")",
-             "probe must be NOOP, RSET, HELP or \"VRFY <address>\"",
-             smtpchk_shown(s, sh, sizeof(sh)));
+    fill_say(
+        f, r, item, true, "probe \"%s\" is not allowed (NOOP, RSET, HELP or \"VRFY <address>\")",
+        "probe must be NOOP, RSET, HELP or \"VRFY <address>\"", smtpchk_shown(s, sh, sizeof(sh)));
     return -1;
 }
 
@@ -181,10 +180,10 @@ check_mechanism(smtpchk_fill *f, const row *r, long item, const char *s)
 typedef int (*syntax_check)(smtpchk_fill *f, const row *r, long item, const char *s);
 
 static const syntax_check syntax_checks[SMTPCHK_SYN__COUNT] = {
-    [SMTPCHK_SYN_NAME] = check_name,       [SMTPCHK_SYN_HOST] = check_host,
+    [SMTPCHK_SYN_NAME] = check_name,         [SMTPCHK_SYN_HOST] = check_host,
     [SMTPCHK_SYN_HOSTNAME] = check_hostname, [SMTPCHK_SYN_ADDRESS] = check_address,
-    [SMTPCHK_SYN_HEADER] = check_header,   [SMTPCHK_SYN_TEXT] = check_utf8,
-    [SMTPCHK_SYN_PROBE] = check_probe,     [SMTPCHK_SYN_MECHANISM] = check_mechanism,
+    [SMTPCHK_SYN_HEADER] = check_header,     [SMTPCHK_SYN_TEXT] = check_utf8,
+    [SMTPCHK_SYN_PROBE] = check_probe,       [SMTPCHK_SYN_MECHANISM] = check_mechanism,
 };
 
 static int
@@ -222,7 +221,7 @@ check_enum(smtpchk_fill *f, const row *r, fvalue *v)
 {
     char names[128];
     if (v->s == NULL && r->values->name((int)v->i) != NULL)
-        return 0; /* stored by code: its number */
+        return 0; /* read back from memory: a number, no name */
     if (v->s != NULL && validate_resolve(r, v) == 0)
         return 0;
     schema_values_text(r->values, true, names, sizeof(names));
@@ -266,12 +265,21 @@ check_list(smtpchk_fill *f, const row *r, fvalue *v)
 }
 
 static int
+check_path(smtpchk_fill *f, const row *r, const char *s)
+{
+    if (s[0] != '\0')
+        return 0;
+    fill_say(f, r, -1, true, "{} must not be empty", "no {}");
+    return -1;
+}
+
+static int
 check_part(smtpchk_fill *f, const row *r, long item, long long ms)
 {
     if (ms >= (long long)r->f.lo && ms <= (long long)r->f.hi)
         return 0;
-    fill_say(f, r, item, true, "\"%s\" must be between %.10g and %.10g", "{} must be between %.10g and %.10g",
-             validate_threshold_keys[item], r->f.lo, r->f.hi);
+    fill_say(f, r, item, true, "\"%s\" must be between %.10g and %.10g",
+             "{} must be between %.10g and %.10g", validate_threshold_keys[item], r->f.lo, r->f.hi);
     return -1;
 }
 
@@ -310,7 +318,7 @@ validate_value(smtpchk_fill *f, const row *r, fvalue *v)
     case SMTPCHK_FT_BOOL: return 0;
     case SMTPCHK_FT_ENUM: return check_enum(f, r, v);
     case SMTPCHK_FT_STRING: return check_string(f, r, -1, v->s);
-    case SMTPCHK_FT_PATH: return check_any(f, r, -1, v->s);
+    case SMTPCHK_FT_PATH: return check_path(f, r, v->s);
     case SMTPCHK_FT_LIST: return check_list(f, r, v);
     case SMTPCHK_FT_THRESHOLD: return check_threshold(f, r, v);
     default: return -1;
@@ -325,8 +333,8 @@ group_given(const smtpchk_fill *f, const row *r)
     size_t glen = smtpchk_schema_group_len(&r->f);
     for (size_t i = 0; i < smtpchk_schema_count(); i++) {
         const row *o = schema_row(i);
-        bool same = smtpchk_schema_group_len(&o->f) == glen &&
-                    strncmp(o->f.key, r->f.key, glen) == 0;
+        bool same =
+            smtpchk_schema_group_len(&o->f) == glen && strncmp(o->f.key, r->f.key, glen) == 0;
         if (same && ((f->given | f->groups) & bit_of(&o->f)))
             return true;
     }
@@ -498,8 +506,11 @@ smtpchk_check_validate(const smtpchk_check *c, char *err, size_t errlen)
 {
     smtpchk_config_entry e = {.check = (smtpchk_check *)c};
     first_msg m = {.err = err, .len = errlen};
-    smtpchk_fill f = {.entry = &e, .scope = SMTPCHK_IN_CHECK, .naming = NAME_SUMMARY,
-                      .report = keep_first, .ud = &m};
+    smtpchk_fill f = {.entry = &e,
+                      .scope = SMTPCHK_IN_CHECK,
+                      .naming = NAME_SUMMARY,
+                      .report = keep_first,
+                      .ud = &m};
     for (size_t i = 0; i < smtpchk_schema_count(); i++) {
         const row *r = schema_row(i);
         fvalue v;

@@ -24,8 +24,7 @@ bool smtpchk_diag_is_error(const smtpchk_diag *d, size_t i);
  * Best effort: a message lost to lack of memory is still counted by the
  * caller's own error count. d may be NULL.
  */
-void smtpchk_diag_add(smtpchk_diag *d, const char *file, int line, bool error,
-                      const char *text);
+void smtpchk_diag_add(smtpchk_diag *d, const char *file, int line, bool error, const char *text);
 /* Sorts the messages from index start on by line, stably. */
 void smtpchk_diag_sort_from(smtpchk_diag *d, size_t start);
 

@@ -24,32 +24,32 @@
 #include "smtpchk.h"
 
 typedef enum smtpchk_ftype {
-    SMTPCHK_FT_INT,           /* an integer */
-    SMTPCHK_FT_SECONDS,       /* seconds, decimals allowed; milliseconds in memory */
+    SMTPCHK_FT_INT,     /* an integer */
+    SMTPCHK_FT_SECONDS, /* seconds, decimals allowed; milliseconds in memory */
     SMTPCHK_FT_BOOL,
-    SMTPCHK_FT_ENUM,          /* one of a few names (any case) */
+    SMTPCHK_FT_ENUM, /* one of a few names (any case) */
     SMTPCHK_FT_STRING,
-    SMTPCHK_FT_PATH,          /* a file or directory; relative to the check file */
-    SMTPCHK_FT_LIST,          /* strings; a lone string is a list of one */
-    SMTPCHK_FT_THRESHOLD,     /* { rising = MS; falling = MS; } */
+    SMTPCHK_FT_PATH,      /* a file or directory; relative to the check file */
+    SMTPCHK_FT_LIST,      /* strings; a lone string is a list of one */
+    SMTPCHK_FT_THRESHOLD, /* { rising = MS; falling = MS; } */
     SMTPCHK_FT__COUNT
 } smtpchk_ftype;
 
 /* What a string (or each list item, or the file a path names) must be. */
 typedef enum smtpchk_syntax {
     SMTPCHK_SYN_ANY,
-    SMTPCHK_SYN_NAME,         /* a label: no control characters */
-    SMTPCHK_SYN_HOST,         /* a host name or address: no spaces or control bytes */
-    SMTPCHK_SYN_HOSTNAME,     /* a name sent in a command: as HOST, CR/LF named as injection */
-    SMTPCHK_SYN_ADDRESS,      /* a bare mailbox: no <>, spaces or control bytes */
-    SMTPCHK_SYN_HEADER,       /* a header value: UTF-8 without CR or LF */
-    SMTPCHK_SYN_TEXT,         /* UTF-8 */
-    SMTPCHK_SYN_PROBE,        /* NOOP, RSET, HELP or "VRFY <address>" */
-    SMTPCHK_SYN_MECHANISM,    /* an AUTH mechanism name */
-    SMTPCHK_SYN_SECRET_FILE,  /* its first line is a password */
-    SMTPCHK_SYN_BODY_FILE,    /* UTF-8 text, at most 1 MiB */
-    SMTPCHK_SYN_CA_FILE,      /* a regular file (PEM) */
-    SMTPCHK_SYN_CA_DIR,       /* a directory */
+    SMTPCHK_SYN_NAME,        /* a label: no control characters */
+    SMTPCHK_SYN_HOST,        /* a host name or address: no spaces or control bytes */
+    SMTPCHK_SYN_HOSTNAME,    /* a name sent in a command: as HOST, CR/LF named as injection */
+    SMTPCHK_SYN_ADDRESS,     /* a bare mailbox: no <>, spaces or control bytes */
+    SMTPCHK_SYN_HEADER,      /* a header value: UTF-8 without CR or LF */
+    SMTPCHK_SYN_TEXT,        /* UTF-8 */
+    SMTPCHK_SYN_PROBE,       /* NOOP, RSET, HELP or "VRFY <address>" */
+    SMTPCHK_SYN_MECHANISM,   /* an AUTH mechanism name */
+    SMTPCHK_SYN_SECRET_FILE, /* its first line is a password */
+    SMTPCHK_SYN_BODY_FILE,   /* UTF-8 text, at most 1 MiB */
+    SMTPCHK_SYN_CA_FILE,     /* a regular file (PEM) */
+    SMTPCHK_SYN_CA_DIR,      /* a directory */
     SMTPCHK_SYN__COUNT
 } smtpchk_syntax;
 
@@ -71,19 +71,19 @@ enum {
 };
 
 typedef struct smtpchk_field {
-    const char *key;          /* in the check file: "timeout", "auth.user" */
-    const char *option;       /* long option without "--"; NULL = check file only */
-    int short_opt;            /* 'p', or 0 */
-    const char *arg;          /* the option's value in usage text: "S", "ADDR" */
+    const char *key;    /* in the check file: "timeout", "auth.user" */
+    const char *option; /* long option without "--"; NULL = check file only */
+    int short_opt;      /* 'p', or 0 */
+    const char *arg;    /* the option's value in usage text: "S", "ADDR" */
     smtpchk_ftype type;
     smtpchk_syntax syntax;
-    unsigned scope;           /* SMTPCHK_IN_* */
-    unsigned flags;           /* SMTPCHK_F_* */
-    double lo, hi;            /* numbers: range; strings: length; lists: entries */
-    const char *def;          /* the default as a value; NULL = none */
-    const char *def_doc;      /* the default in words, when def does not say it */
-    const char *example;      /* a valid value, for docs and tests */
-    const char *doc;          /* one line */
+    unsigned scope;      /* SMTPCHK_IN_* */
+    unsigned flags;      /* SMTPCHK_F_* */
+    double lo, hi;       /* numbers: range; strings: length; lists: entries */
+    const char *def;     /* the default as a value; NULL = none */
+    const char *def_doc; /* the default in words, when def does not say it */
+    const char *example; /* a valid value, for docs and tests */
+    const char *doc;     /* one line */
 } smtpchk_field;
 
 size_t smtpchk_schema_count(void);
@@ -110,15 +110,15 @@ void smtpchk_schema_describe(const smtpchk_field *f, char *buf, size_t len);
 /* ---- rules that tie two fields together (one table, validate.c) ---- */
 
 typedef enum smtpchk_rule_kind {
-    SMTPCHK_RULE_NOT_ABOVE,   /* first <= second */
-    SMTPCHK_RULE_REQUIRES,    /* first given => second given */
-    SMTPCHK_RULE_EXCLUSIVE    /* not both */
+    SMTPCHK_RULE_NOT_ABOVE, /* first <= second */
+    SMTPCHK_RULE_REQUIRES,  /* first given => second given */
+    SMTPCHK_RULE_EXCLUSIVE  /* not both */
 } smtpchk_rule_kind;
 
 typedef struct smtpchk_rule {
     smtpchk_rule_kind kind;
     const char *first, *second; /* keys */
-    const char *summary;      /* the message without key names; NULL = generic */
+    const char *summary;        /* the message without key names; NULL = generic */
 } smtpchk_rule;
 
 size_t smtpchk_schema_rule_count(void);
@@ -138,14 +138,14 @@ typedef void (*smtpchk_fill_report)(void *ud, const smtpchk_field *f, long item,
 
 typedef struct smtpchk_fill {
     smtpchk_config_entry *entry; /* what is filled; its check and paths are the caller's */
-    uint32_t max_in_flight;   /* the one key about the whole run */
-    unsigned scope;           /* SMTPCHK_IN_DEFAULTS or SMTPCHK_IN_CHECK */
-    uint64_t given;           /* fields given here or inherited (bit = index) */
-    uint64_t here;            /* fields given in this group: rules report only these */
-    uint64_t bad;             /* fields refused: not reported again */
-    uint64_t groups;          /* groups written out, even empty (bit of their first field) */
-    const char *dir;          /* relative paths resolve here; NULL = as given */
-    bool read_files;          /* read password and body files, look at CA paths */
+    uint32_t max_in_flight;      /* the one key about the whole run */
+    unsigned scope;              /* SMTPCHK_IN_DEFAULTS or SMTPCHK_IN_CHECK */
+    uint64_t given;              /* fields given here or inherited (bit = index) */
+    uint64_t here;               /* fields given in this group: rules report only these */
+    uint64_t bad;                /* fields refused: not reported again */
+    uint64_t groups;             /* groups written out, even empty (bit of their first field) */
+    const char *dir;             /* relative paths resolve here; NULL = as given */
+    bool read_files;             /* read password and body files, look at CA paths */
     smtpchk_naming naming;
     smtpchk_fill_report report;
     void *ud;

@@ -4,6 +4,7 @@
  * messages. Files that need passwords are written at run time.
  */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -852,11 +853,14 @@ big_file(scratch *s, const char *name, const char *head, char fill, size_t len,
     return path;
 }
 
-static void
-expect_one(const char *path, const char *fmt, const char *arg)
+__attribute__((format(printf, 2, 3))) static void
+expect_one(const char *path, const char *fmt, ...)
 {
     char want[1024];
-    snprintf(want, sizeof(want), fmt, path, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof(want), fmt, ap);
+    va_end(ap);
     const char *w[] = {want};
     expect_refused(path, w, 1);
 }
@@ -873,16 +877,16 @@ test_check_file_refused(void)
     const char *line = big_file(&s, "line.conf", "checks = ();\nb = \"", 'x', 3000000, "\";\n");
     const char *big = big_file(&s, "big.conf", "checks = ();\n", '\n', 5u << 20, "");
     CU_ASSERT_FATAL(fifo && dir && inc && nul && token && line && big);
-    expect_one(fifo, "%s: error: not a regular file (a FIFO)%s", "");
-    expect_one(dir, "%s: error: not a regular file (a directory)%s", "");
-    expect_one("/dev/zero", "%s: error: not a regular file (a device)%s", "");
-    expect_one(inc, "%s:2: error: @include is not supported: write the checks in this file%s",
-               "");
-    expect_one(nul, "%s:2: error: a NUL byte%s", "");
-    expect_one(token, "%s:1: error: the file is larger than 4 MiB (%s bytes)", "10000008");
-    expect_one(line, "%s:2: error: the line is longer than 1 MiB (split a long string: \"a\" "
-                     "\"b\")%s", "");
-    expect_one(big, "%s:4194293: error: the file is larger than 4 MiB (%s bytes)", "5242880");
+    expect_one(fifo, "%s: error: not a regular file (a FIFO)", fifo);
+    expect_one(dir, "%s: error: not a regular file (a directory)", dir);
+    expect_one("/dev/zero", "/dev/zero: error: not a regular file (a device)");
+    expect_one(inc, "%s:2: error: @include is not supported: write the checks in this file", inc);
+    expect_one(nul, "%s:2: error: a NUL byte", nul);
+    expect_one(token, "%s:1: error: the file is larger than 4 MiB (10000008 bytes)", token);
+    expect_one(line, "%s:2: error: the line is longer than 1 MiB (split a long string: "
+                     "\"a\" \"b\")", line);
+    /* the line where the 4 MiB are crossed: a head line, then newlines */
+    expect_one(big, "%s:4194293: error: the file is larger than 4 MiB (5242880 bytes)", big);
     scratch_clean(&s);
 }
 

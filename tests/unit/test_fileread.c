@@ -88,8 +88,7 @@ test_refused_before_reading(void)
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         smtpchk_fread f;
         double t0 = now_s();
-        CU_ASSERT_EQUAL(smtpchk_fread_file(paths[i], 1 << 20, 0, &f),
-                        SMTPCHK_FREAD_NOT_REGULAR);
+        CU_ASSERT_EQUAL(smtpchk_fread_file(paths[i], 1 << 20, 0, &f), SMTPCHK_FREAD_NOT_REGULAR);
         CU_ASSERT_TRUE(now_s() - t0 < 1.0);
         CU_ASSERT_PTR_NULL(f.data);
         smtpchk_fread_free(&f);
@@ -156,7 +155,7 @@ test_directory(void)
 void
 register_tests(void)
 {
-    SUITE_ADD("fileread", TEST(test_regular), TEST(test_refused_before_reading),
-              TEST(test_missing), TEST(test_size_cap), TEST(test_probe_and_secret),
-              TEST(test_directory), TEST(test_cleanup));
+    SUITE_ADD("fileread", TEST(test_regular), TEST(test_refused_before_reading), TEST(test_missing),
+              TEST(test_size_cap), TEST(test_probe_and_secret), TEST(test_directory),
+              TEST(test_cleanup));
 }

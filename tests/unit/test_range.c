@@ -16,12 +16,12 @@ static void
 test_alerts(void)
 {
     static const alert_case cases[] = {
-        {"10", -0.5, true},  {"10", 0, false},    {"10", 10, false},  {"10", 10.01, true},
-        {"10:", 9.99, true}, {"10:", 10, false},  {"10:", 1e9, false},
-        {"~:10", -1e9, false}, {"~:10", 10, false}, {"~:10", 10.5, true},
-        {"10:20", 9, true},  {"10:20", 10, false}, {"10:20", 20, false}, {"10:20", 21, true},
-        {"@10:20", 9, false}, {"@10:20", 10, true}, {"@10:20", 20, true}, {"@10:20", 21, false},
-        {"0.1", 0.3, true},  {"2", 0.3, false},   {"-5:5", -5, false}, {"-5:5", -6, true},
+        {"10", -0.5, true},   {"10", 0, false},      {"10", 10, false},    {"10", 10.01, true},
+        {"10:", 9.99, true},  {"10:", 10, false},    {"10:", 1e9, false},  {"~:10", -1e9, false},
+        {"~:10", 10, false},  {"~:10", 10.5, true},  {"10:20", 9, true},   {"10:20", 10, false},
+        {"10:20", 20, false}, {"10:20", 21, true},   {"@10:20", 9, false}, {"@10:20", 10, true},
+        {"@10:20", 20, true}, {"@10:20", 21, false}, {"0.1", 0.3, true},   {"2", 0.3, false},
+        {"-5:5", -5, false},  {"-5:5", -6, true},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cli_range r;
@@ -37,8 +37,8 @@ test_alerts(void)
 static void
 test_refused(void)
 {
-    static const char *const bad[] = {"", "x", "10:5", "~", "~10", "@", "1:2:3", "10s",
-                                      " 10", "+1", "nan", "inf", "1:x", "@@1"};
+    static const char *const bad[] = {"",    "x",   "10:5", "~",   "~10", "@",   "1:2:3",
+                                      "10s", " 10", "+1",   "nan", "inf", "1:x", "@@1"};
     cli_range r = {.set = false};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (cli_range_parse(bad[i], &r) != -1)
@@ -57,10 +57,11 @@ test_format(void)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"0.1", "100"},         {"2", "2000"},          {"10:", "10000:"},
-        {"~:10", "~:10000"},    {"10:20", "10000:20000"}, {"@10:20", "@10000:20000"},
-        {"@5", "@0:5000"},      {"0:", "0:"},           {"0.0015", "1.5"},
-        {"1000", "1000000"},
+        {"0.1", "100"},           {"2", "2000"},
+        {"10:", "10000:"},        {"~:10", "~:10000"},
+        {"10:20", "10000:20000"}, {"@10:20", "@10000:20000"},
+        {"@5", "@0:5000"},        {"0:", "0:"},
+        {"0.0015", "1.5"},        {"1000", "1000000"},
     };
     char buf[80];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

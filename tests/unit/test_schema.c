@@ -202,7 +202,7 @@ test_derived_defaults(void)
     CU_ASSERT_EQUAL(e.jitter_ms, 12000);             /* a tenth of the interval */
     CU_ASSERT_EQUAL(smtpchk_fill_text(&f, key("interval"), "3600"), 0);
     CU_ASSERT_EQUAL(smtpchk_fill_finish(&f), 0);
-    CU_ASSERT_EQUAL(e.jitter_ms, 30000);             /* at most 30 s */
+    CU_ASSERT_EQUAL(e.jitter_ms, 30000); /* at most 30 s */
     smtpchk_config_entry_clear(&e);
 }
 
