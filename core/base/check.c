@@ -5,12 +5,10 @@
  */
 #include "smtpchk.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-
 
 smtpchk_check *
 smtpchk_check_new(void)

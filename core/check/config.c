@@ -263,47 +263,44 @@ threshold_value(loader *ld, const config_setting_t *s, fvalue *v)
     return hr > 0 && hf >= 0 ? 0 : -1;
 }
 
+/* A number, bool or string of the field's type; -1 for another type. */
+static int
+scalar_value(const smtpchk_field *fld, const config_setting_t *s, fvalue *v)
+{
+    int t = config_setting_type(s);
+    switch (fld->type) {
+    case SMTPCHK_FT_INT:
+        v->i = config_setting_get_int64(s);
+        return is_int(s) ? 0 : -1;
+    case SMTPCHK_FT_SECONDS:
+        v->d = is_int(s) ? (double)config_setting_get_int64(s) : config_setting_get_float(s);
+        return is_int(s) || t == CONFIG_TYPE_FLOAT ? 0 : -1;
+    case SMTPCHK_FT_BOOL:
+        v->i = config_setting_get_bool(s);
+        return t == CONFIG_TYPE_BOOL ? 0 : -1;
+    case SMTPCHK_FT_ENUM: /* another type is just not one of the names */
+        v->i = -1;
+        v->s = config_setting_get_string(s);
+        return 0;
+    default: return (v->s = config_setting_get_string(s)) != NULL ? 0 : -1;
+    }
+}
+
 /* Converts s; 0, or -1 after reporting a value of the wrong type. */
 static int
 to_value(loader *ld, smtpchk_fill *f, const smtpchk_field *fld, const config_setting_t *s,
          fvalue *v, const char **items)
 {
-    int t = config_setting_type(s);
+    int rc;
     memset(v, 0, sizeof(*v));
-    v->i = -1;
-    switch (fld->type) {
-    case SMTPCHK_FT_INT:
-        if (!is_int(s))
-            break;
-        v->i = config_setting_get_int64(s);
-        return 0;
-    case SMTPCHK_FT_SECONDS:
-        if (!is_int(s) && t != CONFIG_TYPE_FLOAT)
-            break;
-        v->d = is_int(s) ? (double)config_setting_get_int64(s) : config_setting_get_float(s);
-        return 0;
-    case SMTPCHK_FT_BOOL:
-        if (t != CONFIG_TYPE_BOOL)
-            break;
-        v->i = config_setting_get_bool(s);
-        return 0;
-    case SMTPCHK_FT_ENUM: /* any other type is just not one of the names */
-        v->s = config_setting_get_string(s);
-        return 0;
-    case SMTPCHK_FT_STRING:
-    case SMTPCHK_FT_PATH:
-        if ((v->s = config_setting_get_string(s)) == NULL)
-            break;
-        return 0;
-    case SMTPCHK_FT_LIST: return list_value(f, fld, s, v, items);
-    case SMTPCHK_FT_THRESHOLD:
-        if (t != CONFIG_TYPE_GROUP)
-            break;
+    if (fld->type == SMTPCHK_FT_LIST)
+        return list_value(f, fld, s, v, items);
+    if (fld->type == SMTPCHK_FT_THRESHOLD && config_setting_is_group(s))
         return threshold_value(ld, s, v);
-    default: break;
-    }
-    fill_type_error(f, fld, -1);
-    return -1;
+    rc = fld->type == SMTPCHK_FT_THRESHOLD ? -1 : scalar_value(fld, s, v);
+    if (rc != 0)
+        fill_type_error(f, fld, -1);
+    return rc;
 }
 
 static void
