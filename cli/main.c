@@ -56,9 +56,13 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     cli o;
     int rc = cli_parse(argc, argv, &o);
-    if (rc == 0 && o.config != NULL)
+    if (rc == 0 && o.list_fields)
+        cli_list_fields(stdout);
+    else if (rc == 0 && o.config != NULL)
         rc = cli_load_config(&o);
-    if (rc != 0 || o.check_config) {
+    else if (rc == 0 && o.check_config)
+        printf("command line: %zu checks, no errors\n", o.ntargets);
+    if (rc != 0 || o.check_config || o.list_fields) {
         cli_free(&o);
         return rc;
     }

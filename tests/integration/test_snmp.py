@@ -624,6 +624,61 @@ class ReloadTest(SnmpCase):
         if problems:
             self.fail("valgrind (%s):\n\n%s" % (vg_log, "\n\n".join(problems)))
 
+    def test_hup_with_check_files_that_would_block_or_exit(self):
+        """A check file that names a FIFO, pulls in a directory, holds a
+        10 MB token or is itself a FIFO, a device or a directory: on HUP
+        each is refused with its file:line, snmpd keeps answering at once
+        and the checks of the last good file keep running."""
+        fake = self.fake({})
+        conf = os.path.join(self.dir, "checks.conf")
+        write_checks(conf, [check(1, "keep", fake.port)], {"interval": 1, "jitter": 0})
+        self.start_snmpd(conf)
+        self.wait_rows([1], 2)
+        fifo = os.path.join(self.dir, "named.fifo")
+        os.mkfifo(fifo)
+        os.mkdir(os.path.join(self.dir, "sub"))
+        one = 'checks = ( { index = 1; name = "keep"; host = "127.0.0.1"; port = %d;\n%%s } );\n' \
+            % fake.port
+        texts = (
+            (one % "" + '@include "sub"\n', r"checks\.conf:3: error: @include is not supported"),
+            (one % ('auth = { user = "u"; password_file = "%s"; };' % fifo),
+             r'checks\.conf:2: error: password file ".*named\.fifo" is not a regular file'),
+            (one % ('mail = { body_html_file = "%s"; };' % fifo),
+             r'checks\.conf:2: error: body file ".*named\.fifo" is not a regular file'),
+            ('a = "' + "x" * 10000000 + '";\n',
+             r"checks\.conf:1: error: the file is larger than 4 MiB"),
+            ("checks = ();\n" + 'b = "' + "x" * 3000000 + '";\n',
+             r"checks\.conf:2: error: the line is longer than 1 MiB"),
+        )
+        for text, pattern in texts:
+            self.assertRegex(self.hup_with_broken_file(conf, text), pattern)
+            self.assert_serving_the_last_good()
+
+        def replace(make):
+            if os.path.isdir(conf) and not os.path.islink(conf):
+                os.rmdir(conf)
+            else:
+                os.remove(conf)
+            make()
+            offset = len(self.snmpd.log(whole=True))
+            self.snmpd.hup()
+            kept = lambda: "keeping the last good" in self.snmpd.log(whole=True)[offset:]
+            self.assertTrue(wait_until(kept, 10), self.ctx())
+            return self.snmpd.log(whole=True)[offset:]
+
+        for make, kind in ((lambda: os.mkfifo(conf), "a FIFO"),
+                           (lambda: os.symlink("/dev/zero", conf), "a device"),
+                           (lambda: os.mkdir(conf), "a directory")):
+            self.assertIn("checks.conf: error: not a regular file (%s)" % kind, replace(make))
+            self.assert_serving_the_last_good()
+        self.assert_no_crash()
+
+    def assert_serving_the_last_good(self):
+        self.assertLess(raw_get(self.snmpd.port, SYS_UPTIME, timeout=5), 1.0, self.ctx())
+        runs = self.runs(1)
+        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > runs, 5), self.ctx())
+        self.assertEqual(sorted(self.walk_rows()), [1])
+
 
 # ---------------------------------------------------------------- 5. latency
 
