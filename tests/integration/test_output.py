@@ -114,5 +114,28 @@ class HostileText(unittest.TestCase):
         self.assertNotIn("=1ms", perfdata)
 
 
+class NagiosVerdict(unittest.TestCase):
+    def setUp(self):
+        require_cli(self)
+
+    def test_status_line_names_the_threshold_crossed(self):
+        with FakeServer({}) as srv:
+            # Any real check takes more than 1 us: the warning range fires.
+            status, out, err = raw_run(["--nagios", "-w", "0.000001", "-c", "60",
+                                        "-p", str(srv.port), "127.0.0.1"])
+            line = out.decode("utf-8")
+            self.assertEqual(status, 1, line + err.decode())
+            self.assertRegex(line, r"^SMTP WARNING - 127\.0\.0\.1: total time [0-9.]+ s, "
+                                   r"warning range 0\.000001; ")
+            status, out, err = raw_run(["--nagios", "-c", "@0:60", "-p", str(srv.port),
+                                        "127.0.0.1"])
+            line = out.decode("utf-8")
+            self.assertEqual(status, 2, line)
+            self.assertIn("critical range @0:60", line)
+            status, out, err = raw_run(["--nagios", "-w", "60", "-p", str(srv.port), "127.0.0.1"])
+            self.assertEqual(status, 0, out)
+            self.assertNotIn("range", out.decode("utf-8").split("|")[0])
+
+
 if __name__ == "__main__":
     unittest.main()
