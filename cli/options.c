@@ -258,7 +258,7 @@ cli_add_target(cli *o, smtpchk_check *c)
 {
     if (o->ntargets == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 16;
-        smtpchk_check **v = realloc(o->targets, cap * sizeof(*v));
+        smtpchk_check **v = realloc(o->targets, cap * sizeof(*v)); // NOLINT(bugprone-sizeof-expression): pointers
         if (v == NULL) {
             smtpchk_check_free(c);
             return -1;

@@ -27,7 +27,7 @@
 
 #define STATE_FILE "smtpcheck-state.conf"
 #define FORMAT_VERSION 2
-#define MAX_RECORDS (1024 * 1024)
+#define MAX_RECORDS ((size_t)1024 * 1024)
 
 /* ---- numbers by name: one table per struct ---- */
 
@@ -291,7 +291,8 @@ read_state(sc_module *m)
         smtpcheck_persist_forget(m);
         return;
     }
-    qsort(m->saved, m->nsaved, sizeof(*m->saved), saved_cmp);
+    if (m->nsaved > 1)
+        qsort(m->saved, m->nsaved, sizeof(*m->saved), saved_cmp);
 }
 
 void

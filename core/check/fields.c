@@ -19,14 +19,16 @@ _Static_assert(OFF(enhanced_subject) == OFF(enhanced_class) + sizeof(int), "stat
 _Static_assert(OFF(enhanced_detail) == OFF(enhanced_subject) + sizeof(int), "status layout");
 
 /* A published field's smtpCheckEntry column: its number and MIB name. */
-#define COL(number, mib_suffix) number, "smtpCheck" mib_suffix
-#define NOCOL 0, NULL
+#define COL(number, mib_suffix) .mib_column = (number), .mib_name = "smtpCheck" mib_suffix
+#define NOCOL .mib_column = 0
 
-#define PHASE(name, ph, col, doc)                                                          \
-    {name, SMTPCHK_FT_DURATION, "us", OFF(phase_us[ph]), sizeof(int64_t), ALWAYS, col, \
-     SMTPCHK_FF_PERFDATA, doc}
-#define FIELD(name, type, unit, member, present, col, flags, doc) \
-    {name, type, unit, OFF(member), SZ(member), present, col, flags, doc}
+#define PHASE(name_, ph, col, doc_)                                                    \
+    {.name = (name_), .type = SMTPCHK_FT_DURATION, .unit = "us",                      \
+     .offset = OFF(phase_us[ph]), .size = sizeof(int64_t), .present_if = ALWAYS, col, \
+     .flags = SMTPCHK_FF_PERFDATA, .doc = (doc_)}
+#define FIELD(name_, type_, unit_, member, present, col, flags_, doc_)                   \
+    {.name = (name_), .type = (type_), .unit = (unit_), .offset = OFF(member),         \
+     .size = SZ(member), .present_if = (present), col, .flags = (flags_), .doc = (doc_)}
 
 static const smtpchk_field fields[] = {
     FIELD("ok", SMTPCHK_FT_OK, NULL, error, ALWAYS, NOCOL, SMTPCHK_FF_DERIVED,

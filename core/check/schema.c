@@ -452,7 +452,9 @@ smtpchk_shown(const char *s, char *buf, size_t len)
     size_t i = 0;
     for (; s[i] != '\0' && i + 1 < len; i++) {
         unsigned char ch = (unsigned char)s[i];
-        buf[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+        buf[i] = s[i];
+        if (ch < 0x20 || ch == 0x7f)
+            buf[i] = '?';
     }
     buf[i] = '\0';
     if (s[i] != '\0' && len > 4)

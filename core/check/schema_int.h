@@ -19,7 +19,7 @@ enum { AT_CHECK, AT_ENTRY, AT_RUN };
 #define NAME_SUMMARY ((smtpchk_naming)2)
 
 #define SECRET_MAX 1024           /* longest password line */
-#define BODY_MAX (1024 * 1024)    /* largest body, inline or from a file */
+#define BODY_MAX ((size_t)1024 * 1024)   /* largest body, inline or from a file */
 #define CHECK_FILE_MAX (4u << 20) /* largest check file */
 #define CHECK_LINE_MAX (1u << 20) /* longest line of a check file */
 #define SHOWN_MAX 256             /* user text quoted back in a message */

@@ -300,8 +300,9 @@ check_number(smtpchk_fill *f, const row *r, const fvalue *v)
 {
     if (r->f.type == SMTPCHK_ST_SECONDS && !(v->d >= r->f.lo && v->d <= r->f.hi))
         fill_say(f, r, -1, true, "{} must be between %.10g and %.10g seconds",
-                 "{} must be between %.10g and %.10g seconds", r->f.lo, r->f.hi);
-    else if (r->f.type == SMTPCHK_ST_INT && (v->i < r->f.lo || v->i > r->f.hi))
+                 "{} must be between %.10g and %.10g seconds", (double)r->f.lo,
+                 (double)r->f.hi);
+    else if (r->f.type == SMTPCHK_ST_INT && ((double)v->i < r->f.lo || (double)v->i > r->f.hi))
         fill_say(f, r, -1, true, "{} must be between %lld and %lld",
                  "{} must be between %lld and %lld", (long long)r->f.lo, (long long)r->f.hi);
     else

@@ -187,7 +187,6 @@ decide(smtpchk_session *s, smtpchk_step step, smtpchk_error err, int code, const
     s->res.error = err;
     s->res.response_code = code;
     s->res.failed_step = step;
-    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): the caller ran va_start
     vsnprintf(s->res.error_detail, sizeof(s->res.error_detail), fmt, ap);
     return 1;
 }
