@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfgtokens.h"
 #include "fileread.h"
 #include "schema_int.h"
 
@@ -72,6 +73,17 @@ check_lines(const scan *sc, const char *text, size_t len)
     return bad;
 }
 
+/* Syntax errors libconfig would leak memory on: refused here instead. */
+static int
+check_tokens(const scan *sc, const char *text, size_t len)
+{
+    int line = 0;
+    if (smtpchk_cfgtokens_check(text, len, &line) == 0)
+        return 0;
+    refuse(sc, line, "syntax error");
+    return 1;
+}
+
 static int
 line_at(const char *text, size_t off)
 {
@@ -96,7 +108,7 @@ checkfile_read(const char *path, smtpchk_diag *d, size_t *errors)
         refuse(&sc, line_at(f.data, f.len), "the file is larger than 4 MiB (%lld bytes)", f.size);
     else if (st == SMTPCHK_FREAD_TOO_BIG)
         refuse(&sc, 0, "the file is larger than 4 MiB (%lld bytes)", f.size);
-    else if (check_lines(&sc, f.data, f.len) == 0) {
+    else if (check_lines(&sc, f.data, f.len) == 0 && check_tokens(&sc, f.data, f.len) == 0) {
         text = f.data; /* the reader's exact allocation, handed over */
         f.data = NULL;
     }
