@@ -27,6 +27,9 @@ from snmp_helpers import (
     which, write_checks, write_file)
 
 MAILSTACK = os.path.join(REPO, "scripts", "mailstack")
+# s: the deadline of every wait for something to happen (a run, a trap, a
+# reload), many times what it takes, so that a busy machine cannot fail them.
+WAIT = 60
 CRASH_WORDS = re.compile(r"segfault|segmentation|double free|corrupted|abort|core dumped|"
                          r"malloc\(\)|free\(\)", re.I)
 
@@ -78,7 +81,7 @@ class SnmpCase(ScratchDirCase):
     def runs(self, index):
         return self.get(column_oid("runs", index))
 
-    def wait_rows(self, indexes, min_runs=1, timeout=20):
+    def wait_rows(self, indexes, min_runs=1, timeout=WAIT):
         """Wait until every row in INDEXES has at least MIN_RUNS runs."""
         def ready():
             for i in indexes:
@@ -170,7 +173,7 @@ class RealPostfixTest(SnmpCase):
             self.assertEqual(r["responseCode"], 0, msg)
             self.assertEqual(r["errorCode"], 0, msg)
             self.assertEqual(r["failedStep"], STEP["none"], msg)
-            self.assertTrue(0 <= r["connectTime"] <= 1000, msg)
+            self.assertTrue(0 <= r["connectTime"] <= r["totalTime"], msg)
             self.assertEqual(r["errorDetail"], "", msg)
             self.assertIn("ESMTP", r["greeting"], msg)
             self.assertEqual(len(r["lastRun"]), 11, msg)  # DateAndTime with zone
@@ -199,7 +202,7 @@ class RealPostfixTest(SnmpCase):
         self.assertEqual(r["responseCode"], 535, msg)
         self.assertTrue(r["lastReplyText"].startswith("535"), msg)
         self.assertTrue(r["tlsVersion"].startswith("TLSv1"), msg)
-        self.assertTrue(0 <= r["connectTime"] <= 1000, msg)
+        self.assertTrue(0 <= r["connectTime"] <= r["totalTime"], msg)
 
         # Nothing beyond row 4, and a GET of a missing row is noSuchInstance.
         self.assertIsNone(self.get(column_oid("name", 5)))
@@ -239,7 +242,8 @@ class RealPostfixTest(SnmpCase):
 
         # runs grows with time, failures only for the failing rows.
         before = {i: rows[i]["runs"] for i in (1, 2, 3, 4)}
-        time.sleep(4.5)
+        self.assertTrue(wait_until(lambda: all((self.runs(i) or 0) > before[i]
+                                               for i in (1, 2, 3, 4)), WAIT, 0.2), self.ctx())
         after = {i: self.row(i, ["runs", "failures", "status"]) for i in (1, 2, 3, 4)}
         for i in (1, 2, 3, 4):
             self.assertGreater(after[i]["runs"], before[i], (i, before, after))
@@ -285,7 +289,7 @@ class TrapTest(SnmpCase):
         self.assertEqual(alarms[(1, 5)]["rising"], 2)
 
         # Phase A: slow greeting -> totalTime raised, once.
-        t = self.trapd.wait_for(lambda t: t.raised and t.get("metric") == 4, 15)
+        t = self.trapd.wait_for(lambda t: t.raised and t.get("metric") == 4, WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmRaised for totalTime\n" + self.ctx())
         self.assertEqual(t.get("name", 1), "flappy", t)
         self.assertGreaterEqual(t.get("value"), 800, t)
@@ -296,8 +300,8 @@ class TrapTest(SnmpCase):
         self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["raised"])
         self.assertEqual(self.get(column_oid("status", 1)), STATUS["alarm"])
         runs_at_raise = self.runs(1)
-        time.sleep(4)
-        self.assertGreaterEqual(self.runs(1) - runs_at_raise, 2, "the check did not keep running")
+        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) - runs_at_raise >= 2, WAIT, 0.2),
+                        "the check did not keep running")
         self.assertEqual(len(self.traps(True, 4)), 1, "raised more than once\n" + self.ctx())
         self.assertEqual(self.traps(False, 4), [])
         self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["raised"])
@@ -306,7 +310,7 @@ class TrapTest(SnmpCase):
 
         # Phase B: fast again -> totalTime cleared.
         sb.switch(fast.port)
-        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 4, 10)
+        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 4, WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmCleared for totalTime\n" + self.ctx())
         self.assertLess(t.get("value"), 300, t)
         self.assertEqual(t.get("threshold"), 300, t)
@@ -320,7 +324,7 @@ class TrapTest(SnmpCase):
         sb.close()
         stopped = time.monotonic()
         saw_one_failure = False
-        deadline = stopped + 15
+        deadline = stopped + WAIT
         raised = []
         while time.monotonic() < deadline:
             raised = self.traps(True, 5)   # read the traps first, then the counter
@@ -343,16 +347,16 @@ class TrapTest(SnmpCase):
         self.assertGreaterEqual(self.get(column_oid("consecutiveFailures", 1)), 2)
         self.assertEqual(self.alarm_state("failure"), ALARM_STATE["raised"])
         self.assertEqual(self.get(column_oid("status", 1)), STATUS["alarm"])
-        time.sleep(3)
+        self.assertTrue(wait_until(
+            lambda: (self.get(column_oid("consecutiveFailures", 1)) or 0) >= 4, WAIT, 0.2))
         self.assertEqual(len(self.traps(True, 5)), 1, "failure raised more than once\n"
                          + self.ctx())
-        self.assertGreaterEqual(self.get(column_oid("consecutiveFailures", 1)), 4)
         # A failed run says nothing about the total time.
         self.assertEqual(len(self.traps(True, 4)), 1)
 
         # Phase D: back -> failure cleared.
         sb.open(fast.port)
-        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 5, 10)
+        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 5, WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmCleared for the failure\n" + self.ctx())
         self.assertEqual(t.get("errorCode", 1), 0, t)
         self.assertEqual(t.get("value"), 0, t)
@@ -397,7 +401,7 @@ class ReloadTest(SnmpCase):
         write_file(conf, text, 0o644)
         offset = len(self.snmpd.log(whole=True))
         self.snmpd.hup()
-        self.assertTrue(wait_until(lambda: kept in self.snmpd.log(whole=True)[offset:], 10),
+        self.assertTrue(wait_until(lambda: kept in self.snmpd.log(whole=True)[offset:], WAIT),
                         self.ctx())
         return self.snmpd.log(whole=True)[offset:]
 
@@ -428,9 +432,10 @@ class ReloadTest(SnmpCase):
                      defaults)
         offset = len(self.snmpd.log(whole=True))
         self.snmpd.hup()
-        ok = wait_until(lambda: sorted(self.walk_rows()) == [1, 2, 4], 10, 0.2)
+        ok = wait_until(lambda: sorted(self.walk_rows()) == [1, 2, 4], WAIT, 0.2)
         self.assertTrue(ok, "rows after HUP: %s\n%s" % (sorted(self.walk_rows()), self.ctx()))
-        time.sleep(2)
+        wait_until(lambda: (self.runs(1) or 0) > runs_before and (self.runs(4) or 0) >= 1,
+                   WAIT, 0.2)
         rows = self.walk_rows()
         self.assertEqual(sorted(rows), [1, 2, 4])
         self.assertGreaterEqual(rows[1]["runs"], runs_before,
@@ -441,7 +446,7 @@ class ReloadTest(SnmpCase):
         self.assertGreaterEqual(rows[4]["runs"], 1)
         self.assertIsNone(self.get(column_oid("name", 3)))
         wait_until(lambda: self.get(column_oid("errorCode", 2)) == ERROR["connectionRefused"],
-                   5)
+                   WAIT)
         self.assertEqual(self.get(column_oid("errorCode", 2)), ERROR["connectionRefused"])
         self.assertIn("smtpcheck: 3 checks from", self.snmpd.log(whole=True)[offset:])
         raw_get(self.snmpd.port, SYS_UPTIME)
@@ -456,7 +461,7 @@ class ReloadTest(SnmpCase):
         log = self.hup_with_broken_file(conf, BROKEN_SYNTAX % fake.port)
         self.assertRegex(log, r"checks\.conf:3: error: .*syntax", log)
         runs1 = self.runs(1)
-        time.sleep(2.5)
+        wait_until(lambda: (self.runs(1) or 0) > runs1, WAIT, 0.2)
         rows = self.walk_rows()
         self.assertEqual(sorted(rows), [1, 2, 4], self.ctx())
         for i in (1, 2, 4):
@@ -472,7 +477,7 @@ class ReloadTest(SnmpCase):
         log = self.hup_with_broken_file(conf, BROKEN_KEY % (fake.port, fake.port))
         self.assertRegex(log, r'checks\.conf:4: error: unknown key "hots"', log)
         runs1 = self.runs(1)
-        time.sleep(2.5)
+        wait_until(lambda: (self.runs(1) or 0) > runs1, WAIT, 0.2)
         rows = self.walk_rows()
         self.assertEqual(sorted(rows), [1, 2, 4], self.ctx())
         self.assertEqual(rows[2]["port"], new_port)
@@ -509,7 +514,7 @@ class ReloadTest(SnmpCase):
                 and errors_after >= errors_before):
             soft.append("smtpCheckConfigErrors.0 across a restart: %r -> %r"
                         % (errors_before, errors_after))
-        time.sleep(2)
+        wait_until(lambda: (self.runs(1) or 0) > runs_before, WAIT, 0.2)
         self.assertGreater(self.runs(1), runs_before)
         self.assert_no_crash()
         self.assertEqual(soft, [], "smtpCheckGlobals problems")
@@ -535,14 +540,14 @@ class ReloadTest(SnmpCase):
         self.hup_with_broken_file(conf, BROKEN_KEY % (fake.port, fake.port),
                                   kept="from the last good copy of")
         runs = self.runs(1)
-        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > runs, 5), self.ctx())
+        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > runs, WAIT), self.ctx())
         self.assertEqual(sorted(self.walk_rows()), [1])
         self.assertEqual(self.config_errors(), 1)
         # Then a good change, read as the unprivileged user.
         write_checks(conf, [check(1, "keep", fake.port), check(2, "added", fake.port)],
                      defaults)
         self.snmpd.hup()
-        self.assertTrue(wait_until(lambda: (self.runs(2) or 0) >= 1, 10), self.ctx())
+        self.assertTrue(wait_until(lambda: (self.runs(2) or 0) >= 1, WAIT), self.ctx())
         self.assertGreaterEqual(self.runs(1), runs)
         self.assert_no_crash()
 
@@ -556,7 +561,7 @@ class ReloadTest(SnmpCase):
         samples = [self.runs(1)]
         rss = {}
         rss["start"] = self.snmpd.rss_kb()
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # a guard against a hang: it takes ~20 s
         for n in range(1, 101):
             self.assertLess(time.monotonic(), deadline, "HUP loop too slow")
             self.assertTrue(self.snmpd.alive(), "snmpd died at HUP #%d\n%s" % (n, self.ctx()))
@@ -583,8 +588,8 @@ class ReloadTest(SnmpCase):
         self.assertLess(rss[100] - rss[10], 20 * 1024, "RSS grew by more than 20 MB")
         rows = table_rows(snmpwalk(self.snmpd.port, ROOT + ".1.1"))
         self.assertEqual(sorted(rows), list(range(1, 51)))
-        time.sleep(2)
-        self.assertGreater(self.runs(1), samples[-1], "checks stopped after the HUPs")
+        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > samples[-1], WAIT, 0.2),
+                        "checks stopped after the HUPs")
         self.assert_no_crash()
 
 
@@ -604,12 +609,12 @@ class ReloadTest(SnmpCase):
         self.start_snmpd(conf, wrapper=["valgrind", "--leak-check=full",
                                         "--keep-debuginfo=yes", "--num-callers=30",
                                         "--log-file=" + vg_log])
-        self.wait_rows([1, 2], 1, timeout=30)
+        self.wait_rows([1, 2], 1, timeout=2 * WAIT)  # valgrind: 20-50 times slower
         for _ in range(15):
             self.snmpd.hup()
             time.sleep(1.0)
-        self.wait_rows([1, 2], 1, timeout=30)
-        rc = self.snmpd.stop(timeout=60)
+        self.wait_rows([1, 2], 1, timeout=2 * WAIT)
+        rc = self.snmpd.stop(timeout=3 * WAIT)  # valgrind's leak check at exit
         errors, leaks = valgrind_reports(vg_log)
         figure("valgrind, 15 HUPs: %d memory errors and %d definitely-lost records in "
                "smtpcheck code" % (len(errors), len(leaks)))
@@ -685,15 +690,22 @@ class ReloadTest(SnmpCase):
 class NonBlockingTest(SnmpCase):
 
     def test_get_latency_with_200_stalled_checks(self):
+        """GETs are answered while 200 checks hang in their greeting.
+
+        A GET held up by the stalled checks would wait for their step
+        timeout (STEP s). So every GET must be answered well inside it
+        (MAX_GET s, where they take about a millisecond), and the checks
+        must still be hanging afterwards (no run finished)."""
+        STEP, MAX_GET = 60, 5.0
         fake = self.fake({"stall": "GREETING"})
         n = 200
         conf = write_checks(os.path.join(self.dir, "checks.conf"),
                             [check(i, "stalled%d" % i, fake.port) for i in range(1, n + 1)],
-                            {"interval": 5, "step_timeout": 10})
+                            {"interval": 5, "step_timeout": STEP, "timeout": 2 * STEP})
         self.start_snmpd(conf)
         started = time.monotonic()
         connected = wait_until(
-            lambda: fake.log().count("*: connect from") >= n, 20, 0.2)
+            lambda: fake.log().count("*: connect from") >= n, WAIT, 0.2)
         self.assertTrue(connected, "only %d connections reached the fake server\n%s"
                         % (fake.log().count("*: connect from"), self.ctx()))
         time.sleep(0.5)
@@ -711,15 +723,15 @@ class NonBlockingTest(SnmpCase):
                "raw UDP GET max %.2f ms, table cell max %.2f ms; inFlight=%s"
                % (n, max(spawn) * 1000, sum(spawn) / len(spawn) * 1000, max(raw) * 1000,
                   max(cell) * 1000, in_flight))
-        self.assertLess(max(spawn), 0.100, "a GET took %.0f ms" % (max(spawn) * 1000))
-        self.assertLess(max(raw), 0.100)
-        self.assertLess(max(cell), 0.100)
+        self.assertLess(max(spawn), MAX_GET, "a GET took %.0f ms" % (max(spawn) * 1000))
+        self.assertLess(max(raw), MAX_GET)
+        self.assertLess(max(cell), MAX_GET)
         self.assertEqual(in_flight, n, "smtpCheckChecksInFlight.0")
-        # The checks really are stuck in the greeting (no result before
-        # the 10 s step timeout).
-        if time.monotonic() - started < 9:
-            self.assertEqual(self.get(column_oid("runs", 1)), 0)
-            self.assertEqual(self.get(column_oid("status", 1)), STATUS["unknown"])
+        # The checks really were stuck in the greeting all along (no result
+        # before the step timeout).
+        self.assertLess(time.monotonic() - started, STEP)
+        self.assertEqual(self.get(column_oid("runs", 1)), 0)
+        self.assertEqual(self.get(column_oid("status", 1)), STATUS["unknown"])
         self.assert_no_crash()
 
 
