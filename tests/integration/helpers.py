@@ -25,6 +25,7 @@ Only loopback addresses are ever used (127.0.0.1 / ::1).
 import atexit
 import contextlib
 import json
+import re
 import os
 import shutil
 import signal
@@ -222,6 +223,35 @@ def run_check(args, env=None, timeout=60, json_flag=True):
     except ValueError:
         data = None
     return p.returncode, data, p.stderr.decode("utf-8", "replace"), wall
+
+
+DOCS_CLI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "cli.md")
+
+
+def documented_json_keys():
+    """{key: type text} from the "JSON keys" table of docs/cli.md, which
+    test_output keeps equal to what --json prints."""
+    with open(DOCS_CLI, encoding="utf-8") as f:
+        section = f.read().split("### JSON keys", 1)[1]
+    return {m.group(1): m.group(2).strip()
+            for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", section, re.M)}
+
+
+def timed_phases():
+    """The phases, in order, from the documented "<phase>_time_ms" keys."""
+    return [k[: -len("_time_ms")] for k in documented_json_keys() if k.endswith("_time_ms")]
+
+
+def schema_values(key):
+    """The values a check setting takes, from smtpcheck --list-fields."""
+    out = subprocess.run([smtpcheck_bin(), "--list-fields"], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    head = out[0].lstrip("#").split("\t")
+    for line in out[1:]:
+        row = dict(zip(head, line.split("\t")))
+        if row.get("key") == key:
+            return row["values"].split(",")
+    raise KeyError(key)
 
 
 def unwrap(data):

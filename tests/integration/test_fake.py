@@ -21,7 +21,8 @@ import base64
 import os
 import unittest
 
-from helpers import FakeServer, certs, describe, free_port, require_cli, run_check
+from helpers import (FakeServer, certs, describe, documented_json_keys, free_port, require_cli,
+                     run_check)
 
 MAIL_TX = ["--from", "a@fake.test", "--to", "b@fake.test"]
 PASSWORD_ENV = {"SMTPCHECK_PASSWORD": "secret"}
@@ -29,16 +30,7 @@ EXIT_OK, EXIT_FAILED = 0, 2
 STALL_STEP = 2    # --step-timeout for the stalled-server tests (s)
 OVERALL = 30      # --timeout for them: far beyond any step timeout (s)
 
-JSON_KEYS = (
-    "host", "port", "security", "ok", "response_code", "error_code", "error_name",
-    "failed_step", "error_detail", "enhanced_status", "reply_text", "greeting",
-    "queue_reply", "peer", "tls", "tls_version", "tls_cipher", "tls_cert_subject",
-    "tls_cert_issuer", "tls_cert_days_left", "size_limit", "capabilities",
-    "auth_mechanisms", "auth_mech", "used_helo", "probes", "quit_clean",
-    "dns_time_ms", "connect_time_ms", "tls_time_ms", "greeting_time_ms",
-    "ehlo_time_ms", "login_time_ms", "transfer_time_ms", "quit_time_ms",
-    "total_time_ms",
-)
+JSON_KEYS = tuple(documented_json_keys())  # docs/cli.md, which test_output checks
 
 
 class Run:

@@ -7,9 +7,9 @@ import re
 import subprocess
 import unittest
 
-from helpers import FakeServer, describe, free_port, require_cli, run_check, smtpcheck_bin
+from helpers import (FakeServer, describe, documented_json_keys, free_port, require_cli, run_check,
+                     smtpcheck_bin)
 
-DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "cli.md")
 
 TYPES = {
     "boolean": (bool,),
@@ -24,15 +24,11 @@ TYPES = {
 
 def documented_keys():
     """{key: (allowed python types, nullable)} from the JSON keys table."""
-    with open(DOCS, encoding="utf-8") as f:
-        text = f.read()
-    section = text.split("### JSON keys", 1)[1]
     keys = {}
-    for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", section, re.M):
-        kind = m.group(2).strip()
+    for key, kind in documented_json_keys().items():
         nullable = kind.endswith(" or null")
         base = kind[: -len(" or null")] if nullable else kind
-        keys[m.group(1)] = (TYPES[base], nullable)
+        keys[key] = (TYPES[base], nullable)
     return keys
 
 
