@@ -18,7 +18,9 @@
 typedef struct column {
     unsigned number; /* smtpCheckEntry.<number> */
     const char *mib_name;
-    void (*get)(netsnmp_variable_list *v, const sc_row *r); /* NULL: the index */
+    u_char type;     /* for a 32-bit member of sc_row at offset */
+    size_t offset;
+    void (*get)(netsnmp_variable_list *v, const sc_row *r); /* else computed */
 } column;
 
 static const oid table_oid[] = {SMTPCHECK_OID_TABLE};
@@ -39,18 +41,6 @@ get_host(netsnmp_variable_list *v, const sc_row *r)
 }
 
 static void
-get_port(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_UNSIGNED, r->port);
-}
-
-static void
-get_security(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_INTEGER, r->security);
-}
-
-static void
 get_status(netsnmp_variable_list *v, const sc_row *r)
 {
     snmp_set_var_typed_integer(v, ASN_INTEGER, sc_row_status(r));
@@ -63,51 +53,9 @@ get_last_run(netsnmp_variable_list *v, const sc_row *r)
 }
 
 static void
-get_runs(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_COUNTER, r->runs);
-}
-
-static void
-get_failures(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_COUNTER, r->failures);
-}
-
-static void
-get_skipped(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_COUNTER, r->skipped);
-}
-
-static void
-get_consecutive(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_GAUGE, r->consecutive);
-}
-
-static void
-get_min_connect(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_GAUGE, r->connect.min);
-}
-
-static void
 get_avg_connect(netsnmp_variable_list *v, const sc_row *r)
 {
     snmp_set_var_typed_integer(v, ASN_GAUGE, sc_stat_avg(&r->connect));
-}
-
-static void
-get_max_connect(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_GAUGE, r->connect.max);
-}
-
-static void
-get_min_total(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_GAUGE, r->total.min);
 }
 
 static void
@@ -116,39 +64,52 @@ get_avg_total(netsnmp_variable_list *v, const sc_row *r)
     snmp_set_var_typed_integer(v, ASN_GAUGE, sc_stat_avg(&r->total));
 }
 
-static void
-get_max_total(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_GAUGE, r->total.max);
-}
+/* Every 32-bit member a column reads. */
+_Static_assert(sizeof(((sc_row *)0)->port) == 4 && sizeof(((sc_row *)0)->security) == 4 &&
+                   sizeof(((sc_row *)0)->interval_s) == 4 && sizeof(((sc_row *)0)->runs) == 4 &&
+                   sizeof(((sc_row *)0)->connect.min) == 4,
+               "32-bit members");
 
-static void
-get_interval(netsnmp_variable_list *v, const sc_row *r)
-{
-    snmp_set_var_typed_integer(v, ASN_UNSIGNED, r->interval_s);
-}
+#define MEMBER(type, m) type, offsetof(sc_row, m), NULL
+#define COMPUTED(fn) 0, 0, fn
 
 static const column columns[] = {
-    {1, "smtpCheckIndex", NULL}, /* not-accessible */
-    {2, "smtpCheckName", get_name},
-    {3, "smtpCheckHost", get_host},
-    {4, "smtpCheckPort", get_port},
-    {5, "smtpCheckSecurity", get_security},
-    {6, "smtpCheckStatus", get_status},
-    {26, "smtpCheckLastRun", get_last_run},
-    {27, "smtpCheckRuns", get_runs},
-    {28, "smtpCheckFailures", get_failures},
-    {29, "smtpCheckSkippedRuns", get_skipped},
-    {30, "smtpCheckConsecutiveFailures", get_consecutive},
-    {31, "smtpCheckMinConnectTime", get_min_connect},
-    {32, "smtpCheckAvgConnectTime", get_avg_connect},
-    {33, "smtpCheckMaxConnectTime", get_max_connect},
-    {34, "smtpCheckMinTotalTime", get_min_total},
-    {35, "smtpCheckAvgTotalTime", get_avg_total},
-    {36, "smtpCheckMaxTotalTime", get_max_total},
-    {38, "smtpCheckInterval", get_interval},
+    {1, "smtpCheckIndex", COMPUTED(NULL)}, /* not-accessible */
+    {2, "smtpCheckName", COMPUTED(get_name)},
+    {3, "smtpCheckHost", COMPUTED(get_host)},
+    {4, "smtpCheckPort", MEMBER(ASN_UNSIGNED, port)},
+    {5, "smtpCheckSecurity", MEMBER(ASN_INTEGER, security)},
+    {6, "smtpCheckStatus", COMPUTED(get_status)},
+    {26, "smtpCheckLastRun", COMPUTED(get_last_run)},
+    {27, "smtpCheckRuns", MEMBER(ASN_COUNTER, runs)},
+    {28, "smtpCheckFailures", MEMBER(ASN_COUNTER, failures)},
+    {29, "smtpCheckSkippedRuns", MEMBER(ASN_COUNTER, skipped)},
+    {30, "smtpCheckConsecutiveFailures", MEMBER(ASN_GAUGE, consecutive)},
+    {31, "smtpCheckMinConnectTime", MEMBER(ASN_GAUGE, connect.min)},
+    {32, "smtpCheckAvgConnectTime", COMPUTED(get_avg_connect)},
+    {33, "smtpCheckMaxConnectTime", MEMBER(ASN_GAUGE, connect.max)},
+    {34, "smtpCheckMinTotalTime", MEMBER(ASN_GAUGE, total.min)},
+    {35, "smtpCheckAvgTotalTime", COMPUTED(get_avg_total)},
+    {36, "smtpCheckMaxTotalTime", MEMBER(ASN_GAUGE, total.max)},
+    {38, "smtpCheckInterval", MEMBER(ASN_UNSIGNED, interval_s)},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+/* A member column: a 32-bit value, signed for INTEGER, unsigned else. */
+static void
+get_member(netsnmp_variable_list *v, const column *c, const sc_row *r)
+{
+    const char *at = (const char *)r + c->offset;
+    if (c->type == ASN_INTEGER) {
+        int32_t i;
+        memcpy(&i, at, sizeof(i));
+        snmp_set_var_typed_integer(v, c->type, i);
+    } else {
+        uint32_t u;
+        memcpy(&u, at, sizeof(u));
+        snmp_set_var_typed_integer(v, c->type, (long)u);
+    }
+}
 
 static const column *
 column_find(unsigned number)
@@ -220,6 +181,10 @@ smtpCheckTable_value(netsnmp_variable_list *v, const sc_row *r, unsigned col)
         c->get(v, r);
         return 1;
     }
+    if (c != NULL && c->type != 0) {
+        get_member(v, c, r);
+        return 1;
+    }
     const smtpchk_field *f = smtpchk_field_by_column(col);
     return c == NULL && f != NULL && set_field(v, f, r);
 }
@@ -280,7 +245,7 @@ column_span(unsigned *lo, unsigned *hi)
     *lo = UINT32_MAX;
     *hi = 0;
     for (size_t i = 0; i < NCOLUMNS; i++)
-        if (columns[i].get != NULL) {
+        if (columns[i].get != NULL || columns[i].type != 0) { /* accessible */
             *lo = columns[i].number < *lo ? columns[i].number : *lo;
             *hi = columns[i].number > *hi ? columns[i].number : *hi;
         }

@@ -2,8 +2,6 @@
 one array, and its keys and value types are exactly those of the table in
 docs/cli.md (which the result-field table feeds)."""
 import json
-import os
-import re
 import subprocess
 import unittest
 
