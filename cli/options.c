@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cli.h"
 
 enum { SCHEMA_OPT = 0x1000, RUN_OPT = 0x2000 };
@@ -314,24 +316,62 @@ add_host(cli *o, const char *arg)
     return rc;
 }
 
+/*
+ * SMTPCHECK_PASSWORD is read once, then wiped where it lives (the
+ * process's environment, readable in /proc/PID/environ) and unset.
+ */
 static int
-finish_parse(cli *o, int argc, char **argv)
+take_env_password(cli *o)
 {
     smtpchk_check *t = o->tmpl.check;
-    const char *env = getenv("SMTPCHECK_PASSWORD");
-    if (t->password == NULL && env != NULL && (t->password = strdup(env)) == NULL)
-        return fail(o, "out of memory");
-    if (o->config != NULL) {
-        o->names = (const char *const *)argv + optind; /* checks in the file */
-        o->nnames = (size_t)(argc - optind);
+    char *env = getenv("SMTPCHECK_PASSWORD");
+    if (env == NULL)
         return 0;
+    int rc = 0;
+    if (t->password == NULL && (t->password = strdup(env)) == NULL)
+        rc = fail(o, "out of memory");
+    OPENSSL_cleanse(env, strlen(env));
+    unsetenv("SMTPCHECK_PASSWORD");
+    return rc;
+}
+
+/* Each check has its own copy; the template's goes once they are made. */
+static void
+drop_template_password(cli *o)
+{
+    smtpchk_check *t = o->tmpl.check;
+    if (t->password != NULL) {
+        OPENSSL_cleanse(t->password, strlen(t->password));
+        free(t->password);
+        t->password = NULL;
     }
+}
+
+static int
+add_hosts(cli *o, int argc, char **argv)
+{
     if (optind >= argc)
         return fail(o, "no HOST given (see --help)");
     for (int i = optind; i < argc; i++)
         if (add_host(o, argv[i]) != 0)
             return ST_UNKNOWN;
     return 0;
+}
+
+static int
+finish_parse(cli *o, int argc, char **argv)
+{
+    if (take_env_password(o) != 0)
+        return ST_UNKNOWN;
+    int rc = 0;
+    if (o->config != NULL) {
+        o->names = (const char *const *)argv + optind; /* checks in the file */
+        o->nnames = (size_t)(argc - optind);
+    } else {
+        rc = add_hosts(o, argc, argv);
+    }
+    drop_template_password(o);
+    return rc;
 }
 
 static int
