@@ -19,6 +19,7 @@
 #include "smtpcheck.h"
 #include "smtpcheck_conf.h"
 #include "smtpcheck_globals.h"
+#include "smtpcheck_kept.h"
 #include "smtpcheck_traps.h"
 
 #define APP "smtpcheck-agentx"
@@ -172,6 +173,7 @@ main(int argc, char **argv)
         close(loop.sigfd);
     }
     deinit_smtpcheck();
+    smtpcheck_kept_drop(); /* the process ends: nothing to keep */
     snmp_shutdown(APP);
     return 0;
 }

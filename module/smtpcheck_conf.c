@@ -1,9 +1,10 @@
 /*
  * snmpd.conf: `smtpcheckConfig /path/to/smtpcheck.conf`. The check file is
- * read after every config read (start and SIGHUP). A bad file is logged
- * with file:line for every problem and changes nothing: the last good
- * configuration stays, also across the module reload that SIGHUP does,
- * through a copy kept in the persistent directory.
+ * read after every config read (start and SIGHUP). A bad file, or one the
+ * agent cannot read any more, is logged with file:line for every problem
+ * and changes nothing: the last good configuration stays, also across
+ * the module reload that SIGHUP does (smtpcheck_kept.h keeps it in memory,
+ * secrets included, so nothing is re-read as the unprivileged user).
  */
 #include "smtpcheck_conf.h"
 
@@ -18,10 +19,10 @@
 #include "smtpcheck.h"
 #include "smtpcheck_engine.h"
 #include "smtpcheck_files.h"
+#include "smtpcheck_kept.h"
 #include "smtpcheck_persist.h"
 
 #define TOKEN "smtpcheckConfig"
-#define LAST_GOOD "smtpcheck-lastgood.conf"
 
 /* Net-SNMP calls the token's parser without a client argument. */
 static void
@@ -48,27 +49,6 @@ release_smtpcheckConfig(void)
     sc_module *m = smtpcheck_instance();
     if (m != NULL)
         m->globals.config_path[0] = '\0';
-}
-
-/* Keeps a private copy of a file that loaded well. */
-static void
-keep_last_good(const char *src)
-{
-    FILE *in = fopen(src, "re");
-    sc_file_writer w;
-    if (in == NULL || smtpcheck_file_begin(&w, LAST_GOOD) != 0) {
-        if (in != NULL)
-            fclose(in);
-        return;
-    }
-    char buf[8192];
-    size_t n;
-    int ok = 1;
-    while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
-        ok = fwrite(buf, 1, n, w.f) == n;
-    ok = ok && !ferror(in);
-    fclose(in);
-    smtpcheck_file_end(&w, ok);
 }
 
 static void
@@ -126,35 +106,62 @@ apply_engine(sc_module *m, const smtpchk_config *cfg)
 }
 
 static int
-load(const char *path, const char *origin, smtpchk_config **cfg)
+load(const char *path, smtpchk_config **cfg)
 {
     smtpchk_diag *d = smtpchk_diag_new();
-    smtpchk_config_opts o = {.read_files = true, .origin = origin};
-    int rc = smtpchk_config_load_opts(path, &o, cfg, d);
+    int rc = smtpchk_config_load(path, cfg, d);
     log_diags(d);
     smtpchk_diag_free(d);
     return rc;
 }
 
-/* The file named, else (in a new instance) the last good copy of it. */
+/* Files a check names that snmpd's -u/-g user may not read: once it has
+ * dropped root, a reload could not re-read them (docs/snmp.md). */
+static void
+warn_unreadable(const smtpchk_config *cfg)
+{
+    smtpcheck_warn_unreadable(cfg->path, "the check file");
+    for (size_t i = 0; i < cfg->n; i++) {
+        const smtpchk_config_entry *e = &cfg->entries[i];
+        smtpcheck_warn_unreadable(e->password_file, "a password file");
+        smtpcheck_warn_unreadable(e->body_html_file, "a body file");
+        smtpcheck_warn_unreadable(e->body_text_file, "a body file");
+        smtpcheck_warn_unreadable(e->check->ca_file, "a CA file");
+    }
+}
+
+/*
+ * The file named; else, when this instance runs no checks yet (a new one
+ * after SIGHUP), the last good configuration kept in memory. *kept says
+ * which: a kept configuration is borrowed, a loaded one is the caller's.
+ */
 static int
-load_config(sc_module *m, smtpchk_config **cfg, const char **from)
+load_config(sc_module *m, smtpchk_config **cfg, bool *kept)
 {
     sc_globals *g = &m->globals;
-    char saved[1024];
-    *from = "";
-    if (load(g->config_path, NULL, cfg) == 0) {
-        keep_last_good(g->config_path);
+    *kept = false;
+    if (load(g->config_path, cfg) == 0)
         return 0;
-    }
     g->config_errors++;
     snmp_log(LOG_ERR, "smtpcheck: %s has errors; keeping the last good configuration\n",
              g->config_path);
-    if (m->have_checks || smtpcheck_file_path(saved, sizeof(saved), LAST_GOOD) != 0 ||
-        access(saved, R_OK) != 0 || load(saved, g->config_path, cfg) != 0)
+    const smtpchk_config *last = m->have_checks ? NULL : smtpcheck_kept_get();
+    if (last == NULL)
         return -1;
-    *from = "the last good copy of ";
+    *cfg = (smtpchk_config *)last;
+    *kept = true;
     return 0;
+}
+
+static int
+apply(sc_module *m, const smtpchk_config *cfg)
+{
+    if (smtpcheck_engine_create(m, cfg->max_in_flight) != 0)
+        return -1;
+    smtpcheck_persist_load(m);
+    apply_rows(m, cfg);
+    smtpcheck_persist_forget(m);
+    return apply_engine(m, cfg);
 }
 
 int
@@ -168,24 +175,23 @@ smtpcheck_conf_apply(sc_module *m)
         m->globals_loaded = true;
     }
     smtpchk_config *cfg = NULL;
-    const char *from;
-    if (load_config(m, &cfg, &from) != 0)
+    bool kept;
+    if (load_config(m, &cfg, &kept) != 0)
         return -1;
-    if (smtpcheck_engine_create(m, cfg->max_in_flight) != 0) {
-        smtpchk_config_free(cfg);
-        return -1;
-    }
-    smtpcheck_persist_load(m);
-    apply_rows(m, cfg);
-    smtpcheck_persist_forget(m);
-    int rc = apply_engine(m, cfg);
+    int rc = apply(m, cfg);
     if (rc == 0) {
         m->have_checks = true;
         g->config_loads++;
         g->last_load = time(NULL);
-        snmp_log(LOG_INFO, "smtpcheck: %zu checks from %s%s\n", cfg->n, from, g->config_path);
+        snmp_log(LOG_INFO, "smtpcheck: %zu checks from %s%s\n", cfg->n,
+                 kept ? "the last good configuration of " : "", g->config_path);
     }
-    smtpchk_config_free(cfg);
+    if (!kept && rc == 0) {
+        warn_unreadable(cfg);
+        smtpcheck_kept_set(cfg); /* the new last good configuration */
+    } else if (!kept) {
+        smtpchk_config_free(cfg);
+    }
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <net-snmp/net-snmp-config.h>
@@ -69,4 +70,32 @@ smtpcheck_file_end(sc_file_writer *w, int ok)
         return -1;
     }
     return 0;
+}
+
+/* The read bit that applies to uid/gid for a file of st. */
+static mode_t
+read_bit(const struct stat *st, int uid, int gid)
+{
+    if (st->st_uid == (uid_t)uid)
+        return S_IRUSR;
+    if (gid > 0 && st->st_gid == (gid_t)gid)
+        return S_IRGRP;
+    return S_IROTH;
+}
+
+void
+smtpcheck_warn_unreadable(const char *path, const char *what)
+{
+    int uid = netsnmp_ds_get_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_USERID);
+    int gid = netsnmp_ds_get_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_GROUPID);
+    struct stat st;
+    if (path == NULL || geteuid() != 0 || uid <= 0 || stat(path, &st) != 0)
+        return; /* it stays root, or the load reported the file already */
+    if (st.st_mode & read_bit(&st, uid, gid))
+        return;
+    snmp_log(LOG_WARNING,
+             "smtpcheck: %s %s is not readable by uid %d gid %d, which snmpd runs as after "
+             "start-up: a reload will keep the last good configuration instead of reading "
+             "it (make it root:<that group>, mode 0640)\n",
+             what, path, uid, gid);
 }

@@ -104,10 +104,10 @@ read_secret(smtpchk_fill *f, const row *r, const char *path)
     if (st == SMTPCHK_FREAD_TOO_BIG)
         st = SMTPCHK_FREAD_OK;
     if (file_refused(f, r, st, &fr, path, "") == 0) {
-        if (fr.mode & (S_IRGRP | S_IROTH))
-            fill_say(f, r, -1, false,
-                     "password file \"%s\" is readable by group or others (mode %04o)",
-                     "password file \"%s\" is readable by group or others (mode %04o)", sh,
+        /* Group-readable is how snmpd's user reads it (docs/snmp.md). */
+        if (fr.mode & S_IROTH)
+            fill_say(f, r, -1, false, "password file \"%s\" is readable by others (mode %04o)",
+                     "password file \"%s\" is readable by others (mode %04o)", sh,
                      (unsigned)(fr.mode & 07777));
         take_password(f, r, &fr, sh);
     }

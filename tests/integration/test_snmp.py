@@ -535,10 +535,10 @@ class ReloadTest(SnmpCase):
         write_checks(conf, [check(1, "keep", fake.port)], defaults)
         self.start_snmpd(conf, run_as=("nobody", "nogroup"))
         self.wait_rows([1], 2)
-        # A broken file first: the last good copy the module saved while it
-        # was still root must be readable by the user it runs as now.
+        # A broken file first: the last good configuration, kept in memory
+        # across the module reload, keeps serving.
         self.hup_with_broken_file(conf, BROKEN_KEY % (fake.port, fake.port),
-                                  kept="from the last good copy of")
+                                  kept="from the last good configuration of")
         runs = self.runs(1)
         self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > runs, WAIT), self.ctx())
         self.assertEqual(sorted(self.walk_rows()), [1])
@@ -549,6 +549,38 @@ class ReloadTest(SnmpCase):
         self.snmpd.hup()
         self.assertTrue(wait_until(lambda: (self.runs(2) or 0) >= 1, WAIT), self.ctx())
         self.assertGreaterEqual(self.runs(1), runs)
+        self.assert_no_crash()
+
+    @unittest.skipUnless(os.geteuid() == 0, "dropping privileges needs root")
+    def test_root_only_password_file_survives_reloads(self):
+        """Debian's default: snmpd -u Debian-snmp and a root-only 0600
+        password file. At start snmpd is root and reads it; after a SIGHUP
+        with the file unchanged it cannot, and the rows must stay and keep
+        updating (the last good configuration is kept in memory)."""
+        fake = self.fake({"user": "probe", "password": "s3cret"})
+        self.dir = tempfile.mkdtemp(prefix="smtpcheck-priv-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        pw = write_file(os.path.join(self.dir, "password"), "s3cret\n", 0o600)  # root only
+        conf = write_checks(os.path.join(self.dir, "checks.conf"),
+                            [check(1, "auth", fake.port,
+                                   auth={"user": "probe", "password_file": pw,
+                                         "allow_insecure": True}),
+                             check(2, "plain", fake.port)],
+                            {"interval": 1, "jitter": 0})
+        self.start_snmpd(conf, run_as=("nobody", "nogroup"))
+        self.wait_rows([1, 2], 1)
+        log = self.snmpd.log(whole=True)
+        self.assertIn("password file %s is not readable by uid" % pw, log)  # warned at start
+        for hup in range(3):
+            before = self.runs(1)
+            self.snmpd.hup()
+            self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > before, WAIT),
+                            "HUP %d\n%s" % (hup, self.ctx()))
+            self.assertEqual(sorted(self.walk_rows()), [1, 2], self.ctx())
+        row = self.row(1)
+        self.assertEqual(row["errorCode"], ERROR["ok"], row)  # AUTH still works
+        self.assertIn("from the last good configuration of", self.snmpd.log(whole=True))
         self.assert_no_crash()
 
     def test_many_hups_under_load(self):

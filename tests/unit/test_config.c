@@ -456,7 +456,7 @@ test_password_warning_only(void)
     CU_ASSERT_EQUAL(smtpchk_diag_count(d, 1), 0);
     CU_ASSERT_FALSE(smtpchk_diag_is_error(d, 0));
     snprintf(want, sizeof(want),
-             "%s:3: warning: password file \"%s\" is readable by group or others (mode 0644)",
+             "%s:3: warning: password file \"%s\" is readable by others (mode 0644)",
              conf, pw);
     expect_message(d, 0, want);
     if (cfg != NULL)
