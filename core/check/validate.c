@@ -87,9 +87,22 @@ check_any(smtpchk_fill *f, const row *r, long item, const char *s)
     return -1;
 }
 
+/* Names, hosts and addresses are published (DisplayStrings, JSON): they
+ * must be UTF-8 like everything else we publish. */
+static int
+not_utf8(smtpchk_fill *f, const row *r, long item, const char *s)
+{
+    if (smtpchk_utf8_ok(s) == 0)
+        return 0;
+    fill_say(f, r, item, true, "{} must be valid UTF-8", "bad {} (not UTF-8)");
+    return -1;
+}
+
 static int
 check_name(smtpchk_fill *f, const row *r, long item, const char *s)
 {
+    if (not_utf8(f, r, item, s) != 0)
+        return -1;
     if (s[0] != '\0' && !too_long(r, s) && !has_ctl(s))
         return 0;
     fill_say(f, r, item, true, "{} must be %.10g to %.10g characters, without control characters",
@@ -100,6 +113,8 @@ check_name(smtpchk_fill *f, const row *r, long item, const char *s)
 static int
 check_host(smtpchk_fill *f, const row *r, long item, const char *s)
 {
+    if (not_utf8(f, r, item, s) != 0)
+        return -1;
     if (s[0] != '\0' && !too_long(r, s) && !has_space_or_ctl(s))
         return 0;
     fill_say(f, r, item, true, "{} must be a host name or address", "bad {}");
@@ -109,6 +124,8 @@ check_host(smtpchk_fill *f, const row *r, long item, const char *s)
 static int
 check_hostname(smtpchk_fill *f, const row *r, long item, const char *s)
 {
+    if (not_utf8(f, r, item, s) != 0)
+        return -1;
     if (has_crlf(s))
         fill_say(f, r, item, true, "{} contains CR or LF (header injection)", "bad {}");
     else if (s[0] == '\0' || too_long(r, s) || has_space_or_ctl(s))
@@ -123,6 +140,8 @@ check_address(smtpchk_fill *f, const row *r, long item, const char *s)
 {
     const char *bare = item >= 0 ? "{} must hold bare addresses (no spaces or angle brackets)"
                                  : "{} must be a bare address (no spaces or angle brackets)";
+    if (not_utf8(f, r, item, s) != 0)
+        return -1;
     if (!bare_address(s) || too_long(r, s))
         fill_say(f, r, item, true, bare, "bad {} (header injection?)");
     else if (has_crlf(s))

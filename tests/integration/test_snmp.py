@@ -19,6 +19,7 @@ import time
 import unittest
 
 from helpers import FakeServer, REPO, read_env
+from helpers import BAD_CONFIGS, bad_config_corpus, generated_bad_configs, has_error
 from snmp_helpers import (
     ALARM_STATE, COL, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS, ROOT, SHARED_MIBS, STATUS,
     STEP, SYS_UPTIME, ScratchDirCase, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows,
@@ -708,6 +709,41 @@ class ReloadTest(SnmpCase):
                            (lambda: os.mkdir(conf), "a directory")):
             self.assertIn("checks.conf: error: not a regular file (%s)" % kind, replace(make))
             self.assert_serving_the_last_good()
+        self.assert_no_crash()
+
+    def test_hup_with_every_bad_config(self):
+        """Every case of the malformed check-file corpus (tests/bad-configs/
+        and the files test_bad_configs makes): on HUP it is logged with its
+        file:line error, and the last good configuration keeps serving."""
+        fake = self.fake({})
+        conf = os.path.join(self.dir, "checks.conf")
+        write_checks(conf, [check(1, "keep", fake.port)], {"interval": 1, "jitter": 0})
+        shutil.copy(os.path.join(BAD_CONFIGS, "pw.txt"), self.dir)
+        os.symlink("pwloop", os.path.join(self.dir, "pwloop"))
+        self.start_snmpd(conf)
+        self.wait_rows([1], 1)
+        made = tempfile.mkdtemp(prefix="made-", dir=self.dir)
+        cases = bad_config_corpus() + generated_bad_configs(made)
+        self.assertGreater(len(cases), 45)
+        for path, line, message in cases:
+            with self.subTest(os.path.basename(path)):
+                if os.path.isdir(conf) and not os.path.islink(conf):
+                    os.rmdir(conf)
+                else:
+                    os.remove(conf)
+                if os.path.islink(path) and os.readlink(path) == os.path.basename(path):
+                    os.symlink(os.path.basename(conf), conf)  # a loop onto itself
+                elif os.path.islink(path) or not os.path.isfile(path):
+                    os.rename(path, conf)  # a FIFO, a directory, a link: as it is
+                else:
+                    shutil.copyfile(path, conf)
+                offset = len(self.snmpd.log(whole=True))
+                self.snmpd.hup()
+                kept = lambda: "keeping the last good" in self.snmpd.log(whole=True)[offset:]
+                self.assertTrue(wait_until(kept, WAIT), self.ctx())
+                log = self.snmpd.log(whole=True)[offset:]
+                self.assertTrue(has_error(log, conf, line, message), message + "\n" + log)
+                self.assert_serving_the_last_good()
         self.assert_no_crash()
 
     def assert_serving_the_last_good(self):
