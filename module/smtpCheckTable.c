@@ -16,11 +16,11 @@
 #include "smtpcheck_varbind.h"
 
 typedef struct column {
-    unsigned number; /* smtpCheckEntry.<number> */
     const char *mib_name;
-    u_char type;     /* for a 32-bit member of sc_row at offset */
-    size_t offset;
-    void (*get)(netsnmp_variable_list *v, const sc_row *r); /* else computed */
+    void (*get)(netsnmp_variable_list *v, const sc_row *r); /* a computed column */
+    size_t offset;   /* else a 32-bit member of sc_row at offset, */
+    unsigned number; /* smtpCheckEntry.<number> */
+    u_char type;     /* of this SNMP type */
 } column;
 
 static const oid table_oid[] = {SMTPCHECK_OID_TABLE};
@@ -70,28 +70,28 @@ _Static_assert(sizeof(((sc_row *)0)->port) == 4 && sizeof(((sc_row *)0)->securit
                    sizeof(((sc_row *)0)->connect.min) == 4,
                "32-bit members");
 
-#define MEMBER(type, m) type, offsetof(sc_row, m), NULL
-#define COMPUTED(fn) 0, 0, fn
+#define MEMBER(type_, m) .type = (type_), .offset = offsetof(sc_row, m)
+#define COMPUTED(fn) .get = (fn)
 
 static const column columns[] = {
-    {1, "smtpCheckIndex", COMPUTED(NULL)}, /* not-accessible */
-    {2, "smtpCheckName", COMPUTED(get_name)},
-    {3, "smtpCheckHost", COMPUTED(get_host)},
-    {4, "smtpCheckPort", MEMBER(ASN_UNSIGNED, port)},
-    {5, "smtpCheckSecurity", MEMBER(ASN_INTEGER, security)},
-    {6, "smtpCheckStatus", COMPUTED(get_status)},
-    {26, "smtpCheckLastRun", COMPUTED(get_last_run)},
-    {27, "smtpCheckRuns", MEMBER(ASN_COUNTER, runs)},
-    {28, "smtpCheckFailures", MEMBER(ASN_COUNTER, failures)},
-    {29, "smtpCheckSkippedRuns", MEMBER(ASN_COUNTER, skipped)},
-    {30, "smtpCheckConsecutiveFailures", MEMBER(ASN_GAUGE, consecutive)},
-    {31, "smtpCheckMinConnectTime", MEMBER(ASN_GAUGE, connect.min)},
-    {32, "smtpCheckAvgConnectTime", COMPUTED(get_avg_connect)},
-    {33, "smtpCheckMaxConnectTime", MEMBER(ASN_GAUGE, connect.max)},
-    {34, "smtpCheckMinTotalTime", MEMBER(ASN_GAUGE, total.min)},
-    {35, "smtpCheckAvgTotalTime", COMPUTED(get_avg_total)},
-    {36, "smtpCheckMaxTotalTime", MEMBER(ASN_GAUGE, total.max)},
-    {38, "smtpCheckInterval", MEMBER(ASN_UNSIGNED, interval_s)},
+    {.number = 1, .mib_name = "smtpCheckIndex", COMPUTED(NULL)}, /* not-accessible */
+    {.number = 2, .mib_name = "smtpCheckName", COMPUTED(get_name)},
+    {.number = 3, .mib_name = "smtpCheckHost", COMPUTED(get_host)},
+    {.number = 4, .mib_name = "smtpCheckPort", MEMBER(ASN_UNSIGNED, port)},
+    {.number = 5, .mib_name = "smtpCheckSecurity", MEMBER(ASN_INTEGER, security)},
+    {.number = 6, .mib_name = "smtpCheckStatus", COMPUTED(get_status)},
+    {.number = 26, .mib_name = "smtpCheckLastRun", COMPUTED(get_last_run)},
+    {.number = 27, .mib_name = "smtpCheckRuns", MEMBER(ASN_COUNTER, runs)},
+    {.number = 28, .mib_name = "smtpCheckFailures", MEMBER(ASN_COUNTER, failures)},
+    {.number = 29, .mib_name = "smtpCheckSkippedRuns", MEMBER(ASN_COUNTER, skipped)},
+    {.number = 30, .mib_name = "smtpCheckConsecutiveFailures", MEMBER(ASN_GAUGE, consecutive)},
+    {.number = 31, .mib_name = "smtpCheckMinConnectTime", MEMBER(ASN_GAUGE, connect.min)},
+    {.number = 32, .mib_name = "smtpCheckAvgConnectTime", COMPUTED(get_avg_connect)},
+    {.number = 33, .mib_name = "smtpCheckMaxConnectTime", MEMBER(ASN_GAUGE, connect.max)},
+    {.number = 34, .mib_name = "smtpCheckMinTotalTime", MEMBER(ASN_GAUGE, total.min)},
+    {.number = 35, .mib_name = "smtpCheckAvgTotalTime", COMPUTED(get_avg_total)},
+    {.number = 36, .mib_name = "smtpCheckMaxTotalTime", MEMBER(ASN_GAUGE, total.max)},
+    {.number = 38, .mib_name = "smtpCheckInterval", MEMBER(ASN_UNSIGNED, interval_s)},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 

@@ -68,7 +68,10 @@ skip_string(lexer *lx)
 static char
 context(const lexer *lx)
 {
-    return lx->depth > 0 ? lx->stack[lx->depth - 1] : '{';
+    char c = '{'; /* the file itself is a group */
+    if (lx->depth > 0)
+        c = lx->stack[lx->depth - 1];
+    return c;
 }
 
 /* May a string start after the previous token, here? */
