@@ -89,11 +89,13 @@ class HostileText(unittest.TestCase):
         doc = json.loads(out.decode("utf-8"))  # strict: raises on invalid UTF-8
         self.assertEqual(doc[0]["greeting"], "caf? ESMTP ??", err)
 
-    def test_invalid_utf8_host_gives_valid_json(self):
+    def test_invalid_utf8_host_is_refused(self):
+        """A host that is not UTF-8 would be published as is: refused."""
         status, out, err = raw_run(["--json", "-p", str(free_port()), "caf\xe9".encode("latin-1")
                                     .decode("utf-8", "surrogateescape")])
-        doc = json.loads(out.decode("utf-8"))
-        self.assertEqual(doc[0]["host"], "caf\ufffd")
+        self.assertEqual(status, 3, err)
+        self.assertEqual(out, b"")
+        self.assertIn(b"must be valid UTF-8", err)
 
     def test_pipe_in_a_reply_cannot_inject_perfdata(self):
         with FakeServer({"greeting": "554 5.3.2 no | 'total_time'=1ms;2;3\r\n"

@@ -5,12 +5,31 @@ import os
 import re
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 
-from helpers import FakeServer, require_cli, smtpcheck_bin
+from helpers import FakeServer, require_cli, smtpcheck_bin, test_tmp
 
 SECRET = b"S3cret-Probe-Value-42"
+
+
+CHUNK = 1 << 20
+SHADOW = 1 << 32  # larger mappings are a sanitizer's shadow memory, not data
+
+
+def count_in(mem, lo, hi):
+    """SECRET in [lo, hi) of MEM, read a chunk at a time."""
+    n, tail = 0, b""
+    for at in range(lo, hi, CHUNK):
+        try:
+            mem.seek(at)
+            data = tail + mem.read(min(CHUNK, hi - at))
+        except (OSError, OverflowError, ValueError):
+            return n
+        n += data.count(SECRET)
+        tail = data[-(len(SECRET) - 1):]
+    return n
 
 
 def secret_copies(pid):
@@ -22,11 +41,9 @@ def secret_copies(pid):
             if not m:
                 continue
             lo, hi = int(m.group(1), 16), int(m.group(2), 16)
-            try:
-                mem.seek(lo)
-                n = mem.read(hi - lo).count(SECRET)
-            except (OSError, OverflowError, ValueError):
+            if hi - lo >= SHADOW:
                 continue
+            n = count_in(mem, lo, hi)
             if n:
                 found[m.group(4) or "anonymous"] = found.get(m.group(4) or "anonymous", 0) + n
     return found
@@ -36,33 +53,48 @@ class PasswordInMemory(unittest.TestCase):
     def setUp(self):
         require_cli(self)
 
-    def test_env_password_is_wiped_and_copies_are_few(self):
-        # A server that accepts and never greets holds the check mid-run.
+    def running_check(self, args, env=None):
+        """(environ bytes, {mapping: copies}) of a CLI check held mid-run by
+        a server that accepts and never greets."""
         with socket.socket() as srv:
             srv.bind(("127.0.0.1", 0))
             srv.listen(5)
-            env = dict(os.environ, SMTPCHECK_PASSWORD=SECRET.decode())
             proc = subprocess.Popen([smtpcheck_bin(), "--user", "u", "--allow-insecure-auth",
-                                     "--step-timeout", "30", "-p",
-                                     str(srv.getsockname()[1]), "127.0.0.1"],
-                                    env=env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     "--step-timeout", "30", "-p", str(srv.getsockname()[1])]
+                                    + args + ["127.0.0.1"],
+                                    env=dict(os.environ, **(env or {})),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
             try:
                 srv.settimeout(30)
                 conn, _ = srv.accept()
-                time.sleep(0.3)  # the run has started: its copies exist
-                with open("/proc/%d/environ" % proc.pid, "rb") as f:
-                    environ = f.read()
-                copies = secret_copies(proc.pid)
-                conn.close()
+                with conn:
+                    time.sleep(0.3)  # the run has started: its copies exist
+                    with open("/proc/%d/environ" % proc.pid, "rb") as f:
+                        environ = f.read()
+                    copies = secret_copies(proc.pid)
             finally:
                 proc.kill()
                 proc.wait()
+        return environ, copies
+
+    def test_env_password_is_wiped(self):
+        environ, _ = self.running_check([], {"SMTPCHECK_PASSWORD": SECRET.decode()})
         self.assertNotIn(SECRET, environ, "SMTPCHECK_PASSWORD left in the environment")
+
+    def test_few_copies_of_the_password(self):
+        # From a file, so that no environment copy (a sanitizer runtime
+        # keeps one of its own) muddies the count.
+        with tempfile.NamedTemporaryFile("wb", dir=test_tmp(), delete=False) as f:
+            f.write(SECRET + b"\n")
+        os.chmod(f.name, 0o600)
+        self.addCleanup(os.remove, f.name)
+        _, copies = self.running_check(["--password-file", f.name])
         # The check the CLI built, the engine's copy of it, and the copy a
-        # run works on: nothing else (no template, no session copy).
+        # run works on: nothing else (no template, no session copy, no
+        # buffer left over from reading the file).
         self.assertLessEqual(sum(copies.values()), 3, copies)
-        self.assertNotIn("[stack]", copies)
+        self.assertGreaterEqual(sum(copies.values()), 1, "the scan found nothing at all")
 
 
 class TranscriptEscapes(unittest.TestCase):

@@ -72,7 +72,7 @@ class Valgrind(unittest.TestCase):
             conf = ('defaults = { timeout = 5; step_timeout = 1; ehlo_name = "probe.test"; };\n'
                     "checks = (\n%s\n);\n" % ",\n".join(checks))
             with text_file(conf, ".conf") as path:
-                proc = under_valgrind(["--json", "-c", path])
+                proc = under_valgrind(["--json", "--config", path])
         self.assert_clean(proc, 2)
 
 
