@@ -1,4 +1,4 @@
-/* smtpcheck -c FILE: the checks of the file the SNMP module reads too. */
+/* smtpcheck --config FILE: the checks of the file the SNMP module reads too. */
 #include <stdio.h>
 #include <string.h>
 
@@ -24,23 +24,23 @@ wanted(const cli *o, const char *name)
 }
 
 static int
-take_checks(cli *o, const smtpchk_config *cfg)
+take_checks(cli *o, smtpchk_config *cfg)
 {
     for (size_t i = 0; i < o->nnames; i++)
         if (smtpchk_config_find(cfg, o->names[i]) == NULL) {
             fprintf(stderr, "smtpcheck: no check named \"%s\" in %s\n", o->names[i], o->config);
             return ST_UNKNOWN;
         }
-    for (size_t i = 0; i < cfg->n && o->ntargets < CLI_MAX_TARGETS; i++) {
-        const smtpchk_check *c = cfg->entries[i].check;
-        if (!wanted(o, c->name))
+    for (size_t i = 0; i < cfg->n; i++) {
+        smtpchk_config_entry *e = &cfg->entries[i];
+        if (!wanted(o, e->check->name))
             continue;
-        smtpchk_check *copy = smtpchk_check_dup(c);
-        if (copy == NULL) {
+        if (cli_add_target(o, e->check) != 0) {
+            e->check = NULL;
             fprintf(stderr, "smtpcheck: out of memory\n");
             return ST_UNKNOWN;
         }
-        o->targets[o->ntargets++] = copy;
+        e->check = NULL; /* taken: no copy */
     }
     if (o->max_in_flight == 0)
         o->max_in_flight = cfg->max_in_flight;

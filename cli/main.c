@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,12 +14,38 @@ typedef struct run_ctx {
     int tty;
 } run_ctx;
 
+/*
+ * Transcript text comes from the server: control bytes (ESC sequences
+ * could drive the operator's terminal) and bytes outside well-formed
+ * UTF-8 are shown as \xHH, and a backslash as \\.
+ */
+static void
+print_escaped(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        size_t n = smtpchk_utf8_seq_len(p + i, len - i);
+        if (n == 0 || p[i] < 0x20 || p[i] == 0x7f)
+            fprintf(stderr, "\\x%02x", p[i]);
+        else if (p[i] == '\\')
+            fputs("\\\\", stderr);
+        else
+            fwrite(p + i, 1, n, stderr);
+        i += n > 0 ? n : 1;
+    }
+}
+
 static void
 on_transcript(void *ud, const smtpchk_check *c, char dir, const char *line, size_t len)
 {
     (void)ud;
     const char *who = dir == '>' ? "C:" : dir == '<' ? "S:" : "* ";
-    fprintf(stderr, "[%s] %s %.*s\n", c->name ? c->name : c->host, who, (int)len, line);
+    const char *label = c->name ? c->name : c->host;
+    fputc('[', stderr);
+    print_escaped(label, strlen(label));
+    fprintf(stderr, "] %s ", who);
+    print_escaped(line, len);
+    fputc('\n', stderr);
 }
 
 static void
@@ -56,9 +83,13 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     cli o;
     int rc = cli_parse(argc, argv, &o);
-    if (rc == 0 && o.config != NULL)
+    if (rc == 0 && o.list_fields)
+        cli_list_fields(stdout);
+    else if (rc == 0 && o.config != NULL)
         rc = cli_load_config(&o);
-    if (rc != 0 || o.check_config) {
+    else if (rc == 0 && o.check_config)
+        printf("command line: %zu checks, no errors\n", o.ntargets);
+    if (rc != 0 || o.check_config || o.list_fields) {
         cli_free(&o);
         return rc;
     }

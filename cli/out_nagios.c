@@ -32,12 +32,13 @@ label_text(const char *prefix, const char *name)
 static void
 perf_thresholds(const cli *o)
 {
-    if (o->warn_ms >= 0 || o->crit_ms >= 0)
-        printf(";");
-    if (o->warn_ms >= 0)
-        printf("%.0f", o->warn_ms);
-    if (o->crit_ms >= 0)
-        printf(";%.0f", o->crit_ms);
+    if (!o->warn.set && !o->crit.set)
+        return;
+    /* The ranges are in seconds; the value is in ms. */
+    char w[80], c[80];
+    cli_range_format(&o->warn, 1000.0, w, sizeof(w));
+    cli_range_format(&o->crit, 1000.0, c, sizeof(c));
+    printf(";%s;%s", w, c);
 }
 
 /* Every timing, always: a phase that did not run is 'U' (undetermined),
@@ -70,11 +71,15 @@ perfdata(const cli *o, const char *prefix, const smtpchk_result *r)
 }
 
 static void
-nagios_summary(const smtpchk_check *c, const smtpchk_result *r)
+nagios_summary(const cli *o, const smtpchk_check *c, const smtpchk_result *r)
 {
     status_text(cli_label(c));
+    char why[160];
+    cli_state_why(o, r, why, sizeof(why));
+    if (why[0] != '\0')
+        printf(": %s", why); /* the threshold crossed, first */
     if (r->error == SMTPCHK_OK) {
-        printf(": %.1f ms", cli_ms(r->phase_us[SMTPCHK_PHASE_TOTAL]));
+        printf("%s%.1f ms", why[0] ? "; " : ": ", cli_ms(r->phase_us[SMTPCHK_PHASE_TOTAL]));
         if (r->tls) {
             fputs(", ", stdout);
             status_text(r->tls_version);
@@ -102,7 +107,7 @@ output_nagios(const cli *o, const smtpchk_check *const *c, const smtpchk_result 
         if (n > 1 && cli_state(o, &r[i]) != worst)
             continue;
         fputs(sep, stdout);
-        nagios_summary(c[i], &r[i]);
+        nagios_summary(o, c[i], &r[i]);
         sep = "; ";
     }
     fputs(" |", stdout);

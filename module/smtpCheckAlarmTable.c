@@ -1,48 +1,84 @@
 /* smtpCheckAlarmTable: each configured threshold and its state. */
-#include "smtpcheck.h"
+#include "smtpCheckAlarmTable.h"
 
 #include <stdlib.h>
 
-#include "smtpcheck_oids.h"
+#include "smtpcheck.h"
+#include "smtpcheck_tdata.h"
+#include "smtpcheck_varbind.h"
+
+/* smtpCheckAlarmState values. */
+enum { ALARM_ARMED = 1, ALARM_RAISED = 2 };
 
 typedef struct alarm_ref {
     sc_row *r;
     smtpchk_metric m;
 } alarm_ref;
 
-static sc_tdata alarms;
+typedef struct column {
+    unsigned number; /* smtpCheckAlarmEntry.<number> */
+    const char *mib_name;
+    void (*get)(netsnmp_variable_list *v, const smtpchk_alarm *a); /* NULL: an index */
+} column;
 
-static int
-alarm_column(netsnmp_variable_list *v, const alarm_ref *ref, unsigned col)
+static const oid table_oid[] = {SMTPCHECK_OID_ALARM_TABLE};
+static const oid entry_oid[] = {SMTPCHECK_OID_ALARM_ENTRY};
+
+static void
+get_rising(netsnmp_variable_list *v, const smtpchk_alarm *a)
 {
-    const smtpchk_alarm *a = &ref->r->alarms.a[ref->m];
-    u_long u;
-    long i;
-    u_char dt[11];
-    switch (col) {
-    case ACOL_RISING: u = a->rising; break;
-    case ACOL_FALLING: u = a->falling; break;
-    case ACOL_RAISED_COUNT:
-        u = a->raised_count;
-        snmp_set_var_typed_value(v, ASN_COUNTER, &u, sizeof(u));
-        return 1;
-    case ACOL_STATE:
-        i = a->raised ? ALARM_RAISED : ALARM_ARMED;
-        snmp_set_var_typed_value(v, ASN_INTEGER, &i, sizeof(i));
-        return 1;
-    case ACOL_VALUE:
-        i = a->has_value ? (long)a->value : 0;
-        snmp_set_var_typed_value(v, ASN_INTEGER, &i, sizeof(i));
-        return 1;
-    case ACOL_LAST_CHANGE:
-        snmp_set_var_typed_value(v, ASN_OCTET_STR, dt,
-                                 smtpcheck_date_and_time((time_t)a->last_change, dt));
-        return 1;
-    default:
-        return 0;
-    }
-    snmp_set_var_typed_value(v, ASN_UNSIGNED, &u, sizeof(u));
-    return 1;
+    snmp_set_var_typed_integer(v, ASN_UNSIGNED, a->rising);
+}
+
+static void
+get_falling(netsnmp_variable_list *v, const smtpchk_alarm *a)
+{
+    snmp_set_var_typed_integer(v, ASN_UNSIGNED, a->falling);
+}
+
+static void
+get_state(netsnmp_variable_list *v, const smtpchk_alarm *a)
+{
+    snmp_set_var_typed_integer(v, ASN_INTEGER, a->raised ? ALARM_RAISED : ALARM_ARMED);
+}
+
+static void
+get_value(netsnmp_variable_list *v, const smtpchk_alarm *a)
+{
+    snmp_set_var_typed_integer(v, ASN_INTEGER, a->has_value ? (long)a->value : 0);
+}
+
+static void
+get_raised_count(netsnmp_variable_list *v, const smtpchk_alarm *a)
+{
+    snmp_set_var_typed_integer(v, ASN_COUNTER, a->raised_count);
+}
+
+static void
+get_last_change(netsnmp_variable_list *v, const smtpchk_alarm *a)
+{
+    sc_set_date_and_time(v, a->last_change);
+}
+
+/* The MIB's numbers: tests/mib compares each with snmptranslate. */
+static const column columns[] = {
+    {1, "smtpCheckAlarmMetric", NULL}, /* not-accessible */
+    {2, "smtpCheckAlarmRising", get_rising},
+    {3, "smtpCheckAlarmFalling", get_falling},
+    {4, "smtpCheckAlarmState", get_state},
+    {5, "smtpCheckAlarmValue", get_value},
+    {6, "smtpCheckAlarmRaisedCount", get_raised_count},
+    {7, "smtpCheckAlarmLastChange", get_last_change},
+};
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+static const column *
+column_find(unsigned number)
+{
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        if (columns[i].number == number && columns[i].get != NULL)
+            return &columns[i];
+    return NULL;
 }
 
 static int
@@ -58,45 +94,67 @@ smtpCheckAlarmTable_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
             continue;
         const alarm_ref *ref = netsnmp_tdata_extract_entry(req);
         netsnmp_table_request_info *ti = netsnmp_extract_table_info(req);
-        if (ref == NULL || ti == NULL || !alarm_column(req->requestvb, ref, ti->colnum))
+        const column *c = ti != NULL ? column_find(ti->colnum) : NULL;
+        if (ref != NULL && c != NULL)
+            c->get(req->requestvb, &ref->r->alarms.a[ref->m]);
+        else
             netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHOBJECT);
     }
     return SNMP_ERR_NOERROR;
 }
 
 int
-init_smtpCheckAlarmTable(void)
+init_smtpCheckAlarmTable(sc_module *m)
 {
-    static const oid table_oid[] = {SMTPCHECK_OID_ALARM_TABLE};
-    return sc_tdata_register(&alarms, "smtpCheckAlarmTable", smtpCheckAlarmTable_handler,
-                             table_oid, OID_LENGTH(table_oid), ACOL_RISING, ACOL__LAST, 1);
+    sc_tdata_spec spec = {.name = "smtpCheckAlarmTable",
+                          .handler = smtpCheckAlarmTable_handler,
+                          .table_oid = table_oid,
+                          .table_oid_len = OID_LENGTH(table_oid),
+                          .min_col = UINT32_MAX,
+                          .with_metric = 1,
+                          .data = m};
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        if (columns[i].get != NULL) {
+            spec.min_col = columns[i].number < spec.min_col ? columns[i].number : spec.min_col;
+            spec.max_col = columns[i].number > spec.max_col ? columns[i].number : spec.max_col;
+        }
+    return sc_tdata_register(&m->alarms, &spec);
 }
 
 static void
-free_ref(void *data)
+free_ref(void *data, void *ud)
 {
+    (void)ud;
     alarm_ref *ref = data;
     ref->r->alarm_rows[ref->m] = NULL;
     free(ref);
 }
 
 void
-shutdown_smtpCheckAlarmTable(void)
+shutdown_smtpCheckAlarmTable(sc_module *m)
 {
-    sc_tdata_unregister(&alarms, free_ref);
+    sc_tdata_unregister(&m->alarms, free_ref, NULL);
+}
+
+void
+smtpCheckAlarmTable_objects(sc_object_cb *cb, void *ud)
+{
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        sc_list_object(cb, ud, entry_oid, OID_LENGTH(entry_oid), columns[i].mib_name,
+                       columns[i].number);
 }
 
 static void
-drop(sc_row *r, int m)
+drop(sc_module *m, sc_row *r, int metric)
 {
-    if (r->alarm_rows[m] == NULL || alarms.table == NULL)
+    if (r->alarm_rows[metric] == NULL || m->alarms.table == NULL)
         return;
-    free(netsnmp_tdata_remove_and_delete_row(alarms.table, r->alarm_rows[m]));
-    r->alarm_rows[m] = NULL;
+    free(netsnmp_tdata_remove_and_delete_row(m->alarms.table, r->alarm_rows[metric]));
+    r->alarm_rows[metric] = NULL;
 }
 
 static void
-add(sc_row *r, int m)
+add(sc_module *m, sc_row *r, int metric)
 {
     alarm_ref *ref = calloc(1, sizeof(*ref));
     netsnmp_tdata_row *row = netsnmp_tdata_create_row();
@@ -107,36 +165,36 @@ add(sc_row *r, int m)
         return;
     }
     ref->r = r;
-    ref->m = (smtpchk_metric)m;
+    ref->m = (smtpchk_metric)metric;
     row->data = ref;
     u_long idx = r->index;
-    long metric = m;
+    long metric_index = metric;
     netsnmp_tdata_row_add_index(row, ASN_UNSIGNED, &idx, sizeof(idx));
-    netsnmp_tdata_row_add_index(row, ASN_INTEGER, &metric, sizeof(metric));
-    if (netsnmp_tdata_add_row(alarms.table, row) != SNMPERR_SUCCESS) {
+    netsnmp_tdata_row_add_index(row, ASN_INTEGER, &metric_index, sizeof(metric_index));
+    if (netsnmp_tdata_add_row(m->alarms.table, row) != SNMPERR_SUCCESS) {
         free(netsnmp_tdata_delete_row(row));
         return;
     }
-    r->alarm_rows[m] = row;
+    r->alarm_rows[metric] = row;
 }
 
 void
-smtpCheckAlarmTable_sync(sc_row *r)
+smtpCheckAlarmTable_sync(sc_module *m, sc_row *r)
 {
-    if (alarms.table == NULL)
+    if (m->alarms.table == NULL)
         return;
-    for (int m = 1; m < SMTPCHK_METRIC__COUNT; m++) {
-        int want = r->alarms.a[m].configured;
-        if (want && r->alarm_rows[m] == NULL)
-            add(r, m);
+    for (int metric = 1; metric < SMTPCHK_METRIC__COUNT; metric++) {
+        int want = r->alarms.a[metric].configured;
+        if (want && r->alarm_rows[metric] == NULL)
+            add(m, r, metric);
         else if (!want)
-            drop(r, m);
+            drop(m, r, metric);
     }
 }
 
 void
-smtpCheckAlarmTable_remove(sc_row *r)
+smtpCheckAlarmTable_remove(sc_module *m, sc_row *r)
 {
-    for (int m = 1; m < SMTPCHK_METRIC__COUNT; m++)
-        drop(r, m);
+    for (int metric = 1; metric < SMTPCHK_METRIC__COUNT; metric++)
+        drop(m, r, metric);
 }

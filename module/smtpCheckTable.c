@@ -1,108 +1,223 @@
-/* smtpCheckTable: one row per configured check (netsnmp_tdata, read-only). */
-#include "smtpcheck.h"
+/*
+ * smtpCheckTable: one row per configured check (netsnmp_tdata, read-only).
+ * Its columns come from two tables: the module's own (below: what the
+ * check is and its counters) and the result-field table (fields.h), whose
+ * mib_column rows give the columns of the last result. The numbers are the
+ * MIB's; tests/mib compares every one with snmptranslate.
+ */
+#include "smtpCheckTable.h"
 
 #include <string.h>
 
-#include "smtpcheck_oids.h"
+#include "fields.h"
+#include "smtpCheckAlarmTable.h"
+#include "smtpcheck.h"
+#include "smtpcheck_tdata.h"
+#include "smtpcheck_varbind.h"
 
-static sc_tdata checks;
+typedef struct column {
+    unsigned number; /* smtpCheckEntry.<number> */
+    const char *mib_name;
+    u_char type;     /* for a 32-bit member of sc_row at offset */
+    size_t offset;
+    void (*get)(netsnmp_variable_list *v, const sc_row *r); /* else computed */
+} column;
+
+static const oid table_oid[] = {SMTPCHECK_OID_TABLE};
+static const oid entry_oid[] = {SMTPCHECK_OID_ENTRY};
+
+/* ---- the module's own columns ---- */
 
 static void
-set_u32(netsnmp_variable_list *v, u_char type, uint32_t x)
+get_name(netsnmp_variable_list *v, const sc_row *r)
 {
-    u_long val = x;
-    snmp_set_var_typed_value(v, type, &val, sizeof(val));
+    sc_set_text(v, r->name, sizeof(r->name));
 }
 
 static void
-set_int(netsnmp_variable_list *v, long x)
+get_host(netsnmp_variable_list *v, const sc_row *r)
 {
-    snmp_set_var_typed_value(v, ASN_INTEGER, &x, sizeof(x));
+    sc_set_text(v, r->host, sizeof(r->host));
 }
 
 static void
-set_str(netsnmp_variable_list *v, const char *s)
+get_status(netsnmp_variable_list *v, const sc_row *r)
 {
-    snmp_set_var_typed_value(v, ASN_OCTET_STR, s, strlen(s));
+    snmp_set_var_typed_integer(v, ASN_INTEGER, sc_row_status(r));
 }
+
+static void
+get_last_run(netsnmp_variable_list *v, const sc_row *r)
+{
+    sc_set_date_and_time(v, r->last_run);
+}
+
+static void
+get_avg_connect(netsnmp_variable_list *v, const sc_row *r)
+{
+    snmp_set_var_typed_integer(v, ASN_GAUGE, sc_stat_avg(&r->connect));
+}
+
+static void
+get_avg_total(netsnmp_variable_list *v, const sc_row *r)
+{
+    snmp_set_var_typed_integer(v, ASN_GAUGE, sc_stat_avg(&r->total));
+}
+
+/* Every 32-bit member a column reads. */
+_Static_assert(sizeof(((sc_row *)0)->port) == 4 && sizeof(((sc_row *)0)->security) == 4 &&
+                   sizeof(((sc_row *)0)->interval_s) == 4 && sizeof(((sc_row *)0)->runs) == 4 &&
+                   sizeof(((sc_row *)0)->connect.min) == 4,
+               "32-bit members");
+
+#define MEMBER(type, m) type, offsetof(sc_row, m), NULL
+#define COMPUTED(fn) 0, 0, fn
+
+static const column columns[] = {
+    {1, "smtpCheckIndex", COMPUTED(NULL)}, /* not-accessible */
+    {2, "smtpCheckName", COMPUTED(get_name)},
+    {3, "smtpCheckHost", COMPUTED(get_host)},
+    {4, "smtpCheckPort", MEMBER(ASN_UNSIGNED, port)},
+    {5, "smtpCheckSecurity", MEMBER(ASN_INTEGER, security)},
+    {6, "smtpCheckStatus", COMPUTED(get_status)},
+    {26, "smtpCheckLastRun", COMPUTED(get_last_run)},
+    {27, "smtpCheckRuns", MEMBER(ASN_COUNTER, runs)},
+    {28, "smtpCheckFailures", MEMBER(ASN_COUNTER, failures)},
+    {29, "smtpCheckSkippedRuns", MEMBER(ASN_COUNTER, skipped)},
+    {30, "smtpCheckConsecutiveFailures", MEMBER(ASN_GAUGE, consecutive)},
+    {31, "smtpCheckMinConnectTime", MEMBER(ASN_GAUGE, connect.min)},
+    {32, "smtpCheckAvgConnectTime", COMPUTED(get_avg_connect)},
+    {33, "smtpCheckMaxConnectTime", MEMBER(ASN_GAUGE, connect.max)},
+    {34, "smtpCheckMinTotalTime", MEMBER(ASN_GAUGE, total.min)},
+    {35, "smtpCheckAvgTotalTime", COMPUTED(get_avg_total)},
+    {36, "smtpCheckMaxTotalTime", MEMBER(ASN_GAUGE, total.max)},
+    {38, "smtpCheckInterval", MEMBER(ASN_UNSIGNED, interval_s)},
+};
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+/* A member column: a 32-bit value, signed for INTEGER, unsigned else. */
+static void
+get_member(netsnmp_variable_list *v, const column *c, const sc_row *r)
+{
+    const char *at = (const char *)r + c->offset;
+    if (c->type == ASN_INTEGER) {
+        int32_t i;
+        memcpy(&i, at, sizeof(i));
+        snmp_set_var_typed_integer(v, c->type, i);
+    } else {
+        uint32_t u;
+        memcpy(&u, at, sizeof(u));
+        snmp_set_var_typed_integer(v, c->type, (long)u);
+    }
+}
+
+static const column *
+column_find(unsigned number)
+{
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        if (columns[i].number == number)
+            return &columns[i];
+    return NULL;
+}
+
+/* ---- the result's columns, by field type ---- */
 
 static uint32_t
-enhanced(const smtpchk_result *x)
+clamp_u32(int64_t x)
 {
-    if (x->enhanced_class < 0)
+    return x < 0 ? 0 : x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+}
+
+/* The SNMP type and number of a numeric field; 0 when it has none. */
+static u_char
+field_number(const smtpchk_field *f, smtpchk_value x, long *n)
+{
+    switch (f->type) {
+    case SMTPCHK_FT_DURATION: /* ms, rounded */
+        *n = x.present ? sc_ms(x.i) : 0;
+        return ASN_GAUGE;
+    case SMTPCHK_FT_INT: /* e.g. no certificate: 0 */
+        *n = x.present ? (long)x.i : 0;
+        return ASN_INTEGER;
+    case SMTPCHK_FT_ERROR:
+    case SMTPCHK_FT_STEP:
+        *n = (long)x.i;
+        return ASN_INTEGER;
+    case SMTPCHK_FT_STATUS:
+        *n = x.present ? clamp_u32(x.i) : 0;
+        return ASN_UNSIGNED;
+    case SMTPCHK_FT_COUNT:
+        *n = clamp_u32(x.i);
+        return ASN_GAUGE;
+    default:
         return 0;
-    return ((uint32_t)x->enhanced_class * 1000 + (uint32_t)x->enhanced_subject) * 1000 +
-           (uint32_t)x->enhanced_detail;
+    }
 }
 
-static void
-set_time(netsnmp_variable_list *v, const sc_row *r, int64_t us)
-{
-    set_u32(v, ASN_GAUGE, r->have_result ? sc_ms(us) : 0);
-}
-
-/* Columns that describe the check or its counters. */
+/* Before the first result every field reads as absent: 0 or "". */
 static int
-column_describe(netsnmp_variable_list *v, const sc_row *r, unsigned col)
+set_field(netsnmp_variable_list *v, const smtpchk_field *f, const sc_row *r)
 {
-    u_char dt[11];
-    switch (col) {
-    case COL_NAME: set_str(v, r->name); return 1;
-    case COL_HOST: set_str(v, r->host); return 1;
-    case COL_PORT: set_u32(v, ASN_UNSIGNED, r->port); return 1;
-    case COL_SECURITY: set_int(v, r->security); return 1;
-    case COL_STATUS: set_int(v, sc_row_status(r)); return 1;
-    case COL_INTERVAL: set_u32(v, ASN_UNSIGNED, r->interval_s); return 1;
-    case COL_LAST_RUN:
-        snmp_set_var_typed_value(v, ASN_OCTET_STR, dt, smtpcheck_date_and_time(r->last_run, dt));
+    smtpchk_value x = {0};
+    if (r->have_result)
+        x = smtpchk_field_get(f, &r->last);
+    if (f->type == SMTPCHK_FT_TEXT) {
+        sc_set_text(v, x.present ? x.s : "", f->size);
         return 1;
-    case COL_RUNS: set_u32(v, ASN_COUNTER, r->runs); return 1;
-    case COL_FAILURES: set_u32(v, ASN_COUNTER, r->failures); return 1;
-    case COL_SKIPPED_RUNS: set_u32(v, ASN_COUNTER, r->skipped); return 1;
-    case COL_CONSECUTIVE_FAILURES: set_u32(v, ASN_GAUGE, r->consecutive); return 1;
-    case COL_MIN_CONNECT_TIME: set_u32(v, ASN_GAUGE, r->connect.min); return 1;
-    case COL_AVG_CONNECT_TIME: set_u32(v, ASN_GAUGE, sc_stat_avg(&r->connect)); return 1;
-    case COL_MAX_CONNECT_TIME: set_u32(v, ASN_GAUGE, r->connect.max); return 1;
-    case COL_MIN_TOTAL_TIME: set_u32(v, ASN_GAUGE, r->total.min); return 1;
-    case COL_AVG_TOTAL_TIME: set_u32(v, ASN_GAUGE, sc_stat_avg(&r->total)); return 1;
-    case COL_MAX_TOTAL_TIME: set_u32(v, ASN_GAUGE, r->total.max); return 1;
+    }
+    long n = 0;
+    u_char type = field_number(f, x, &n);
+    if (type == 0)
+        return 0; /* no SNMP type for it: not publishable */
+    snmp_set_var_typed_integer(v, type, n);
+    return 1;
+}
+
+int
+smtpCheckTable_value(netsnmp_variable_list *v, const sc_row *r, unsigned col)
+{
+    const column *c = column_find(col);
+    if (c != NULL && c->get != NULL) {
+        c->get(v, r);
+        return 1;
+    }
+    if (c != NULL && c->type != 0) {
+        get_member(v, c, r);
+        return 1;
+    }
+    const smtpchk_field *f = smtpchk_field_by_column(col);
+    return c == NULL && f != NULL && set_field(v, f, r);
+}
+
+unsigned
+smtpCheckTable_column(const char *mib_name)
+{
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        if (strcmp(columns[i].mib_name, mib_name) == 0)
+            return columns[i].number;
+    for (size_t i = 0; i < smtpchk_field_count(); i++) {
+        const smtpchk_field *f = smtpchk_field_at(i);
+        if (f->mib_column != 0 && strcmp(f->mib_name, mib_name) == 0)
+            return f->mib_column;
     }
     return 0;
 }
 
-/* Columns from the last result. */
-static int
-column_result(netsnmp_variable_list *v, const sc_row *r, unsigned col)
+void
+smtpCheckTable_objects(sc_object_cb *cb, void *ud)
 {
-    const smtpchk_result *x = &r->last;
-    const int64_t *t = x->phase_us;
-    switch (col) {
-    case COL_CONNECT_TIME: set_time(v, r, t[SMTPCHK_PHASE_CONNECT]); return 1;
-    case COL_LOGIN_TIME: set_time(v, r, t[SMTPCHK_PHASE_LOGIN]); return 1;
-    case COL_DNS_TIME: set_time(v, r, t[SMTPCHK_PHASE_DNS]); return 1;
-    case COL_TLS_TIME: set_time(v, r, t[SMTPCHK_PHASE_TLS]); return 1;
-    case COL_GREETING_TIME: set_time(v, r, t[SMTPCHK_PHASE_GREETING]); return 1;
-    case COL_EHLO_TIME: set_time(v, r, t[SMTPCHK_PHASE_EHLO]); return 1;
-    case COL_TRANSFER_TIME: set_time(v, r, t[SMTPCHK_PHASE_TRANSFER]); return 1;
-    case COL_QUIT_TIME: set_time(v, r, t[SMTPCHK_PHASE_QUIT]); return 1;
-    case COL_TOTAL_TIME: set_time(v, r, t[SMTPCHK_PHASE_TOTAL]); return 1;
-    case COL_RESPONSE_CODE: set_int(v, r->have_result ? x->response_code : 0); return 1;
-    case COL_ERROR_CODE: set_int(v, x->error); return 1;
-    case COL_FAILED_STEP: set_int(v, x->failed_step); return 1;
-    case COL_ENHANCED_STATUS: set_u32(v, ASN_UNSIGNED, enhanced(x)); return 1;
-    case COL_LAST_REPLY_TEXT: set_str(v, x->reply_text); return 1;
-    case COL_GREETING: set_str(v, x->greeting); return 1;
-    case COL_MAX_MESSAGE_SIZE:
-        set_u32(v, ASN_GAUGE, x->size_limit > UINT32_MAX ? UINT32_MAX : (uint32_t)x->size_limit);
-        return 1;
-    case COL_TLS_VERSION: set_str(v, x->tls_version); return 1;
-    case COL_TLS_CIPHER: set_str(v, x->tls_cipher); return 1;
-    case COL_CERT_DAYS_LEFT: set_int(v, x->has_cert ? x->cert_days_left : 0); return 1;
-    case COL_ERROR_DETAIL: set_str(v, x->error_detail); return 1;
-    case COL_QUEUE_REPLY: set_str(v, x->queue_reply); return 1;
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        sc_list_object(cb, ud, entry_oid, OID_LENGTH(entry_oid), columns[i].mib_name,
+                       columns[i].number);
+    for (size_t i = 0; i < smtpchk_field_count(); i++) {
+        const smtpchk_field *f = smtpchk_field_at(i);
+        if (f->mib_column != 0)
+            sc_list_object(cb, ud, entry_oid, OID_LENGTH(entry_oid), f->mib_name,
+                           f->mib_column);
     }
-    return 0;
 }
+
+/* ---- the handler ---- */
 
 static int
 smtpCheckTable_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
@@ -117,38 +232,60 @@ smtpCheckTable_handler(netsnmp_mib_handler *handler, netsnmp_handler_registratio
             continue;
         const sc_row *r = netsnmp_tdata_extract_entry(req);
         netsnmp_table_request_info *ti = netsnmp_extract_table_info(req);
-        if (r == NULL || ti == NULL ||
-            (!column_describe(req->requestvb, r, ti->colnum) &&
-             !column_result(req->requestvb, r, ti->colnum)))
+        if (r == NULL || ti == NULL || !smtpCheckTable_value(req->requestvb, r, ti->colnum))
             netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHOBJECT);
     }
     return SNMP_ERR_NOERROR;
 }
 
-int
-init_smtpCheckTable(void)
+/* The accessible columns' span, from both tables. */
+static void
+column_span(unsigned *lo, unsigned *hi)
 {
-    static const oid table_oid[] = {SMTPCHECK_OID_TABLE};
-    return sc_tdata_register(&checks, "smtpCheckTable", smtpCheckTable_handler, table_oid,
-                             OID_LENGTH(table_oid), COL_NAME, COL__LAST, 0);
+    *lo = UINT32_MAX;
+    *hi = 0;
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        if (columns[i].get != NULL || columns[i].type != 0) { /* accessible */
+            *lo = columns[i].number < *lo ? columns[i].number : *lo;
+            *hi = columns[i].number > *hi ? columns[i].number : *hi;
+        }
+    for (size_t i = 0; i < smtpchk_field_count(); i++) {
+        unsigned col = smtpchk_field_at(i)->mib_column;
+        if (col != 0) {
+            *lo = col < *lo ? col : *lo;
+            *hi = col > *hi ? col : *hi;
+        }
+    }
 }
 
+int
+init_smtpCheckTable(sc_module *m)
+{
+    sc_tdata_spec spec = {.name = "smtpCheckTable", .handler = smtpCheckTable_handler,
+                          .table_oid = table_oid, .table_oid_len = OID_LENGTH(table_oid),
+                          .data = m};
+    column_span(&spec.min_col, &spec.max_col);
+    return sc_tdata_register(&m->checks, &spec);
+}
+
+/* ---- rows ---- */
+
 static void
-free_row(void *data)
+free_row(void *data, void *m)
 {
     sc_row *r = data;
-    smtpCheckAlarmTable_remove(r);
+    smtpCheckAlarmTable_remove(m, r);
     sc_row_free(r);
 }
 
 void
-shutdown_smtpCheckTable(void)
+shutdown_smtpCheckTable(sc_module *m)
 {
-    sc_tdata_unregister(&checks, free_row);
+    sc_tdata_unregister(&m->checks, free_row, m);
 }
 
 int
-smtpCheckTable_add(sc_row *r)
+smtpCheckTable_add(sc_module *m, sc_row *r)
 {
     netsnmp_tdata_row *row = netsnmp_tdata_create_row();
     if (row == NULL)
@@ -156,7 +293,7 @@ smtpCheckTable_add(sc_row *r)
     row->data = r;
     u_long idx = r->index;
     netsnmp_tdata_row_add_index(row, ASN_UNSIGNED, &idx, sizeof(idx));
-    if (netsnmp_tdata_add_row(checks.table, row) != SNMPERR_SUCCESS) {
+    if (netsnmp_tdata_add_row(m->checks.table, row) != SNMPERR_SUCCESS) {
         netsnmp_tdata_delete_row(row);
         return -1;
     }
@@ -165,32 +302,32 @@ smtpCheckTable_add(sc_row *r)
 }
 
 void
-smtpCheckTable_remove(sc_row *r)
+smtpCheckTable_remove(sc_module *m, sc_row *r)
 {
-    smtpCheckAlarmTable_remove(r);
+    smtpCheckAlarmTable_remove(m, r);
     if (r->row != NULL)
-        netsnmp_tdata_remove_and_delete_row(checks.table, r->row);
+        netsnmp_tdata_remove_and_delete_row(m->checks.table, r->row);
     r->row = NULL;
 }
 
 sc_row *
-smtpCheckTable_find(unsigned index)
+smtpCheckTable_find(sc_module *m, unsigned index)
 {
     oid idx = index;
-    netsnmp_tdata_row *row = netsnmp_tdata_row_get_byoid(checks.table, &idx, 1);
+    netsnmp_tdata_row *row = netsnmp_tdata_row_get_byoid(m->checks.table, &idx, 1);
     return row != NULL ? row->data : NULL;
 }
 
 sc_row *
-smtpCheckTable_first(void)
+smtpCheckTable_first(sc_module *m)
 {
-    netsnmp_tdata_row *row = checks.table ? netsnmp_tdata_row_first(checks.table) : NULL;
+    netsnmp_tdata_row *row = m->checks.table ? netsnmp_tdata_row_first(m->checks.table) : NULL;
     return row != NULL ? row->data : NULL;
 }
 
 sc_row *
-smtpCheckTable_next(sc_row *r)
+smtpCheckTable_next(sc_module *m, sc_row *r)
 {
-    netsnmp_tdata_row *row = netsnmp_tdata_row_next(checks.table, r->row);
+    netsnmp_tdata_row *row = netsnmp_tdata_row_next(m->checks.table, r->row);
     return row != NULL ? row->data : NULL;
 }

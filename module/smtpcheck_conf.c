@@ -1,87 +1,54 @@
 /*
  * snmpd.conf: `smtpcheckConfig /path/to/smtpcheck.conf`. The check file is
- * read after every config read (start and SIGHUP). A bad file is logged
- * with file:line for every problem and changes nothing: the last good
- * configuration stays, also across the module reload that SIGHUP does,
- * through a copy kept in the persistent directory.
+ * read after every config read (start and SIGHUP). A bad file, or one the
+ * agent cannot read any more, is logged with file:line for every problem
+ * and changes nothing: the last good configuration stays, also across
+ * the module reload that SIGHUP does (smtpcheck_kept.h keeps it in memory,
+ * secrets included, so nothing is re-read as the unprivileged user).
  */
-#include "smtpcheck.h"
+#include "smtpcheck_conf.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#define LAST_GOOD "smtpcheck-lastgood.conf"
+#include "smtpCheckAlarmTable.h"
+#include "smtpCheckTable.h"
+#include "smtpcheck.h"
+#include "smtpcheck_engine.h"
+#include "smtpcheck_files.h"
+#include "smtpcheck_kept.h"
+#include "smtpcheck_persist.h"
 
-static int have_checks;    /* a configuration is applied in this instance */
-static int globals_loaded; /* the load counters were restored */
+#define TOKEN "smtpcheckConfig"
 
+/* Net-SNMP calls the token's parser without a client argument. */
 static void
-parse_token(const char *token, char *line)
+parse_smtpcheckConfig(const char *token, char *line)
 {
     (void)token;
-    sc_globals *g = smtpcheck_globals();
+    sc_module *m = smtpcheck_instance();
+    if (m == NULL)
+        return;
     char *p = line;
     while (*p == ' ' || *p == '\t')
         p++;
     p[strcspn(p, " \t\r\n")] = '\0';
     if (p[0] != '/') {
-        config_perror("smtpcheckConfig needs an absolute path");
+        config_perror(TOKEN " needs an absolute path");
         return;
     }
-    snprintf(g->config_path, sizeof(g->config_path), "%s", p);
+    snprintf(m->globals.config_path, sizeof(m->globals.config_path), "%s", p);
 }
 
 static void
-release_token(void)
+release_smtpcheckConfig(void)
 {
-    smtpcheck_globals()->config_path[0] = '\0';
-}
-
-const char *
-smtpcheck_conf_path(void)
-{
-    return smtpcheck_globals()->config_path;
-}
-
-static int
-last_good_path(char *buf, size_t len)
-{
-    const char *dir = get_persistent_directory();
-    int n = dir ? snprintf(buf, len, "%s/%s", dir, LAST_GOOD) : -1;
-    return n > 0 && (size_t)n < len ? 0 : -1;
-}
-
-/* Keeps a private copy of a file that loaded well. */
-static void
-keep_last_good(const char *src)
-{
-    char dst[1024], tmp[1040];
-    if (last_good_path(dst, sizeof(dst)) != 0)
-        return;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", dst);
-    FILE *in = fopen(src, "re");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
-    char buf[8192];
-    size_t n;
-    int bad = in == NULL || out == NULL;
-    while (!bad && (n = fread(buf, 1, sizeof(buf), in)) > 0)
-        bad = fwrite(buf, 1, n, out) != n;
-    if (in != NULL)
-        fclose(in);
-    if (out != NULL)
-        bad |= fclose(out) != 0;
-    else if (fd >= 0)
-        close(fd);
-    if (!bad)
-        smtpcheck_give_to_agent_user(tmp);
-    if (bad || rename(tmp, dst) != 0)
-        unlink(tmp);
+    sc_module *m = smtpcheck_instance();
+    if (m != NULL)
+        m->globals.config_path[0] = '\0';
 }
 
 static void
@@ -94,34 +61,35 @@ log_diags(const smtpchk_diag *d)
 
 /* Rows: update the kept ones, add the new ones, drop the rest. */
 static void
-apply_rows(const smtpchk_config *cfg)
+apply_rows(sc_module *m, const smtpchk_config *cfg)
 {
-    sc_row *r = smtpCheckTable_first();
+    sc_row *r = smtpCheckTable_first(m);
     while (r != NULL) {
-        sc_row *next = smtpCheckTable_next(r);
+        sc_row *next = smtpCheckTable_next(m, r);
         if (smtpchk_config_find_index(cfg, r->index) == NULL) {
-            smtpCheckTable_remove(r);
+            smtpCheckTable_remove(m, r);
             sc_row_free(r);
         }
         r = next;
     }
     for (size_t i = 0; i < cfg->n; i++) {
         const smtpchk_config_entry *e = &cfg->entries[i];
-        sc_row *row = smtpCheckTable_find(e->check->index);
+        sc_row *row = smtpCheckTable_find(m, e->check->index);
         int fresh = row == NULL;
-        if (fresh && ((row = sc_row_new(e->check->index)) == NULL || smtpCheckTable_add(row))) {
+        if (fresh &&
+            ((row = sc_row_new(e->check->index)) == NULL || smtpCheckTable_add(m, row))) {
             sc_row_free(row);
             continue;
         }
         sc_row_describe(row, e);
         if (fresh)
-            smtpcheck_persist_restore(row);
-        smtpCheckAlarmTable_sync(row);
+            smtpcheck_persist_restore(m, row);
+        smtpCheckAlarmTable_sync(m, row);
     }
 }
 
 static int
-apply_engine(const smtpchk_config *cfg)
+apply_engine(sc_module *m, const smtpchk_config *cfg)
 {
     smtpchk_engine_spec *specs = calloc(cfg->n ? cfg->n : 1, sizeof(*specs));
     if (specs == NULL)
@@ -132,62 +100,106 @@ apply_engine(const smtpchk_config *cfg)
                                          .interval_ms = e->interval_ms,
                                          .jitter_ms = e->jitter_ms};
     }
-    int rc = smtpchk_engine_set_checks(smtpcheck_engine(), specs, cfg->n);
+    int rc = smtpchk_engine_set_checks(m->engine, specs, cfg->n);
     free(specs);
     return rc;
 }
 
 static int
-load(const char *path, const char *origin, smtpchk_config **cfg)
+load(const char *path, smtpchk_config **cfg)
 {
     smtpchk_diag *d = smtpchk_diag_new();
-    smtpchk_config_opts o = {.read_files = true, .origin = origin};
-    int rc = smtpchk_config_load_opts(path, &o, cfg, d);
+    int rc = smtpchk_config_load(path, cfg, d);
     log_diags(d);
     smtpchk_diag_free(d);
     return rc;
 }
 
-int
-smtpcheck_conf_apply(void)
+/* Files a check names that snmpd's -u/-g user may not read: once it has
+ * dropped root, a reload could not re-read them (docs/snmp.md). */
+static void
+warn_unreadable(const smtpchk_config *cfg)
 {
-    sc_globals *g = smtpcheck_globals();
+    smtpcheck_warn_unreadable(cfg->path, "the check file");
+    for (size_t i = 0; i < cfg->n; i++) {
+        const smtpchk_config_entry *e = &cfg->entries[i];
+        smtpcheck_warn_unreadable(e->password_file, "a password file");
+        smtpcheck_warn_unreadable(e->body_html_file, "a body file");
+        smtpcheck_warn_unreadable(e->body_text_file, "a body file");
+        smtpcheck_warn_unreadable(e->check->ca_file, "a CA file");
+    }
+}
+
+/*
+ * The file named; else, when this instance runs no checks yet (a new one
+ * after SIGHUP), the last good configuration kept in memory. *kept says
+ * which: a kept configuration is borrowed, a loaded one is the caller's.
+ */
+static int
+load_config(sc_module *m, smtpchk_config **cfg, bool *kept)
+{
+    sc_globals *g = &m->globals;
+    *kept = false;
+    if (load(g->config_path, cfg) == 0)
+        return 0;
+    g->config_errors++;
+    snmp_log(LOG_ERR, "smtpcheck: %s has errors; keeping the last good configuration\n",
+             g->config_path);
+    const smtpchk_config *last = m->have_checks ? NULL : smtpcheck_kept_get();
+    if (last == NULL)
+        return -1;
+    *cfg = (smtpchk_config *)last;
+    *kept = true;
+    return 0;
+}
+
+static int
+apply(sc_module *m, const smtpchk_config *cfg)
+{
+    if (smtpcheck_engine_create(m, cfg->max_in_flight) != 0)
+        return -1;
+    smtpcheck_persist_load(m);
+    apply_rows(m, cfg);
+    smtpcheck_persist_forget(m);
+    return apply_engine(m, cfg);
+}
+
+int
+smtpcheck_conf_apply(sc_module *m)
+{
+    sc_globals *g = &m->globals;
     if (g->config_path[0] == '\0')
         return 0;
-    if (!globals_loaded) { /* counters survive reloads and restarts too */
-        smtpcheck_persist_load_globals(g);
-        globals_loaded = 1;
+    if (!m->globals_loaded) { /* counters survive reloads and restarts too */
+        smtpcheck_persist_load_globals(m);
+        m->globals_loaded = true;
     }
     smtpchk_config *cfg = NULL;
-    char saved[1024];
-    const char *from = "";
-    if (load(g->config_path, NULL, &cfg) == 0) {
-        keep_last_good(g->config_path);
-    } else {
-        g->config_errors++;
-        snmp_log(LOG_ERR, "smtpcheck: %s has errors; keeping the last good configuration\n",
-                 g->config_path);
-        if (have_checks || last_good_path(saved, sizeof(saved)) != 0 ||
-            access(saved, R_OK) != 0 || load(saved, g->config_path, &cfg) != 0)
-            return -1;
-        from = "the last good copy of ";
-    }
-    if (smtpcheck_engine_create(cfg->max_in_flight) != 0) {
-        smtpchk_config_free(cfg);
+    bool kept;
+    if (load_config(m, &cfg, &kept) != 0)
         return -1;
-    }
-    smtpcheck_persist_load();
-    apply_rows(cfg);
-    smtpcheck_persist_forget();
-    int rc = apply_engine(cfg);
+    int rc = apply(m, cfg);
     if (rc == 0) {
-        have_checks = 1;
+        m->have_checks = true;
         g->config_loads++;
         g->last_load = time(NULL);
-        snmp_log(LOG_INFO, "smtpcheck: %zu checks from %s%s\n", cfg->n, from, g->config_path);
+        snmp_log(LOG_INFO, "smtpcheck: %zu checks from %s%s\n", cfg->n,
+                 kept ? "the last good configuration of " : "", g->config_path);
     }
-    smtpchk_config_free(cfg);
+    if (!kept && rc == 0) {
+        warn_unreadable(cfg);
+        smtpcheck_kept_set(cfg); /* the new last good configuration */
+    } else if (!kept) {
+        smtpchk_config_free(cfg);
+    }
     return rc;
+}
+
+int
+smtpcheck_conf_use(sc_module *m, const char *path)
+{
+    snprintf(m->globals.config_path, sizeof(m->globals.config_path), "%s", path);
+    return smtpcheck_conf_apply(m);
 }
 
 static int
@@ -196,26 +208,25 @@ post_read_config(int major, int minor, void *server, void *client)
     (void)major;
     (void)minor;
     (void)server;
-    (void)client;
-    smtpcheck_conf_apply();
+    DEBUGMSGTL(("smtpcheck:conf", "config read; check file \"%s\"\n",
+                ((sc_module *)client)->globals.config_path));
+    smtpcheck_conf_apply(client);
     return SNMP_ERR_NOERROR;
 }
 
 void
-smtpcheck_conf_init(void)
+smtpcheck_conf_init(sc_module *m)
 {
-    have_checks = 0;
-    globals_loaded = 0;
-    register_app_config_handler("smtpcheckConfig", parse_token, release_token,
+    register_app_config_handler(TOKEN, parse_smtpcheckConfig, release_smtpcheckConfig,
                                 "/path/to/smtpcheck.conf");
     snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG,
-                           post_read_config, NULL);
+                           post_read_config, m);
 }
 
 void
-smtpcheck_conf_shutdown(void)
+smtpcheck_conf_shutdown(sc_module *m)
 {
     snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG,
-                             post_read_config, NULL, 1);
-    unregister_app_config_handler("smtpcheckConfig");
+                             post_read_config, m, 1);
+    unregister_app_config_handler(TOKEN);
 }

@@ -1,10 +1,18 @@
 /*
  * The one place in the code that says where SMTP-CHECK-MIB lives. Keep it
  * in step with `smtpCheckMIB ::= { netSnmpPlaypen 25 }` in the MIB; see
- * docs/mib.md for moving it to a registered enterprise number.
+ * docs/mib.md for moving it to a registered enterprise number. Column and
+ * scalar numbers live in the table of the file that serves them
+ * (smtpCheckTable.c, smtpCheckAlarmTable.c, smtpcheck_globals.c,
+ * smtpcheck_traps.c); tests/mib checks each against the MIB.
  */
 #ifndef SMTPCHECK_OIDS_H
 #define SMTPCHECK_OIDS_H
+
+#include <stddef.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
 
 #define SMTPCHECK_MIB_ROOT 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 25
 
@@ -17,41 +25,8 @@
 #define SMTPCHECK_OID_GLOBALS SMTPCHECK_OID_OBJECTS, 3
 #define SMTPCHECK_OID_NOTIF_OBJECTS SMTPCHECK_OID_OBJECTS, 4
 
-/* smtpCheckEntry columns. */
-enum {
-    COL_INDEX = 1, COL_NAME, COL_HOST, COL_PORT, COL_SECURITY, COL_STATUS,
-    COL_CONNECT_TIME, COL_LOGIN_TIME, COL_RESPONSE_CODE, COL_ERROR_CODE, COL_FAILED_STEP,
-    COL_DNS_TIME, COL_TLS_TIME, COL_GREETING_TIME, COL_EHLO_TIME, COL_TRANSFER_TIME,
-    COL_QUIT_TIME, COL_TOTAL_TIME, COL_ENHANCED_STATUS, COL_LAST_REPLY_TEXT, COL_GREETING,
-    COL_MAX_MESSAGE_SIZE, COL_TLS_VERSION, COL_TLS_CIPHER, COL_CERT_DAYS_LEFT, COL_LAST_RUN,
-    COL_RUNS, COL_FAILURES, COL_SKIPPED_RUNS, COL_CONSECUTIVE_FAILURES,
-    COL_MIN_CONNECT_TIME, COL_AVG_CONNECT_TIME, COL_MAX_CONNECT_TIME,
-    COL_MIN_TOTAL_TIME, COL_AVG_TOTAL_TIME, COL_MAX_TOTAL_TIME,
-    COL_ERROR_DETAIL, COL_INTERVAL, COL_QUEUE_REPLY,
-    COL__LAST = COL_QUEUE_REPLY
-};
-
-/* smtpCheckAlarmEntry columns. */
-enum {
-    ACOL_METRIC = 1, ACOL_RISING, ACOL_FALLING, ACOL_STATE, ACOL_VALUE, ACOL_RAISED_COUNT,
-    ACOL_LAST_CHANGE, ACOL__LAST = ACOL_LAST_CHANGE
-};
-
-/* smtpCheckGlobals scalars. */
-enum {
-    GLOBAL_CONFIG_FILE = 1, GLOBAL_CONFIG_LOADS, GLOBAL_CONFIG_ERRORS, GLOBAL_IN_FLIGHT,
-    GLOBAL_LAST_LOAD, GLOBAL__LAST = GLOBAL_LAST_LOAD
-};
-
-/* smtpCheckNotifObjects. */
-enum { NOTIF_METRIC = 1, NOTIF_VALUE, NOTIF_THRESHOLD };
-
-/* Notifications. */
-enum { NOTIFY_ALARM_RAISED = 1, NOTIFY_ALARM_CLEARED = 2 };
-
-/* smtpCheckStatus values. */
-enum { STATUS_UNKNOWN = 1, STATUS_OK = 2, STATUS_FAILED = 3, STATUS_ALARM = 4 };
-/* smtpCheckAlarmState values. */
-enum { ALARM_ARMED = 1, ALARM_RAISED = 2 };
+/* Called once per object the module serves or sends (smtpcheck-agentx
+ * --columns): its MIB name and OID, as the code builds it. */
+typedef void sc_object_cb(void *ud, const char *mib_name, const oid *name, size_t len);
 
 #endif

@@ -1,238 +1,381 @@
 /*
- * Counters, alarm states and the last result survive an snmpd restart and
- * a SIGHUP (which unloads the module: its statics start from zero). They
- * live in smtpcheck-state.conf under Net-SNMP's persistent directory,
- * written atomically, one "row" line per check keyed by index and name.
+ * The saved state, one record (record.h) a line:
+ *
+ *   format version=2
+ *   globals loads=3 errors=1 last_load=1764000000
+ *   row index=1 name=mx runs=120 failures=2 ... (row_keys below)
+ *   result index=1 error_code=0 ... (every stored result field, fields.h)
+ *   alarm index=1 metric=totalTime raised=1 count=1 ... (alarm_keys below)
+ *
+ * A reader skips kinds and keys it does not know and keeps its defaults
+ * for keys it does not find. A row's state goes back only to the check
+ * with the same index and name: another check now at that index starts
+ * afresh. A file without "format version=2" (version 1 was a hex dump of
+ * memory) is ignored.
  */
-#include "smtpcheck.h"
+#include "smtpcheck_persist.h"
 
-#include <errno.h>
-#include <stdio.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "record.h"
+#include "smtpCheckTable.h"
+#include "smtpcheck.h"
+#include "smtpcheck_files.h"
 
 #define STATE_FILE "smtpcheck-state.conf"
-#define STATE_VERSION 1
+#define FORMAT_VERSION 2
+#define MAX_RECORDS ((size_t)1024 * 1024)
 
-typedef struct saved {
-    struct saved *next;
-    char *line;
-    unsigned index;
-} saved;
+/* ---- numbers by name: one table per struct ---- */
 
-static saved *pending;
+typedef enum num_kind { NUM_BOOL, NUM_U32, NUM_U64, NUM_I64 } num_kind;
 
-static int
-state_path(char *buf, size_t len, const char *suffix)
+typedef struct num_key {
+    const char *key;
+    size_t offset;
+    num_kind kind;
+} num_key;
+
+/* The comparison in sizeof is never evaluated: it makes a member whose
+ * type is not `type` a compile error. */
+#define NUM(key, T, member, type, kind) \
+    {key, offsetof(T, member) + 0 * sizeof((type *)0 == &((T *)0)->member), kind}
+#define BOOL_KEY(key, T, m) NUM(key, T, m, bool, NUM_BOOL)
+#define U32_KEY(key, T, m) NUM(key, T, m, uint32_t, NUM_U32)
+#define U64_KEY(key, T, m) NUM(key, T, m, uint64_t, NUM_U64)
+#define I64_KEY(key, T, m) NUM(key, T, m, int64_t, NUM_I64)
+
+static const num_key globals_keys[] = {
+    U32_KEY("loads", sc_globals, config_loads),
+    U32_KEY("errors", sc_globals, config_errors),
+    I64_KEY("last_load", sc_globals, last_load),
+};
+
+/* The row's own counters; index and name identify it. */
+static const num_key row_keys[] = {
+    U32_KEY("runs", sc_row, runs),
+    U32_KEY("failures", sc_row, failures),
+    U32_KEY("skipped", sc_row, skipped),
+    U32_KEY("consecutive", sc_row, consecutive),
+    I64_KEY("last_run", sc_row, last_run),
+    BOOL_KEY("have_result", sc_row, have_result),
+    U32_KEY("connect_min", sc_row, connect.min),
+    U32_KEY("connect_max", sc_row, connect.max),
+    U64_KEY("connect_sum", sc_row, connect.sum),
+    U64_KEY("connect_count", sc_row, connect.count),
+    U32_KEY("total_min", sc_row, total.min),
+    U32_KEY("total_max", sc_row, total.max),
+    U64_KEY("total_sum", sc_row, total.sum),
+    U64_KEY("total_count", sc_row, total.count),
+};
+
+/* One alarm's state; its thresholds come from the check file. */
+static const num_key alarm_keys[] = {
+    BOOL_KEY("raised", smtpchk_alarm, raised),
+    U32_KEY("count", smtpchk_alarm, raised_count),
+    I64_KEY("last_change", smtpchk_alarm, last_change),
+    BOOL_KEY("has_value", smtpchk_alarm, has_value),
+    I64_KEY("value", smtpchk_alarm, value),
+};
+
+#define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
+
+static long long
+num_read(const void *base, const num_key *k)
 {
-    const char *dir = get_persistent_directory();
-    if (dir == NULL)
-        return -1;
-    mkdirhier(dir, NETSNMP_AGENT_DIRECTORY_MODE, 0);
-    int n = snprintf(buf, len, "%s/%s%s", dir, STATE_FILE, suffix);
-    return n > 0 && (size_t)n < len ? 0 : -1;
+    const char *p = (const char *)base + k->offset;
+    bool b;
+    uint32_t u32;
+    uint64_t u64;
+    int64_t i64;
+    switch (k->kind) {
+    case NUM_BOOL: memcpy(&b, p, sizeof(b)); return b;
+    case NUM_U32: memcpy(&u32, p, sizeof(u32)); return u32;
+    case NUM_U64: memcpy(&u64, p, sizeof(u64)); return u64 > LLONG_MAX ? LLONG_MAX : (long long)u64;
+    default: memcpy(&i64, p, sizeof(i64)); return i64;
+    }
 }
 
 static void
-hex_out(FILE *f, const void *p, size_t n)
+num_write(void *base, const num_key *k, long long v)
 {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%02x", b[i]);
-}
-
-static int
-hex_in(const char *s, void *p, size_t n)
-{
-    unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
-            return -1;
-        b[i] = (unsigned char)v;
+    char *p = (char *)base + k->offset;
+    bool b = v != 0;
+    uint32_t u32 = (uint32_t)v;
+    uint64_t u64 = (uint64_t)v;
+    int64_t i64 = v;
+    switch (k->kind) {
+    case NUM_BOOL: memcpy(p, &b, sizeof(b)); break;
+    case NUM_U32: memcpy(p, &u32, sizeof(u32)); break;
+    case NUM_U64: memcpy(p, &u64, sizeof(u64)); break;
+    default: memcpy(p, &i64, sizeof(i64)); break;
     }
-    return s[2 * n] == '\0' || s[2 * n] == '\n' || s[2 * n] == ' ' ? 0 : -1;
 }
 
-/* The fields after "row": every number, then name, result as hex. */
+static void
+num_range(num_kind kind, long long *lo, long long *hi)
+{
+    *lo = kind == NUM_I64 ? LLONG_MIN : 0;
+    *hi = kind == NUM_BOOL ? 1 : kind == NUM_U32 ? UINT32_MAX : LLONG_MAX;
+}
+
+static void
+put_nums(FILE *f, const num_key *keys, size_t n, const void *base)
+{
+    for (size_t i = 0; i < n; i++)
+        smtpchk_record_put_int(f, keys[i].key, num_read(base, &keys[i]));
+}
+
+/* Sets each key rec has (and that fits its type); the rest stay. */
+static void
+get_nums(const smtpchk_record *rec, const num_key *keys, size_t n, void *base)
+{
+    for (size_t i = 0; i < n; i++) {
+        long long lo, hi, v;
+        num_range(keys[i].kind, &lo, &hi);
+        if (smtpchk_record_get_int(rec, keys[i].key, lo, hi, &v) == 0)
+            num_write(base, &keys[i], v);
+    }
+}
+
+/* ---- writing ---- */
+
 static void
 write_row(FILE *f, const sc_row *r)
 {
-    fprintf(f, "row %d %u %u %u %u %u %lld %d ", STATE_VERSION, r->index, r->runs, r->failures,
-            r->skipped, r->consecutive, (long long)r->last_run, r->have_result);
-    fprintf(f, "%u %u %llu %llu %u %u %llu %llu ", r->connect.min, r->connect.max,
-            (unsigned long long)r->connect.sum, (unsigned long long)r->connect.count,
-            r->total.min, r->total.max, (unsigned long long)r->total.sum,
-            (unsigned long long)r->total.count);
-    hex_out(f, r->name, strlen(r->name) + 1);
-    fputc(' ', f);
-    hex_out(f, &r->last, sizeof(r->last));
-    for (int m = 1; m < SMTPCHK_METRIC__COUNT; m++) {
-        const smtpchk_alarm *a = &r->alarms.a[m];
-        fprintf(f, " %d:%d:%u:%lld:%d:%lld", m, a->raised, a->raised_count,
-                (long long)a->last_change, a->has_value, (long long)a->value);
+    smtpchk_record_begin(f, "row");
+    smtpchk_record_put_int(f, "index", r->index);
+    smtpchk_record_put(f, "name", r->name);
+    put_nums(f, row_keys, NKEYS(row_keys), r);
+    smtpchk_record_end(f);
+    if (r->have_result) {
+        smtpchk_record_begin(f, "result");
+        smtpchk_record_put_int(f, "index", r->index);
+        smtpchk_record_put_result(f, &r->last);
+        smtpchk_record_end(f);
     }
-    fputc('\n', f);
-}
-
-void
-smtpcheck_persist_save(void)
-{
-    char path[1024], tmp[1040];
-    if (state_path(path, sizeof(path), "") != 0 || state_path(tmp, sizeof(tmp), ".tmp") != 0)
-        return;
-    FILE *f = fopen(tmp, "we");
-    if (f == NULL) {
-        snmp_log(LOG_WARNING, "smtpcheck: cannot write %s: %s\n", tmp, strerror(errno));
-        return;
-    }
-    fprintf(f, "# smtpcheck state: counters and alarm states. Written by the module.\n");
-    const sc_globals *g = smtpcheck_globals();
-    fprintf(f, "globals %d %u %u %lld\n", STATE_VERSION, g->config_loads, g->config_errors,
-            (long long)g->last_load);
-    for (sc_row *r = smtpCheckTable_first(); r != NULL; r = smtpCheckTable_next(r))
-        write_row(f, r);
-    int bad = ferror(f);
-    smtpcheck_give_to_agent_user(tmp);
-    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-        snmp_log(LOG_WARNING, "smtpcheck: cannot save %s\n", path);
-        unlink(tmp);
-    }
-}
-
-void
-smtpcheck_persist_load_globals(sc_globals *g)
-{
-    char path[1024], line[256];
-    if (state_path(path, sizeof(path), "") != 0)
-        return;
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        unsigned version, loads, errors;
-        long long last;
-        if (sscanf(line, "globals %u %u %u %lld", &version, &loads, &errors, &last) == 4 &&
-            version == STATE_VERSION) {
-            g->config_loads = loads;
-            g->config_errors = errors;
-            g->last_load = (time_t)last;
-            break;
-        }
-    }
-    fclose(f);
-}
-
-void
-smtpcheck_persist_forget(void)
-{
-    while (pending != NULL) {
-        saved *s = pending;
-        pending = s->next;
-        free(s->line);
-        free(s);
-    }
-}
-
-void
-smtpcheck_persist_load(void)
-{
-    char path[1024];
-    smtpcheck_persist_forget();
-    if (state_path(path, sizeof(path), "") != 0)
-        return;
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return;
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        unsigned version, index;
-        if (sscanf(line, "row %u %u", &version, &index) != 2 || version != STATE_VERSION)
+    for (int metric = 1; metric < SMTPCHK_METRIC__COUNT; metric++) {
+        const smtpchk_alarm *a = &r->alarms.a[metric];
+        if (!a->configured)
             continue;
-        saved *s = calloc(1, sizeof(*s));
-        if (s == NULL || (s->line = strdup(line)) == NULL) {
-            free(s);
-            break;
-        }
-        s->index = index;
-        s->next = pending;
-        pending = s;
+        smtpchk_record_begin(f, "alarm");
+        smtpchk_record_put_int(f, "index", r->index);
+        smtpchk_record_put(f, "metric", smtpchk_metric_name((smtpchk_metric)metric));
+        put_nums(f, alarm_keys, NKEYS(alarm_keys), a);
+        smtpchk_record_end(f);
     }
-    free(line);
-    fclose(f);
 }
 
-static void
-restore_alarms(sc_row *r, const char *p)
+void
+smtpcheck_persist_save(sc_module *m)
 {
-    int m, raised, has;
-    unsigned count;
-    long long changed, value;
-    int used;
-    while (sscanf(p, " %d:%d:%u:%lld:%d:%lld%n", &m, &raised, &count, &changed, &has, &value,
-                  &used) == 6) {
-        p += used;
-        if (m < 1 || m >= SMTPCHK_METRIC__COUNT || !r->alarms.a[m].configured)
-            continue; /* an alarm no longer configured starts afresh */
-        smtpchk_alarm *a = &r->alarms.a[m];
-        a->raised = raised != 0;
-        a->raised_count = count;
-        a->last_change = changed;
-        a->has_value = has != 0;
-        a->value = value;
-    }
+    sc_file_writer w;
+    if (smtpcheck_file_begin(&w, STATE_FILE) != 0)
+        return;
+    fprintf(w.f, "# smtpcheck state: counters and alarm states. Written by the module.\n");
+    smtpchk_record_begin(w.f, "format");
+    smtpchk_record_put_int(w.f, "version", FORMAT_VERSION);
+    smtpchk_record_end(w.f);
+    smtpchk_record_begin(w.f, "globals");
+    put_nums(w.f, globals_keys, NKEYS(globals_keys), &m->globals);
+    smtpchk_record_end(w.f);
+    for (sc_row *r = smtpCheckTable_first(m); r != NULL; r = smtpCheckTable_next(m, r))
+        write_row(w.f, r);
+    smtpcheck_file_end(&w, 1);
 }
 
-/* Parses one saved line into r when it is the same check (index and name). */
+/* ---- reading ---- */
+
+struct sc_saved {
+    unsigned index; /* 0: a record of no row */
+    size_t seq;     /* its line order, among records of one index */
+    smtpchk_record *rec;
+};
+
 static int
-restore_line(sc_row *r, const char *line)
+saved_cmp(const void *a, const void *b)
 {
-    unsigned version, index, have;
-    long long last_run;
-    unsigned long long csum, ccount, tsum, tcount;
-    char name_hex[140], result_hex[2 * sizeof(smtpchk_result) + 2];
-    int used = 0;
-    sc_row t = *r;
-    int n = sscanf(line, "row %u %u %u %u %u %u %lld %u %u %u %llu %llu %u %u %llu %llu %139s %n",
-                   &version, &index, &t.runs, &t.failures, &t.skipped, &t.consecutive,
-                   &last_run, &have, &t.connect.min, &t.connect.max, &csum, &ccount,
-                   &t.total.min, &t.total.max, &tsum, &tcount, name_hex, &used);
-    if (n != 17 || used == 0)
-        return -1;
-    char name[sizeof(r->name)] = "";
-    size_t nlen = strlen(name_hex) / 2;
-    if (nlen == 0 || nlen > sizeof(name) || hex_in(name_hex, name, nlen) != 0 ||
-        name[nlen - 1] != '\0' || strcmp(name, r->name) != 0)
-        return -1; /* another check now has this index: start afresh */
-    size_t rlen = strcspn(line + used, " \n");
-    if (rlen == 0 || rlen >= sizeof(result_hex))
-        return -1;
-    memcpy(result_hex, line + used, rlen);
-    result_hex[rlen] = '\0';
-    if (hex_in(result_hex, &t.last, sizeof(t.last)) != 0)
-        return -1;
-    t.last_run = (time_t)last_run;
-    t.have_result = have != 0;
-    t.connect.sum = csum;
-    t.connect.count = ccount;
-    t.total.sum = tsum;
-    t.total.count = tcount;
-    *r = t;
-    r->skipped_base = r->skipped;
-    restore_alarms(r, line + used + strlen(result_hex));
+    const struct sc_saved *x = a, *y = b;
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void
+smtpcheck_persist_forget(sc_module *m)
+{
+    for (size_t i = 0; i < m->nsaved; i++)
+        smtpchk_record_free(m->saved[i].rec);
+    free(m->saved);
+    m->saved = NULL;
+    m->nsaved = 0;
+}
+
+static int
+keep(sc_module *m, smtpchk_record *rec, size_t *cap)
+{
+    if (m->nsaved == *cap) {
+        size_t n = *cap ? *cap * 2 : 64;
+        struct sc_saved *v = n <= MAX_RECORDS ? realloc(m->saved, n * sizeof(*v)) : NULL;
+        if (v == NULL)
+            return -1;
+        m->saved = v;
+        *cap = n;
+    }
+    long long index = 0;
+    smtpchk_record_get_int(rec, "index", 1, UINT_MAX, &index);
+    m->saved[m->nsaved] = (struct sc_saved){(unsigned)index, m->nsaved, rec};
+    m->nsaved++;
     return 0;
 }
 
-void
-smtpcheck_persist_restore(sc_row *r)
+/* The next line into buf (at most len - 1 bytes); longer lines are
+ * skipped whole. Returns its length, or -1 at the end. */
+static long
+read_line(FILE *f, char *buf, size_t len)
 {
-    for (saved *s = pending; s != NULL; s = s->next)
-        if (s->index == r->index && restore_line(r, s->line) == 0) {
-            DEBUGMSGTL(("smtpcheck:persist", "restored check %u (%s): %u runs\n", r->index,
-                        r->name, r->runs));
-            return;
+    for (;;) {
+        if (fgets(buf, (int)len, f) == NULL)
+            return -1;
+        size_t n = strlen(buf);
+        if (n > 0 && (buf[n - 1] == '\n' || feof(f)))
+            return (long)n;
+        int c;
+        while ((c = fgetc(f)) != EOF && c != '\n')
+            ;
+    }
+}
+
+/* Every record of the file; returns the format version (0: none). */
+static long long
+read_records(sc_module *m, FILE *f)
+{
+    size_t len = SMTPCHK_RECORD_MAX_LINE + 2, cap = 0;
+    char *line = malloc(len);
+    long long version = 0;
+    long n;
+    while (line != NULL && (n = read_line(f, line, len)) >= 0) {
+        smtpchk_record *rec = smtpchk_record_parse(line, (size_t)n);
+        if (rec == NULL)
+            continue; /* a comment, a blank line, or not a record */
+        if (strcmp(smtpchk_record_kind(rec), "format") == 0)
+            smtpchk_record_get_int(rec, "version", 0, LLONG_MAX, &version);
+        if (keep(m, rec, &cap) != 0) {
+            smtpchk_record_free(rec);
+            break;
         }
+    }
+    free(line);
+    return version;
+}
+
+/* Reads the state file into m->saved, sorted by index. */
+static void
+read_state(sc_module *m)
+{
+    char path[1024];
+    smtpcheck_persist_forget(m);
+    FILE *f = smtpcheck_file_path(path, sizeof(path), STATE_FILE) == 0 ? fopen(path, "re") : NULL;
+    if (f == NULL)
+        return;
+    long long version = read_records(m, f);
+    int empty = ftell(f) <= 0;
+    fclose(f);
+    if (version != FORMAT_VERSION) {
+        if (!empty)
+            snmp_log(LOG_WARNING, "smtpcheck: ignoring %s: not format version %d (an older "
+                     "module wrote it); counters start afresh\n", path, FORMAT_VERSION);
+        smtpcheck_persist_forget(m);
+        return;
+    }
+    if (m->nsaved > 1)
+        qsort(m->saved, m->nsaved, sizeof(*m->saved), saved_cmp);
+}
+
+void
+smtpcheck_persist_load_globals(sc_module *m)
+{
+    read_state(m);
+    for (size_t i = 0; i < m->nsaved; i++)
+        if (strcmp(smtpchk_record_kind(m->saved[i].rec), "globals") == 0)
+            get_nums(m->saved[i].rec, globals_keys, NKEYS(globals_keys), &m->globals);
+    smtpcheck_persist_forget(m);
+}
+
+void
+smtpcheck_persist_load(sc_module *m)
+{
+    read_state(m);
+    DEBUGMSGTL(("smtpcheck:persist", "%zu saved records\n", m->nsaved));
+}
+
+/* ---- restoring a row ---- */
+
+static int
+is_kind(const struct sc_saved *s, const char *kind)
+{
+    return strcmp(smtpchk_record_kind(s->rec), kind) == 0;
+}
+
+static void
+restore_alarm(sc_row *r, const smtpchk_record *rec)
+{
+    const char *name = smtpchk_record_get(rec, "metric");
+    for (int metric = 1; name != NULL && metric < SMTPCHK_METRIC__COUNT; metric++) {
+        smtpchk_alarm *a = &r->alarms.a[metric];
+        /* An alarm no longer configured starts afresh. */
+        if (a->configured && strcmp(name, smtpchk_metric_name((smtpchk_metric)metric)) == 0)
+            get_nums(rec, alarm_keys, NKEYS(alarm_keys), a);
+    }
+}
+
+/* The saved records of index: [*first, *end). */
+static void
+records_of(sc_module *m, unsigned index, size_t *first, size_t *end)
+{
+    size_t lo = 0, hi = m->nsaved;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->saved[mid].index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *first = *end = lo;
+    while (*end < m->nsaved && m->saved[*end].index == index)
+        (*end)++;
+}
+
+static const smtpchk_record *
+saved_row(sc_module *m, const sc_row *r, size_t first, size_t end)
+{
+    for (size_t i = first; i < end; i++) {
+        const char *name = smtpchk_record_get(m->saved[i].rec, "name");
+        if (is_kind(&m->saved[i], "row") && name != NULL && strcmp(name, r->name) == 0)
+            return m->saved[i].rec;
+    }
+    return NULL;
+}
+
+void
+smtpcheck_persist_restore(sc_module *m, sc_row *r)
+{
+    size_t first, end;
+    records_of(m, r->index, &first, &end);
+    const smtpchk_record *row = saved_row(m, r, first, end);
+    if (row == NULL)
+        return; /* new, or another check now has this index: start afresh */
+    get_nums(row, row_keys, NKEYS(row_keys), r);
+    r->skipped_base = r->skipped;
+    for (size_t i = first; i < end; i++) {
+        if (is_kind(&m->saved[i], "result"))
+            smtpchk_record_get_result(m->saved[i].rec, &r->last);
+        else if (is_kind(&m->saved[i], "alarm"))
+            restore_alarm(r, m->saved[i].rec);
+    }
+    DEBUGMSGTL(("smtpcheck:persist", "restored check %u (%s): %u runs\n", r->index, r->name,
+                r->runs));
 }

@@ -1,32 +1,31 @@
 /* The registration and teardown both read-only tdata tables share. */
-#include "smtpcheck.h"
+#include "smtpcheck_tdata.h"
 
 int
-sc_tdata_register(sc_tdata *t, const char *name, Netsnmp_Node_Handler *handler,
-                  const oid *table_oid, size_t len, unsigned min_col, unsigned max_col,
-                  int with_metric)
+sc_tdata_register(sc_tdata *t, const sc_tdata_spec *s)
 {
-    t->table = netsnmp_tdata_create_table(name, 0);
-    t->reg = netsnmp_create_handler_registration(name, handler, table_oid, len,
-                                                 HANDLER_CAN_RONLY);
+    t->table = netsnmp_tdata_create_table(s->name, 0);
+    t->reg = netsnmp_create_handler_registration(s->name, s->handler, s->table_oid,
+                                                 s->table_oid_len, HANDLER_CAN_RONLY);
     netsnmp_table_registration_info *ti = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
     if (t->table == NULL || t->reg == NULL || ti == NULL) {
         SNMP_FREE(ti);
         return -1;
     }
+    t->reg->my_reg_void = s->data;
     /* smtpCheckIndex, then smtpCheckAlarmMetric for the alarm table. */
-    if (with_metric)
+    if (s->with_metric)
         netsnmp_table_helper_add_indexes(ti, ASN_UNSIGNED, ASN_INTEGER, 0);
     else
         netsnmp_table_helper_add_indexes(ti, ASN_UNSIGNED, 0);
-    ti->min_column = min_col;
-    ti->max_column = max_col;
+    ti->min_column = s->min_col;
+    ti->max_column = s->max_col;
     t->info = ti;
     return netsnmp_tdata_register(t->reg, t->table, ti) == SNMPERR_SUCCESS ? 0 : -1;
 }
 
 void
-sc_tdata_unregister(sc_tdata *t, void (*free_data)(void *))
+sc_tdata_unregister(sc_tdata *t, void (*free_data)(void *data, void *ud), void *ud)
 {
     /* Net-SNMP's order: the handler first, then the rows. */
     if (t->reg != NULL)
@@ -39,7 +38,7 @@ sc_tdata_unregister(sc_tdata *t, void (*free_data)(void *))
         return;
     netsnmp_tdata_row *row;
     while ((row = netsnmp_tdata_row_first(t->table)) != NULL)
-        free_data(netsnmp_tdata_remove_and_delete_row(t->table, row));
+        free_data(netsnmp_tdata_remove_and_delete_row(t->table, row), ud);
     netsnmp_tdata_delete_table(t->table);
     t->table = NULL;
 }

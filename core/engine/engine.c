@@ -297,7 +297,8 @@ smtpchk_engine_stats_get(smtpchk_engine *e, smtpchk_engine_stats *st)
     st->in_flight = e->stat_active;
     st->waiting = e->stat_wait;
     st->skipped = e->skipped_total;
+    /* The loop thread writes started/finished unlocked: read its copies. */
+    st->started = e->stat_started;
+    st->finished = e->stat_finished;
     pthread_mutex_unlock(&e->mu);
-    st->started = e->started;
-    st->finished = e->finished;
 }

@@ -67,7 +67,7 @@ struct smtpchk_engine {
     size_t wait_head, wait_n, wait_cap;
     uint64_t rng;
     int once;
-    uint64_t started, finished;
+    uint64_t started, finished; /* the loop's own; published as stat_* */
 
     pthread_mutex_t mu;       /* guards everything below */
     pthread_t thread;
@@ -77,6 +77,7 @@ struct smtpchk_engine {
     size_t nresults, res_cap;
     uint64_t skipped_total;
     size_t stat_checks, stat_active, stat_wait;
+    uint64_t stat_started, stat_finished;
 };
 
 /* engine_loop.c */

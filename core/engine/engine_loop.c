@@ -372,6 +372,18 @@ engine_apply_set(smtpchk_engine *e, pending_set *ps)
     pthread_mutex_unlock(&e->mu);
 }
 
+/* The loop's figures, for smtpchk_engine_stats_get in other threads. */
+static void
+publish_stats(smtpchk_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    e->stat_active = e->active;
+    e->stat_wait = e->wait_n;
+    e->stat_started = e->started;
+    e->stat_finished = e->finished;
+    pthread_mutex_unlock(&e->mu);
+}
+
 void
 engine_abort_all(smtpchk_engine *e)
 {
@@ -396,6 +408,7 @@ engine_abort_all(smtpchk_engine *e)
     e->active = 0;
     while (wait_pop(e) != NULL)
         ;
+    publish_stats(e);
 }
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -476,15 +489,6 @@ once_finished(const smtpchk_engine *e)
         if (!e->entries[i]->ran_once)
             return 0;
     return 1;
-}
-
-static void
-publish_stats(smtpchk_engine *e)
-{
-    pthread_mutex_lock(&e->mu);
-    e->stat_active = e->active;
-    e->stat_wait = e->wait_n;
-    pthread_mutex_unlock(&e->mu);
 }
 
 int

@@ -1,7 +1,11 @@
 /*
  * The check file (libconfig syntax, docs/config.md): defaults, one
  * smtpchk_check per entry, schedules and alarm settings. Loading is all
- * or nothing, and reports every problem it finds with file:line.
+ * or nothing, and reports every problem it finds with file:line. What
+ * each key means and allows is the schema's (schema.h). Nothing in a
+ * check file makes the loader block, hang or exit: the file and every
+ * file it names are read by one reader that refuses FIFOs, devices and
+ * directories before reading, and caps every size.
  */
 #ifndef SMTPCHK_CONFIG_H
 #define SMTPCHK_CONFIG_H
@@ -11,18 +15,8 @@
 #include <stdint.h>
 
 #include "alarm.h"
+#include "diag.h"
 #include "smtpchk.h"
-
-/* Diagnostics: "file:line: error: text" or "file:line: warning: text". */
-typedef struct smtpchk_diag smtpchk_diag;
-
-smtpchk_diag *smtpchk_diag_new(void);
-void smtpchk_diag_free(smtpchk_diag *d);
-/* All messages, or only the errors when errors_only is non-zero. */
-size_t smtpchk_diag_count(const smtpchk_diag *d, int errors_only);
-/* Message i (0 <= i < count(d, 0)); NULL when out of range. Owned by d. */
-const char *smtpchk_diag_message(const smtpchk_diag *d, size_t i);
-bool smtpchk_diag_is_error(const smtpchk_diag *d, size_t i);
 
 typedef struct smtpchk_config_entry {
     smtpchk_check *check;     /* owned; index, name, password and body set */
@@ -31,6 +25,7 @@ typedef struct smtpchk_config_entry {
     smtpchk_alarm_cfg alarms;
     char *password_file;      /* resolved path, or NULL; owned */
     char *body_html_file;     /* resolved path, or NULL; owned */
+    char *body_text_file;     /* resolved path, or NULL; owned */
     int line;                 /* line of the entry in the file */
 } smtpchk_config_entry;
 
@@ -59,14 +54,16 @@ typedef struct smtpchk_config_opts {
  * Loads path. Returns 0 and sets *out, or -1 with *out NULL; every
  * problem found is appended to diags (which may be NULL), sorted by line.
  * Warnings alone do not fail. Relative paths in the file (password_file,
- * body_html_file, ca_file, ca_dir, @include) are relative to the
- * directory of path. smtpchk_config_load reads files (read_files = true).
+ * the body files, ca_file, ca_dir) are relative to the directory of path;
+ * @include is refused. smtpchk_config_load reads files (read_files = true).
  */
 int smtpchk_config_load(const char *path, smtpchk_config **out, smtpchk_diag *diags);
 int smtpchk_config_load_opts(const char *path, const smtpchk_config_opts *opts,
                              smtpchk_config **out, smtpchk_diag *diags);
 /* Frees everything and wipes the passwords. NULL is a no-op. */
 void smtpchk_config_free(smtpchk_config *cfg);
+/* Frees one entry's check and paths and zeroes it. NULL is a no-op. */
+void smtpchk_config_entry_clear(smtpchk_config_entry *e);
 
 /* Entry lookups; NULL when absent. The entry lives as long as cfg. */
 const smtpchk_config_entry *smtpchk_config_find(const smtpchk_config *cfg, const char *name);

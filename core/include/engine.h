@@ -69,6 +69,8 @@ int smtpchk_engine_run_once(smtpchk_engine *e);
 int smtpchk_engine_fd(const smtpchk_engine *e);
 /* Moves up to max results out of the queue; returns how many. */
 size_t smtpchk_engine_drain(smtpchk_engine *e, smtpchk_engine_result *out, size_t max);
+/* The figures as the loop last published them (between its batches of
+ * events, and when it stops); thread-safe. */
 void smtpchk_engine_stats_get(smtpchk_engine *e, smtpchk_engine_stats *st);
 
 /* Runs checks once and fills results[i] for checks[i] (the CLI's way). */

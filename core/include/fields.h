@@ -40,14 +40,15 @@ enum {
 
 typedef struct smtpchk_field {
     const char *name;         /* JSON key, persisted name, perfdata label */
-    smtpchk_ftype type;
     const char *unit;         /* "us", "days", "octets"; NULL = none */
+    const char *mib_name;     /* the column's OBJECT-TYPE name; NULL = not published */
+    const char *doc;          /* one line, for docs and --result-fields */
     size_t offset;            /* in smtpchk_result */
     size_t size;              /* storage size (the array size for text) */
     long present_if;          /* offset of a bool saying the value exists; -1 = always */
+    smtpchk_ftype type;
     unsigned mib_column;      /* smtpCheckEntry column (stable); 0 = not published */
     unsigned flags;           /* SMTPCHK_FF_* */
-    const char *doc;          /* one line, for docs and --result-fields */
 } smtpchk_field;
 
 /* A field's value in one result. Text is borrowed from the result. */

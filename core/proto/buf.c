@@ -62,7 +62,6 @@ smtpchk_buf_vappendf(smtpchk_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;
     va_copy(ap2, ap);
-    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap2 is va_copy of the caller's started list
     int n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
     if (n < 0 || buf_reserve(b, (size_t)n) != 0)

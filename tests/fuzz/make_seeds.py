@@ -39,6 +39,14 @@ def main():
         ehlo = [l[4:] for l in lines if re.match(r"^250[- ]", l)]
         if len(ehlo) > 1:
             put("caps", "\r\n".join(ehlo[1:]).encode())
+    configs = os.path.join(HERE, "..", "unit", "configs")
+    for name in sorted(os.listdir(configs)):
+        path = os.path.join(configs, name)
+        if os.path.isfile(path) and os.path.getsize(path) < 65536:
+            with open(path, "rb") as f:
+                put("config", f.read())
+    with open(os.path.join(HERE, "..", "..", "config", "smtpcheck.conf"), "rb") as f:
+        put("config", f.read())
     put("caps", b"AUTH=PLAIN LOGIN\r\nSIZE 10240000\r\nSTARTTLS\r\n8BITMIME\r\nSMTPUTF8")
     put("message", b"Probe \xc3\xa9t\xc3\xa9\x00<html><p>hi</p>\n.\nend</html>\x00plain text")
     put("message", b"Subject\x00" + b"x" * 2000 + b"\n..\n.\x00")

@@ -26,6 +26,7 @@ Only loopback addresses are ever used (127.0.0.1 / ::1).
 import atexit
 import contextlib
 import json
+import re
 import os
 import shutil
 import signal
@@ -257,6 +258,100 @@ def run_check(args, env=None, timeout=60, json_flag=True):
     except ValueError:
         data = None
     return p.returncode, data, p.stderr.decode("utf-8", "replace"), wall
+
+
+DOCS_CLI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "cli.md")
+
+
+def documented_json_keys():
+    """{key: type text} from the "JSON keys" table of docs/cli.md, which
+    test_output keeps equal to what --json prints."""
+    with open(DOCS_CLI, encoding="utf-8") as f:
+        section = f.read().split("### JSON keys", 1)[1]
+    return {m.group(1): m.group(2).strip()
+            for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", section, re.M)}
+
+
+def timed_phases():
+    """The phases, in order, from the documented "<phase>_time_ms" keys."""
+    return [k[: -len("_time_ms")] for k in documented_json_keys() if k.endswith("_time_ms")]
+
+
+def schema_values(key):
+    """The values a check setting takes, from smtpcheck --list-fields."""
+    out = subprocess.run([smtpcheck_bin(), "--list-fields"], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    head = out[0].lstrip("#").split("\t")
+    for line in out[1:]:
+        row = dict(zip(head, line.split("\t")))
+        if row.get("key") == key:
+            return row["values"].split(",")
+    raise KeyError(key)
+
+
+BAD_CONFIGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bad-configs")
+
+
+def bad_config_corpus():
+    """[(path, line, message)] of the malformed check files in
+    tests/bad-configs/ (their expected errors are in expected.tsv)."""
+    cases = []
+    with open(os.path.join(BAD_CONFIGS, "expected.tsv"), encoding="utf-8") as f:
+        for row in f:
+            if row.startswith("#") or not row.strip():
+                continue
+            name, line, message = row.rstrip("\n").split("\t")
+            cases.append((os.path.join(BAD_CONFIGS, name), int(line), message))
+    return cases
+
+
+def generated_bad_configs(directory):
+    """[(path, line, message)] of bad check files made at run time in
+    (line 0: about the whole file, -1: any line)
+    DIRECTORY: what git cannot hold (a FIFO, a directory, a device, a
+    symlink loop) and what is too big to keep (10 MB, 5 MiB)."""
+    def path(name):
+        return os.path.join(directory, name)
+    os.mkfifo(path("fifo.conf"))
+    os.mkdir(path("dir.conf"))
+    os.symlink("/dev/zero", path("zero.conf"))
+    os.symlink("loop.conf", path("loop.conf"))
+    os.symlink("pwloop", path("pwloop"))
+    good = 'checks = (\n  { index = 1; name = "a"; host = "mx"; }\n);\n'
+    for name, size in (("token10m.conf", 10 * 1000 * 1000), ("token3m.conf", 3 * 1000 * 1000)):
+        with open(path(name), "w") as f:
+            f.write('checks = (\n  { index = 1; name = "a"; host = "mx"; subject = "%s"; }\n);\n'
+                    % ("x" * size))
+    with open(path("big.conf"), "w") as f:
+        f.write(good + ("# filler line to pass the size cap\n" * 150000))
+    with open(path("pwloop.conf"), "w") as f:
+        f.write('checks = (\n  { index = 1; name = "a"; host = "mx";\n'
+                '    auth = { user = "u"; password_file = "pwloop"; }; }\n);\n')
+    return [
+        (path("fifo.conf"), 0, "not a regular file (a FIFO)"),
+        (path("dir.conf"), 0, "not a regular file (a directory)"),
+        (path("zero.conf"), 0, "not a regular file (a device)"),
+        (path("loop.conf"), 0, "cannot read the file: Too many levels of symbolic links"),
+        (path("token10m.conf"), 2, "the file is larger than 4 MiB"),
+        (path("token3m.conf"), 2, "the line is longer than 1 MiB"),
+        (path("big.conf"), -1, "the file is larger than 4 MiB"),
+        (path("pwloop.conf"), 3, "Too many levels of symbolic links"),
+    ]
+
+
+def has_error(text, path, line, message):
+    """TEXT has a line "PATH[:LINE]: error: ..." that holds MESSAGE
+    (line 0: about the whole file, no line; -1: any line). A "smtpcheck: "
+    before it (snmpd's log) is fine."""
+    for got in text.splitlines():
+        where, sep, rest = got.partition(": error: ")
+        where = where[len("smtpcheck: "):] if where.startswith("smtpcheck: ") else where
+        if not sep or message not in rest:
+            continue
+        if (line == 0 and where == path) or (line > 0 and where == "%s:%d" % (path, line)) \
+                or (line < 0 and where.startswith(path + ":")):
+            return True
+    return False
 
 
 def unwrap(data):

@@ -51,57 +51,108 @@ MIB_FILE = os.path.join(REPO_MIBS, "SMTP-CHECK-MIB.txt")
 LOOPBACK = "127.0.0.1"
 
 # ------------------------------------------------------------------ OIDs
+#
+# Every number below comes from mibs/SMTP-CHECK-MIB.txt, the one place
+# that defines them: the `::= { parent N }` lines give the OIDs and column
+# numbers, the INTEGER enumerations give ERROR, STEP, METRIC and the rest.
 
-ROOT = ".1.3.6.1.4.1.8072.9999.9999.25"
-NOTIF_RAISED = ROOT + ".0.1"
-NOTIF_CLEARED = ROOT + ".0.2"
-TABLE = ROOT + ".1.1"
-ENTRY = TABLE + ".1"
-ALARM_TABLE = ROOT + ".1.2"
-ALARM_ENTRY = ALARM_TABLE + ".1"
-GLOBALS = ROOT + ".1.3"
-NOTIF_OBJECTS = ROOT + ".1.4"
+# Parents from other MIBs that smtpCheckMIB may hang under (docs/mib.md).
+_EXTERNAL = {"netSnmpPlaypen": ".1.3.6.1.4.1.8072.9999.9999", "enterprises": ".1.3.6.1.4.1"}
+_MIB_DEF = re.compile(
+    r"^([a-z][A-Za-z0-9]*)\s+(?:OBJECT-TYPE|NOTIFICATION-TYPE|OBJECT IDENTIFIER|"
+    r"MODULE-IDENTITY|MODULE-COMPLIANCE|OBJECT-GROUP|NOTIFICATION-GROUP)\b"
+    r".*?::=\s*\{\s*([A-Za-z][A-Za-z0-9]*)\s+(\d+)\s*\}", re.M | re.S)
+
+
+def _read_mib():
+    with open(MIB_FILE) as f:
+        return f.read()
+
+
+_MIB_TEXT = _read_mib()
+# {name: (parent, number)} for every object the MIB defines.
+MIB_DEFS = {m.group(1): (m.group(2), int(m.group(3))) for m in _MIB_DEF.finditer(_MIB_TEXT)}
+
+
+def mib_oid(name):
+    """Numeric OID of a SMTP-CHECK-MIB object, from the MIB file."""
+    if name in _EXTERNAL:
+        return _EXTERNAL[name]
+    parent, number = MIB_DEFS[name]
+    return "%s.%d" % (mib_oid(parent), number)
+
+
+def mib_children(parent):
+    """{name: number} of the objects directly under PARENT."""
+    return {n: num for n, (p, num) in MIB_DEFS.items() if p == parent}
+
+
+def mib_enum(name):
+    """{label: number} of the INTEGER enumeration of NAME: a
+    TEXTUAL-CONVENTION (SmtpCheckError) or an OBJECT-TYPE (smtpCheckStatus)."""
+    m = re.search(r"^%s\s+(?:::=\s*TEXTUAL-CONVENTION|OBJECT-TYPE)\b.*?"
+                  r"SYNTAX\s+INTEGER\s*\{([^}]*)\}" % re.escape(name), _MIB_TEXT, re.M | re.S)
+    if m is None:
+        raise KeyError("no INTEGER enumeration %s in %s" % (name, MIB_FILE))
+    return {k: int(v) for k, v in re.findall(r"([A-Za-z][A-Za-z0-9]*)\((-?\d+)\)", m.group(1))}
+
+
+def _short(name, prefix):
+    """smtpCheckConnectTime -> connectTime (the names the tests use)."""
+    rest = name[len(prefix):]
+    return rest[0].lower() + rest[1:]
+
+
+def _columns(entry, prefix):
+    return {_short(n, prefix): num for n, num in mib_children(entry).items()}
+
+
+def _with_aliases(values, aliases):
+    """VALUES plus the tests' older short names for a few of them."""
+    out = dict(values)
+    out.update({alias: values[label] for alias, label in aliases.items()})
+    return out
+
+
+ROOT = mib_oid("smtpCheckMIB")
+NOTIF_RAISED = mib_oid("smtpCheckAlarmRaised")
+NOTIF_CLEARED = mib_oid("smtpCheckAlarmCleared")
+TABLE = mib_oid("smtpCheckTable")
+ENTRY = mib_oid("smtpCheckEntry")
+ALARM_TABLE = mib_oid("smtpCheckAlarmTable")
+ALARM_ENTRY = mib_oid("smtpCheckAlarmEntry")
+GLOBALS = mib_oid("smtpCheckGlobals")
+NOTIF_OBJECTS = mib_oid("smtpCheckNotifObjects")
 SYS_UPTIME = ".1.3.6.1.2.1.1.3.0"
 SNMP_TRAP_OID = ".1.3.6.1.6.3.1.1.4.1.0"
 COLD_START = ".1.3.6.1.6.3.1.1.5.1"
 
-# smtpCheckEntry columns, in the order of module/smtpcheck_oids.h.
-COLUMN_NAMES = [
-    "index", "name", "host", "port", "security", "status",
-    "connectTime", "loginTime", "responseCode", "errorCode", "failedStep",
-    "dnsTime", "tlsTime", "greetingTime", "ehloTime", "transferTime",
-    "quitTime", "totalTime", "enhancedStatus", "lastReplyText", "greeting",
-    "maxMessageSize", "tlsVersion", "tlsCipher", "certDaysLeft", "lastRun",
-    "runs", "failures", "skippedRuns", "consecutiveFailures",
-    "minConnectTime", "avgConnectTime", "maxConnectTime",
-    "minTotalTime", "avgTotalTime", "maxTotalTime",
-    "errorDetail", "interval", "queueReply",
-]
-COL = {name: i + 1 for i, name in enumerate(COLUMN_NAMES)}
-COL_NAME_BY_NUMBER = {i + 1: name for i, name in enumerate(COLUMN_NAMES)}
+# smtpCheckEntry columns: "connectTime" for smtpCheckConnectTime, ...
+COL = _columns("smtpCheckEntry", "smtpCheck")
+COLUMN_NAMES = sorted(COL, key=COL.get)
+COL_NAME_BY_NUMBER = {num: name for name, num in COL.items()}
 
-ALARM_COLUMN_NAMES = ["metric", "rising", "falling", "state", "value", "raisedCount",
-                      "lastChange"]
-ACOL = {name: i + 1 for i, name in enumerate(ALARM_COLUMN_NAMES)}
-ACOL_NAME_BY_NUMBER = {i + 1: name for i, name in enumerate(ALARM_COLUMN_NAMES)}
+# smtpCheckAlarmEntry columns: "rising" for smtpCheckAlarmRising, ...
+ACOL = _columns("smtpCheckAlarmEntry", "smtpCheckAlarm")
+ALARM_COLUMN_NAMES = sorted(ACOL, key=ACOL.get)
+ACOL_NAME_BY_NUMBER = {num: name for name, num in ACOL.items()}
 
-GLOBAL = {"configFile": 1, "configLoads": 2, "configErrors": 3, "inFlight": 4,
-          "lastLoad": 5}
+GLOBAL = _with_aliases(_columns("smtpCheckGlobals", "smtpCheck"),
+                       {"inFlight": "checksInFlight", "lastLoad": "configLastLoad"})
 
 # smtpCheckNotifObjects
-NOTIF_METRIC = NOTIF_OBJECTS + ".1.0"
-NOTIF_VALUE = NOTIF_OBJECTS + ".2.0"
-NOTIF_THRESHOLD = NOTIF_OBJECTS + ".3.0"
+NOTIF_METRIC = mib_oid("smtpCheckNotifMetric") + ".0"
+NOTIF_VALUE = mib_oid("smtpCheckNotifValue") + ".0"
+NOTIF_THRESHOLD = mib_oid("smtpCheckNotifThreshold") + ".0"
 
-STATUS = {"unknown": 1, "ok": 2, "failed": 3, "alarm": 4}
-ALARM_STATE = {"armed": 1, "raised": 2}
-METRIC = {"connectTime": 1, "loginTime": 2, "transferTime": 3, "totalTime": 4,
-          "failure": 5, "certDays": 6}
-# core/smtpchk.h
-ERROR = {"ok": 0, "dns": 1, "connectionRefused": 2, "connectTimeout": 3,
-         "timeout": 5, "closed": 6, "authenticationFailed": 19}
-STEP = {"none": 0, "dns": 1, "connect": 2, "tls": 3, "greeting": 4, "ehlo": 5,
-        "starttls": 7, "auth": 8}
+STATUS = mib_enum("smtpCheckStatus")
+ALARM_STATE = mib_enum("smtpCheckAlarmState")
+METRIC = _with_aliases(mib_enum("SmtpCheckMetric"), {"certDays": "certDaysLeft"})
+ERROR = _with_aliases(mib_enum("SmtpCheckError"),
+                      {"dns": "dnsFailure", "timeout": "stepTimeout",
+                       "closed": "connectionClosed"})
+STEP = mib_enum("SmtpCheckStep")
+SECURITY = mib_enum("SmtpCheckSecurityMode")
 
 
 def column_oid(col, index):

@@ -7,6 +7,11 @@ Environment: SMTPCHECK_AGENTX (default <repo>/build/module/smtpcheck-agentx),
 SMTPCHECK_TEST_TMP (scratch directory). The master listens on
 udp:127.0.0.1:<free port> and on a Unix AgentX socket in the scratch
 directory.
+
+The subagent runs under ASan in the sanitizer build, on machines that may
+be busy: every wait polls for what it waits for, with a deadline many times
+what it needs (WAIT). The one upper bound, on the exit after SIGTERM, is a
+check's step timeout: what an exit that waited for runs in flight would take.
 """
 
 import os
@@ -21,6 +26,10 @@ from snmp_helpers import (
     Subagent, Switchboard, TrapReceiver, alarm_oid, check, column_oid, free_tcp_port, get_row,
     raw_get, require, snmpbulkwalk, snmpget_one, snmpwalk, table_rows, wait_until,
     write_checks)
+
+WAIT = 60          # s: the deadline of every wait below (each takes ~1 s)
+STOP_WAIT = 30     # s: how long SIGTERM may take before the subagent is killed
+CHECK_STEP = 10    # s: the checks' step timeout (the default)
 
 
 class AgentXTest(ScratchDirCase):
@@ -84,7 +93,7 @@ class AgentXTest(ScratchDirCase):
         # are collected in soft and reported at the end.
         soft = []
         sub = self.start_subagent(conf)
-        loaded = wait_until(lambda: "checks from" in sub.log(), 5, 0.1)
+        loaded = wait_until(lambda: "checks from" in sub.log(), WAIT, 0.1)
         if not loaded:
             soft.append("smtpcheck-agentx -c %s loaded no checks (log: %r); retried with "
                         "-C holding 'smtpcheckConfig'" % (conf, sub.log()[-500:]))
@@ -95,7 +104,7 @@ class AgentXTest(ScratchDirCase):
             sub = self.start_subagent(conf, snmp_conf=extra)
         # The first runs are spread over the first interval: wait for all.
         ok = wait_until(lambda: self.registered() and all(
-            (self.get(column_oid("runs", i)) or 0) >= 1 for i in (1, 2, 3)), 20, 0.2)
+            (self.get(column_oid("runs", i)) or 0) >= 1 for i in (1, 2, 3)), WAIT, 0.2)
         self.assertTrue(ok, "the subagent's table never showed up\n%s\n%s" % (soft,
                                                                                self.ctx()))
 
@@ -111,7 +120,7 @@ class AgentXTest(ScratchDirCase):
         self.assertEqual(r1["responseCode"], 0, msg)
         self.assertEqual(r1["errorCode"], 0, msg)
         self.assertEqual(r1["failedStep"], STEP["none"], msg)
-        self.assertTrue(0 <= r1["connectTime"] <= 1000, msg)
+        self.assertTrue(0 <= r1["connectTime"] <= r1["totalTime"], msg)
         self.assertIn("fake.test", r1["greeting"], msg)
         self.assertGreaterEqual(r1["runs"], 1, msg)
         self.assertEqual(r2["name"], "closed", msg)
@@ -129,13 +138,15 @@ class AgentXTest(ScratchDirCase):
         for i in (1, 2, 3):
             for c in ("name", "host", "port", "errorCode", "failedStep"):
                 self.assertEqual(bulk[i][c], walked[i][c], (i, c))
-        runs = r1["runs"]
-        time.sleep(2.2)
-        self.assertGreater(self.get(column_oid("runs", 1)), runs)
+        runs = r1["runs"]  # interval 1 s: it keeps running
+        self.assertTrue(wait_until(lambda: (self.get(column_oid("runs", 1)) or 0) > runs, WAIT,
+                                   0.2),
+                        "runs stayed at %d\n%s" % (runs, self.ctx()))
 
         # A trap raised and cleared, sent through the master's trap2sink.
         sb.close()
-        t = self.trapd.wait_for(lambda t: t.raised and t.get("metric") == METRIC["failure"], 10)
+        t = self.trapd.wait_for(lambda t: t.raised and t.get("metric") == METRIC["failure"],
+                                WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmRaised through the master\n" + self.ctx())
         self.assertEqual(t.get("name", 3), "switched", t)
         # Refused, or closed when the switchboard dropped a connection
@@ -144,7 +155,8 @@ class AgentXTest(ScratchDirCase):
         self.assertNotEqual(t.get("failedStep", 3), STEP["none"], t)
         self.assertEqual(self.get(alarm_oid("state", 3, "failure")), ALARM_STATE["raised"])
         sb.open(good.port)
-        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == METRIC["failure"], 10)
+        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == METRIC["failure"],
+                                WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmCleared through the master\n" + self.ctx())
         self.assertEqual(t.get("errorCode", 3), 0, t)
         self.assertEqual(self.get(alarm_oid("state", 3, "failure")), ALARM_STATE["armed"])
@@ -157,26 +169,28 @@ class AgentXTest(ScratchDirCase):
         self.assertTrue(sub.alive(), "the subagent died with its master\n" + self.ctx())
         self.master.start()
         restarted = time.monotonic()
-        ok = wait_until(self.registered, 20, 0.25)
+        # It pings the master every 5 s and reconnects when a ping fails.
+        ok = wait_until(self.registered, WAIT, 0.25)
         took = time.monotonic() - restarted
         print("FIGURE: subagent answered again %.1f s after the master restarted" % took,
               file=sys.stderr)
-        self.assertTrue(ok, "no rows 20 s after the master restarted\n" + self.ctx())
-        self.assertLess(took, 15.5, "reconnecting took %.1f s" % took)
+        self.assertTrue(ok, "no rows %d s after the master restarted\n%s" % (WAIT, self.ctx()))
         self.assertGreaterEqual(self.get(column_oid("runs", 1)), runs,
                                 "counters reset by the reconnect")
         self.assertEqual(self.get(column_oid("errorCode", 2)), ERROR["connectionRefused"])
         raw_get(self.master.port, SYS_UPTIME)
 
-        # SIGTERM: a prompt, clean exit.
+        # SIGTERM: a prompt, clean exit: it aborts runs in flight rather
+        # than wait for their step timeout (or for anything else that long).
         start = time.monotonic()
-        rc = sub.stop(signal.SIGTERM, timeout=10)
+        rc = sub.stop(signal.SIGTERM, timeout=STOP_WAIT)
         took = time.monotonic() - start
+        print("FIGURE: subagent exit took %.2f s after SIGTERM" % took, file=sys.stderr)
         self.assertEqual(rc, 0, "exit status %s\n%s" % (rc, self.ctx()))
-        self.assertLess(took, 5, "SIGTERM took %.1f s" % took)
+        self.assertLess(took, CHECK_STEP, "SIGTERM took %.1f s" % took)
         self.assertIn("stopping", sub.log())
         # Its rows are gone from the master, which keeps running.
-        self.assertTrue(wait_until(lambda: not self.registered(), 5, 0.2),
+        self.assertTrue(wait_until(lambda: not self.registered(), WAIT, 0.2),
                         "the rows outlived the subagent")
         raw_get(self.master.port, SYS_UPTIME)
         self.assertTrue(self.master.alive())

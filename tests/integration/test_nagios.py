@@ -1,13 +1,14 @@
 """--nagios: one status line, perfdata for every timing, exit 0/1/2/3,
--w/-c on the total time and --cert-warn/--cert-crit on the certificate."""
+-w/-c on the total time (monitoring-plugins ranges) and
+--cert-warn/--cert-crit on the certificate."""
 import os
 import re
 import unittest
 
-from helpers import FakeServer, certs, free_port, require_cli, run_check
+from helpers import FakeServer, certs, free_port, require_cli, run_check, timed_phases
 
-PHASES = ("dns", "connect", "tls", "greeting", "ehlo", "login", "transfer", "quit", "total")
-PERF = re.compile(r"'(\w+)_time'=(U|[0-9.]+ms)(;[0-9]*)?(;[0-9]*)?")
+PHASES = timed_phases()  # from docs/cli.md, which test_output checks against --json
+PERF = re.compile(r"'(\w+)_time'=(U|[0-9.]+ms)(;[@~:0-9.]*)?(;[@~:0-9.]*)?")
 
 
 def nagios(args):
@@ -46,6 +47,33 @@ class Nagios(unittest.TestCase):
             self.assertTrue(out.startswith("SMTP CRITICAL - "), out)
             status, out, err = nagios(["-w", "5", "-c", "10", target])
             self.assertEqual(status, 0, out + err)
+
+    def test_range_syntax(self):
+        """-w/-c take monitoring-plugins ranges in seconds; the total's
+        perfdata carries them in ms. The total here is about 0.3 s."""
+        with FakeServer({"greeting_delay_ms": 300}) as srv:
+            target = "127.0.0.1:%d" % srv.port
+            cases = [
+                (["-w", "~:0.1"], 1, ";~:100;"),        # above 0.1 s
+                (["-w", "10:"], 1, ";10000:;"),         # below 10 s
+                (["-w", "@0.2:5"], 1, ";@200:5000;"),   # inside 0.2..5 s
+                (["-w", "@5:10"], 0, ";@5000:10000;"),  # not inside
+                (["-c", "0.2:5"], 0, ";;200:5000"),     # inside: fine
+                (["-c", "1:5"], 2, ";;1000:5000"),      # below 1 s
+                (["-w", "0:5", "-c", "@0:0.1"], 0, ";5000;@0:100"),
+            ]
+            for args, want, perf in cases:
+                status, out, err = nagios(args + [target])
+                self.assertEqual(status, want, (args, out + err))
+                self.assertIn("'total_time'=", out)
+                total = out.split("'total_time'=", 1)[1].split()[0]
+                self.assertTrue(total.endswith(perf), (args, total))
+
+    def test_bad_range_is_unknown(self):
+        for bad in ("10:5", "x", "~", "@"):
+            status, out, err = nagios(["-w", bad, "127.0.0.1"])
+            self.assertEqual(status, 3, (bad, out, err))
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
 
     def test_certificate_days(self):
         d = certs()  # the server certificate has 29-30 days left

@@ -2,14 +2,12 @@
 one array, and its keys and value types are exactly those of the table in
 docs/cli.md (which the result-field table feeds)."""
 import json
-import os
-import re
 import subprocess
 import unittest
 
-from helpers import FakeServer, describe, free_port, require_cli, run_check, smtpcheck_bin
+from helpers import (FakeServer, describe, documented_json_keys, free_port, require_cli, run_check,
+                     smtpcheck_bin)
 
-DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "cli.md")
 
 TYPES = {
     "boolean": (bool,),
@@ -24,15 +22,11 @@ TYPES = {
 
 def documented_keys():
     """{key: (allowed python types, nullable)} from the JSON keys table."""
-    with open(DOCS, encoding="utf-8") as f:
-        text = f.read()
-    section = text.split("### JSON keys", 1)[1]
     keys = {}
-    for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", section, re.M):
-        kind = m.group(2).strip()
+    for key, kind in documented_json_keys().items():
         nullable = kind.endswith(" or null")
         base = kind[: -len(" or null")] if nullable else kind
-        keys[m.group(1)] = (TYPES[base], nullable)
+        keys[key] = (TYPES[base], nullable)
     return keys
 
 
@@ -112,6 +106,29 @@ class HostileText(unittest.TestCase):
         status_text, perfdata = line.split("|")
         self.assertIn("no / 'total_time'=1ms", status_text)  # shown, defused
         self.assertNotIn("=1ms", perfdata)
+
+
+class NagiosVerdict(unittest.TestCase):
+    def setUp(self):
+        require_cli(self)
+
+    def test_status_line_names_the_threshold_crossed(self):
+        with FakeServer({}) as srv:
+            # Any real check takes more than 1 us: the warning range fires.
+            status, out, err = raw_run(["--nagios", "-w", "0.000001", "-c", "60",
+                                        "-p", str(srv.port), "127.0.0.1"])
+            line = out.decode("utf-8")
+            self.assertEqual(status, 1, line + err.decode())
+            self.assertRegex(line, r"^SMTP WARNING - 127\.0\.0\.1: total time [0-9.]+ s, "
+                                   r"warning range 0\.000001; ")
+            status, out, err = raw_run(["--nagios", "-c", "@0:60", "-p", str(srv.port),
+                                        "127.0.0.1"])
+            line = out.decode("utf-8")
+            self.assertEqual(status, 2, line)
+            self.assertIn("critical range @0:60", line)
+            status, out, err = raw_run(["--nagios", "-w", "60", "-p", str(srv.port), "127.0.0.1"])
+            self.assertEqual(status, 0, out)
+            self.assertNotIn("range", out.decode("utf-8").split("|")[0])
 
 
 if __name__ == "__main__":

@@ -32,14 +32,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 MAILSTACK = os.path.join(REPO, "scripts", "mailstack")
 
-from helpers import describe, read_env, run_check, smtpcheck_bin
+from helpers import describe, read_env, run_check, schema_values, smtpcheck_bin
 
 EXIT_OK, EXIT_FAILED = 0, 2
 TLS_HOST = "localhost"          # matches the certificate's DNS SAN
 PLAIN_HOST = "127.0.0.1"
 SUBJECT = "اختبار البريد الإلكتروني"
 HTML_BODY = "<p>سلام دنیا — probe</p>\n"
-DELIVERY_WAIT = 15.0
+DELIVERY_WAIT = 60.0   # s: for Postfix to deliver (it takes well under 1 s)
+LOG_WAIT = 30.0        # s: for a line to reach the Postfix log
+DELACK_MIN_MS = 40     # Linux's minimum delayed-ACK time (TCP_DELACK_MIN)
+STALL_RUNS = 20        # runs of test_auth_no_delayed_ack_stall
+STALL_SPARE = 3        # of them, how many may be that slow in one step
 
 STACK = {}          # DIR/env of the running stack
 _stack_dir = None
@@ -101,6 +105,7 @@ class PostfixTests(unittest.TestCase):
         why = describe(status, data, stderr) + "\nwall=%.3fs" % wall
         self.assertIsNotNone(data, "stdout is not one JSON object\n" + why)
         data["_exit"] = status
+        data["_wall"] = wall
         return data, why
 
     def auth_args(self, password_file=None, mechs=None):
@@ -124,12 +129,18 @@ class PostfixTests(unittest.TestCase):
         if response_code is not None:
             self.assertEqual(d.get("response_code"), response_code, why)
 
-    def assertMs(self, d, key, why, low=0.0, high=None):
+    def assertMs(self, d, key, why, low=0.0):
+        """D[KEY] is a time in ms: a number, at least LOW, and no longer
+        than the whole run (total_time_ms), which was no longer than the
+        CLI's wall time (check() puts it in d["_wall"]). Relations, not
+        bounds: Postfix and the CLI may be slow on a loaded machine."""
         value = d.get(key)
         self.assertIsInstance(value, (int, float), key + "\n" + why)
         self.assertGreaterEqual(value, low, key + "\n" + why)
-        if high is not None:
-            self.assertLess(value, high, key + "\n" + why)
+        total = d.get("total_time_ms")
+        self.assertIsInstance(total, (int, float), "total_time_ms\n" + why)
+        self.assertLessEqual(value, total, key + "\n" + why)
+        self.assertLessEqual(total, d["_wall"] * 1000 + 5, "total_time_ms\n" + why)
 
     def assertTls(self, d, why):
         self.assertIs(d.get("tls"), True, why)
@@ -147,10 +158,14 @@ class PostfixTests(unittest.TestCase):
         self.assertIs(d.get("tls"), False, why)
         self.assertIsNone(d.get("tls_time_ms"), why)
         self.assertIsNone(d.get("login_time_ms"), why)
-        self.assertMs(d, "connect_time_ms", why, 0, 1000)
-        self.assertMs(d, "greeting_time_ms", why, 0, 1000)
-        self.assertMs(d, "ehlo_time_ms", why, 0, 1000)
-        self.assertMs(d, "total_time_ms", why, 0, 5000)
+        self.assertMs(d, "connect_time_ms", why)
+        self.assertMs(d, "greeting_time_ms", why)
+        self.assertMs(d, "ehlo_time_ms", why)
+        self.assertMs(d, "total_time_ms", why)
+        # The phases that ran are parts of the total, one after the other.
+        parts = sum(d[k] for k in ("dns_time_ms", "connect_time_ms", "greeting_time_ms",
+                                   "ehlo_time_ms", "quit_time_ms") if d.get(k) is not None)
+        self.assertLessEqual(parts, d["total_time_ms"] + 1, why)
         self.assertIs(d.get("used_helo"), False, why)
         self.assertIn("PIPELINING", d.get("capabilities") or [], why)
 
@@ -184,7 +199,7 @@ class PostfixTests(unittest.TestCase):
     # ---------------------------------------------------------- AUTH
 
     def test_auth_mechanisms(self):
-        for mech in ("PLAIN", "LOGIN", "CRAM-MD5"):
+        for mech in schema_values("auth.mechanisms"):  # every one the client knows
             with self.subTest(mech=mech):
                 d, why = self.check("SUBMISSION_PORT", *self.auth_args(mechs=mech),
                                     security="starttls")
@@ -202,20 +217,31 @@ class PostfixTests(unittest.TestCase):
 
     def test_auth_no_delayed_ack_stall(self):
         """STARTTLS + AUTH on loopback: no step may carry the 40 ms of a
-        Nagle / delayed-ACK interaction (TLS 1.3 session tickets).  Best of
-        three runs per step, to tolerate scheduling noise."""
+        Nagle / delayed-ACK interaction (TLS 1.3 session tickets).
+
+        Such a stall waits for the peer's delayed-ACK timer, which never
+        fires in less than DELACK_MIN_MS, however idle or busy the machine;
+        without the client's TCP_QUICKACK it hits the EHLO after STARTTLS
+        in a third to two thirds of runs. A clean step takes 0.3-10 ms
+        under ASan, with both cores busy too. So of STALL_RUNS runs, each
+        step may reach DELACK_MIN_MS in at most STALL_SPARE (room for a
+        run slowed down tenfold now and then): a stall that comes back
+        fails, almost surely. (The best of three runs, as before, missed
+        such a stall most of the time.)"""
         keys = ("tls_time_ms", "ehlo_time_ms", "login_time_ms")
         runs = []
-        for _ in range(3):
+        for _ in range(STALL_RUNS):
             d, why = self.check("SUBMISSION_PORT", *self.auth_args(), security="starttls")
             self.assertOk(d, why)
-            runs.append({k: d.get(k) for k in keys})
+            for k in keys:
+                self.assertIsInstance(d.get(k), (int, float), k + "\n" + why)
+            runs.append({k: d[k] for k in keys})
         report = "runs: %s\nlast: %s" % (json.dumps(runs), why)
         for k in keys:
-            values = [r[k] for r in runs]
-            for v in values:
-                self.assertIsInstance(v, (int, float), k + "\n" + report)
-            self.assertLess(min(values), 30, k + "\n" + report)
+            slow = [r[k] for r in runs if r[k] >= DELACK_MIN_MS]
+            self.assertLessEqual(len(slow), STALL_SPARE,
+                                 "%s >= %d ms in %d of %d runs\n%s"
+                                 % (k, DELACK_MIN_MS, len(slow), len(runs), report))
 
     def test_wrong_password(self):
         path = os.path.join(os.path.dirname(STACK["PASSWORD_FILE"]), "wrong-password")
@@ -228,7 +254,11 @@ class PostfixTests(unittest.TestCase):
         # the stack has no auth penalty: a good login right after is fast
         d, why = self.check("SUBMISSION_PORT", *self.auth_args(), security="starttls")
         self.assertOk(d, why)
-        self.assertMs(d, "login_time_ms", why, 0, 1000)
+        self.assertMs(d, "login_time_ms", why)
+        # No penalty delay (smtpd_error_sleep_time etc.) in this login: its
+        # time is far below the one second such a delay would add at least.
+        # (A bound with a wide margin: loopback logins take milliseconds.)
+        self.assertLess(d["login_time_ms"], 1000, why)
 
     def test_plaintext_auth_refused(self):
         offset = os.path.getsize(STACK["POSTFIX_LOG"])
@@ -280,7 +310,7 @@ class PostfixTests(unittest.TestCase):
         self.assertEqual(len(html), 1, info)
         self.assertEqual(html[0].get_payload(decode=True), body, info)
 
-    def wait_log_line(self, offset, pattern, wait=5.0):
+    def wait_log_line(self, offset, pattern, wait=LOG_WAIT):
         """The first line of the Postfix log after byte OFFSET matching the
         regular expression PATTERN; fails after WAIT seconds."""
         regex = re.compile(pattern)

@@ -19,6 +19,7 @@ import time
 import unittest
 
 from helpers import FakeServer, REPO, read_env
+from helpers import BAD_CONFIGS, bad_config_corpus, generated_bad_configs, has_error
 from snmp_helpers import (
     ALARM_STATE, COL, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS, ROOT, SHARED_MIBS, STATUS,
     STEP, SYS_UPTIME, ScratchDirCase, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows,
@@ -27,6 +28,9 @@ from snmp_helpers import (
     which, write_checks, write_file)
 
 MAILSTACK = os.path.join(REPO, "scripts", "mailstack")
+# s: the deadline of every wait for something to happen (a run, a trap, a
+# reload), many times what it takes, so that a busy machine cannot fail them.
+WAIT = 60
 CRASH_WORDS = re.compile(r"segfault|segmentation|double free|corrupted|abort|core dumped|"
                          r"malloc\(\)|free\(\)", re.I)
 
@@ -78,7 +82,7 @@ class SnmpCase(ScratchDirCase):
     def runs(self, index):
         return self.get(column_oid("runs", index))
 
-    def wait_rows(self, indexes, min_runs=1, timeout=20):
+    def wait_rows(self, indexes, min_runs=1, timeout=WAIT):
         """Wait until every row in INDEXES has at least MIN_RUNS runs."""
         def ready():
             for i in indexes:
@@ -170,7 +174,7 @@ class RealPostfixTest(SnmpCase):
             self.assertEqual(r["responseCode"], 0, msg)
             self.assertEqual(r["errorCode"], 0, msg)
             self.assertEqual(r["failedStep"], STEP["none"], msg)
-            self.assertTrue(0 <= r["connectTime"] <= 1000, msg)
+            self.assertTrue(0 <= r["connectTime"] <= r["totalTime"], msg)
             self.assertEqual(r["errorDetail"], "", msg)
             self.assertIn("ESMTP", r["greeting"], msg)
             self.assertEqual(len(r["lastRun"]), 11, msg)  # DateAndTime with zone
@@ -199,7 +203,7 @@ class RealPostfixTest(SnmpCase):
         self.assertEqual(r["responseCode"], 535, msg)
         self.assertTrue(r["lastReplyText"].startswith("535"), msg)
         self.assertTrue(r["tlsVersion"].startswith("TLSv1"), msg)
-        self.assertTrue(0 <= r["connectTime"] <= 1000, msg)
+        self.assertTrue(0 <= r["connectTime"] <= r["totalTime"], msg)
 
         # Nothing beyond row 4, and a GET of a missing row is noSuchInstance.
         self.assertIsNone(self.get(column_oid("name", 5)))
@@ -239,7 +243,8 @@ class RealPostfixTest(SnmpCase):
 
         # runs grows with time, failures only for the failing rows.
         before = {i: rows[i]["runs"] for i in (1, 2, 3, 4)}
-        time.sleep(4.5)
+        self.assertTrue(wait_until(lambda: all((self.runs(i) or 0) > before[i]
+                                               for i in (1, 2, 3, 4)), WAIT, 0.2), self.ctx())
         after = {i: self.row(i, ["runs", "failures", "status"]) for i in (1, 2, 3, 4)}
         for i in (1, 2, 3, 4):
             self.assertGreater(after[i]["runs"], before[i], (i, before, after))
@@ -285,7 +290,7 @@ class TrapTest(SnmpCase):
         self.assertEqual(alarms[(1, 5)]["rising"], 2)
 
         # Phase A: slow greeting -> totalTime raised, once.
-        t = self.trapd.wait_for(lambda t: t.raised and t.get("metric") == 4, 15)
+        t = self.trapd.wait_for(lambda t: t.raised and t.get("metric") == 4, WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmRaised for totalTime\n" + self.ctx())
         self.assertEqual(t.get("name", 1), "flappy", t)
         self.assertGreaterEqual(t.get("value"), 800, t)
@@ -296,8 +301,8 @@ class TrapTest(SnmpCase):
         self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["raised"])
         self.assertEqual(self.get(column_oid("status", 1)), STATUS["alarm"])
         runs_at_raise = self.runs(1)
-        time.sleep(4)
-        self.assertGreaterEqual(self.runs(1) - runs_at_raise, 2, "the check did not keep running")
+        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) - runs_at_raise >= 2, WAIT, 0.2),
+                        "the check did not keep running")
         self.assertEqual(len(self.traps(True, 4)), 1, "raised more than once\n" + self.ctx())
         self.assertEqual(self.traps(False, 4), [])
         self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["raised"])
@@ -306,7 +311,7 @@ class TrapTest(SnmpCase):
 
         # Phase B: fast again -> totalTime cleared.
         sb.switch(fast.port)
-        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 4, 10)
+        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 4, WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmCleared for totalTime\n" + self.ctx())
         self.assertLess(t.get("value"), 300, t)
         self.assertEqual(t.get("threshold"), 300, t)
@@ -320,7 +325,7 @@ class TrapTest(SnmpCase):
         sb.close()
         stopped = time.monotonic()
         saw_one_failure = False
-        deadline = stopped + 15
+        deadline = stopped + WAIT
         raised = []
         while time.monotonic() < deadline:
             raised = self.traps(True, 5)   # read the traps first, then the counter
@@ -343,16 +348,16 @@ class TrapTest(SnmpCase):
         self.assertGreaterEqual(self.get(column_oid("consecutiveFailures", 1)), 2)
         self.assertEqual(self.alarm_state("failure"), ALARM_STATE["raised"])
         self.assertEqual(self.get(column_oid("status", 1)), STATUS["alarm"])
-        time.sleep(3)
+        self.assertTrue(wait_until(
+            lambda: (self.get(column_oid("consecutiveFailures", 1)) or 0) >= 4, WAIT, 0.2))
         self.assertEqual(len(self.traps(True, 5)), 1, "failure raised more than once\n"
                          + self.ctx())
-        self.assertGreaterEqual(self.get(column_oid("consecutiveFailures", 1)), 4)
         # A failed run says nothing about the total time.
         self.assertEqual(len(self.traps(True, 4)), 1)
 
         # Phase D: back -> failure cleared.
         sb.open(fast.port)
-        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 5, 10)
+        t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 5, WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmCleared for the failure\n" + self.ctx())
         self.assertEqual(t.get("errorCode", 1), 0, t)
         self.assertEqual(t.get("value"), 0, t)
@@ -397,7 +402,7 @@ class ReloadTest(SnmpCase):
         write_file(conf, text, 0o644)
         offset = len(self.snmpd.log(whole=True))
         self.snmpd.hup()
-        self.assertTrue(wait_until(lambda: kept in self.snmpd.log(whole=True)[offset:], 10),
+        self.assertTrue(wait_until(lambda: kept in self.snmpd.log(whole=True)[offset:], WAIT),
                         self.ctx())
         return self.snmpd.log(whole=True)[offset:]
 
@@ -428,9 +433,10 @@ class ReloadTest(SnmpCase):
                      defaults)
         offset = len(self.snmpd.log(whole=True))
         self.snmpd.hup()
-        ok = wait_until(lambda: sorted(self.walk_rows()) == [1, 2, 4], 10, 0.2)
+        ok = wait_until(lambda: sorted(self.walk_rows()) == [1, 2, 4], WAIT, 0.2)
         self.assertTrue(ok, "rows after HUP: %s\n%s" % (sorted(self.walk_rows()), self.ctx()))
-        time.sleep(2)
+        wait_until(lambda: (self.runs(1) or 0) > runs_before and (self.runs(4) or 0) >= 1,
+                   WAIT, 0.2)
         rows = self.walk_rows()
         self.assertEqual(sorted(rows), [1, 2, 4])
         self.assertGreaterEqual(rows[1]["runs"], runs_before,
@@ -441,7 +447,7 @@ class ReloadTest(SnmpCase):
         self.assertGreaterEqual(rows[4]["runs"], 1)
         self.assertIsNone(self.get(column_oid("name", 3)))
         wait_until(lambda: self.get(column_oid("errorCode", 2)) == ERROR["connectionRefused"],
-                   5)
+                   WAIT)
         self.assertEqual(self.get(column_oid("errorCode", 2)), ERROR["connectionRefused"])
         self.assertIn("smtpcheck: 3 checks from", self.snmpd.log(whole=True)[offset:])
         raw_get(self.snmpd.port, SYS_UPTIME)
@@ -456,7 +462,7 @@ class ReloadTest(SnmpCase):
         log = self.hup_with_broken_file(conf, BROKEN_SYNTAX % fake.port)
         self.assertRegex(log, r"checks\.conf:3: error: .*syntax", log)
         runs1 = self.runs(1)
-        time.sleep(2.5)
+        wait_until(lambda: (self.runs(1) or 0) > runs1, WAIT, 0.2)
         rows = self.walk_rows()
         self.assertEqual(sorted(rows), [1, 2, 4], self.ctx())
         for i in (1, 2, 4):
@@ -472,7 +478,7 @@ class ReloadTest(SnmpCase):
         log = self.hup_with_broken_file(conf, BROKEN_KEY % (fake.port, fake.port))
         self.assertRegex(log, r'checks\.conf:4: error: unknown key "hots"', log)
         runs1 = self.runs(1)
-        time.sleep(2.5)
+        wait_until(lambda: (self.runs(1) or 0) > runs1, WAIT, 0.2)
         rows = self.walk_rows()
         self.assertEqual(sorted(rows), [1, 2, 4], self.ctx())
         self.assertEqual(rows[2]["port"], new_port)
@@ -509,7 +515,7 @@ class ReloadTest(SnmpCase):
                 and errors_after >= errors_before):
             soft.append("smtpCheckConfigErrors.0 across a restart: %r -> %r"
                         % (errors_before, errors_after))
-        time.sleep(2)
+        wait_until(lambda: (self.runs(1) or 0) > runs_before, WAIT, 0.2)
         self.assertGreater(self.runs(1), runs_before)
         self.assert_no_crash()
         self.assertEqual(soft, [], "smtpCheckGlobals problems")
@@ -530,20 +536,52 @@ class ReloadTest(SnmpCase):
         write_checks(conf, [check(1, "keep", fake.port)], defaults)
         self.start_snmpd(conf, run_as=("nobody", "nogroup"))
         self.wait_rows([1], 2)
-        # A broken file first: the last good copy the module saved while it
-        # was still root must be readable by the user it runs as now.
+        # A broken file first: the last good configuration, kept in memory
+        # across the module reload, keeps serving.
         self.hup_with_broken_file(conf, BROKEN_KEY % (fake.port, fake.port),
-                                  kept="from the last good copy of")
+                                  kept="from the last good configuration of")
         runs = self.runs(1)
-        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > runs, 5), self.ctx())
+        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > runs, WAIT), self.ctx())
         self.assertEqual(sorted(self.walk_rows()), [1])
         self.assertEqual(self.config_errors(), 1)
         # Then a good change, read as the unprivileged user.
         write_checks(conf, [check(1, "keep", fake.port), check(2, "added", fake.port)],
                      defaults)
         self.snmpd.hup()
-        self.assertTrue(wait_until(lambda: (self.runs(2) or 0) >= 1, 10), self.ctx())
+        self.assertTrue(wait_until(lambda: (self.runs(2) or 0) >= 1, WAIT), self.ctx())
         self.assertGreaterEqual(self.runs(1), runs)
+        self.assert_no_crash()
+
+    @unittest.skipUnless(os.geteuid() == 0, "dropping privileges needs root")
+    def test_root_only_password_file_survives_reloads(self):
+        """Debian's default: snmpd -u Debian-snmp and a root-only 0600
+        password file. At start snmpd is root and reads it; after a SIGHUP
+        with the file unchanged it cannot, and the rows must stay and keep
+        updating (the last good configuration is kept in memory)."""
+        fake = self.fake({"user": "probe", "password": "s3cret"})
+        self.dir = tempfile.mkdtemp(prefix="smtpcheck-priv-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        pw = write_file(os.path.join(self.dir, "password"), "s3cret\n", 0o600)  # root only
+        conf = write_checks(os.path.join(self.dir, "checks.conf"),
+                            [check(1, "auth", fake.port,
+                                   auth={"user": "probe", "password_file": pw,
+                                         "allow_insecure": True}),
+                             check(2, "plain", fake.port)],
+                            {"interval": 1, "jitter": 0})
+        self.start_snmpd(conf, run_as=("nobody", "nogroup"))
+        self.wait_rows([1, 2], 1)
+        log = self.snmpd.log(whole=True)
+        self.assertIn("password file %s is not readable by uid" % pw, log)  # warned at start
+        for hup in range(3):
+            before = self.runs(1)
+            self.snmpd.hup()
+            self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > before, WAIT),
+                            "HUP %d\n%s" % (hup, self.ctx()))
+            self.assertEqual(sorted(self.walk_rows()), [1, 2], self.ctx())
+        row = self.row(1)
+        self.assertEqual(row["errorCode"], ERROR["ok"], row)  # AUTH still works
+        self.assertIn("from the last good configuration of", self.snmpd.log(whole=True))
         self.assert_no_crash()
 
     def test_many_hups_under_load(self):
@@ -556,7 +594,7 @@ class ReloadTest(SnmpCase):
         samples = [self.runs(1)]
         rss = {}
         rss["start"] = self.snmpd.rss_kb()
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # a guard against a hang: it takes ~20 s
         for n in range(1, 101):
             self.assertLess(time.monotonic(), deadline, "HUP loop too slow")
             self.assertTrue(self.snmpd.alive(), "snmpd died at HUP #%d\n%s" % (n, self.ctx()))
@@ -583,8 +621,8 @@ class ReloadTest(SnmpCase):
         self.assertLess(rss[100] - rss[10], 20 * 1024, "RSS grew by more than 20 MB")
         rows = table_rows(snmpwalk(self.snmpd.port, ROOT + ".1.1"))
         self.assertEqual(sorted(rows), list(range(1, 51)))
-        time.sleep(2)
-        self.assertGreater(self.runs(1), samples[-1], "checks stopped after the HUPs")
+        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > samples[-1], WAIT, 0.2),
+                        "checks stopped after the HUPs")
         self.assert_no_crash()
 
 
@@ -604,12 +642,12 @@ class ReloadTest(SnmpCase):
         self.start_snmpd(conf, wrapper=["valgrind", "--leak-check=full",
                                         "--keep-debuginfo=yes", "--num-callers=30",
                                         "--log-file=" + vg_log])
-        self.wait_rows([1, 2], 1, timeout=30)
+        self.wait_rows([1, 2], 1, timeout=2 * WAIT)  # valgrind: 20-50 times slower
         for _ in range(15):
             self.snmpd.hup()
             time.sleep(1.0)
-        self.wait_rows([1, 2], 1, timeout=30)
-        rc = self.snmpd.stop(timeout=60)
+        self.wait_rows([1, 2], 1, timeout=2 * WAIT)
+        rc = self.snmpd.stop(timeout=3 * WAIT)  # valgrind's leak check at exit
         errors, leaks = valgrind_reports(vg_log)
         figure("valgrind, 15 HUPs: %d memory errors and %d definitely-lost records in "
                "smtpcheck code" % (len(errors), len(leaks)))
@@ -624,21 +662,118 @@ class ReloadTest(SnmpCase):
         if problems:
             self.fail("valgrind (%s):\n\n%s" % (vg_log, "\n\n".join(problems)))
 
+    def test_hup_with_check_files_that_would_block_or_exit(self):
+        """A check file that names a FIFO, pulls in a directory, holds a
+        10 MB token or is itself a FIFO, a device or a directory: on HUP
+        each is refused with its file:line, snmpd keeps answering at once
+        and the checks of the last good file keep running."""
+        fake = self.fake({})
+        conf = os.path.join(self.dir, "checks.conf")
+        write_checks(conf, [check(1, "keep", fake.port)], {"interval": 1, "jitter": 0})
+        self.start_snmpd(conf)
+        self.wait_rows([1], 2)
+        fifo = os.path.join(self.dir, "named.fifo")
+        os.mkfifo(fifo)
+        os.mkdir(os.path.join(self.dir, "sub"))
+        one = 'checks = ( { index = 1; name = "keep"; host = "127.0.0.1"; port = %d;\n%%s } );\n' \
+            % fake.port
+        texts = (
+            (one % "" + '@include "sub"\n', r"checks\.conf:3: error: @include is not supported"),
+            (one % ('auth = { user = "u"; password_file = "%s"; };' % fifo),
+             r'checks\.conf:2: error: password file ".*named\.fifo" is not a regular file'),
+            (one % ('mail = { body_html_file = "%s"; };' % fifo),
+             r'checks\.conf:2: error: body file ".*named\.fifo" is not a regular file'),
+            ('a = "' + "x" * 10000000 + '";\n',
+             r"checks\.conf:1: error: the file is larger than 4 MiB"),
+            ("checks = ();\n" + 'b = "' + "x" * 3000000 + '";\n',
+             r"checks\.conf:2: error: the line is longer than 1 MiB"),
+        )
+        for text, pattern in texts:
+            self.assertRegex(self.hup_with_broken_file(conf, text), pattern)
+            self.assert_serving_the_last_good()
+
+        def replace(make):
+            if os.path.isdir(conf) and not os.path.islink(conf):
+                os.rmdir(conf)
+            else:
+                os.remove(conf)
+            make()
+            offset = len(self.snmpd.log(whole=True))
+            self.snmpd.hup()
+            kept = lambda: "keeping the last good" in self.snmpd.log(whole=True)[offset:]
+            self.assertTrue(wait_until(kept, 10), self.ctx())
+            return self.snmpd.log(whole=True)[offset:]
+
+        for make, kind in ((lambda: os.mkfifo(conf), "a FIFO"),
+                           (lambda: os.symlink("/dev/zero", conf), "a device"),
+                           (lambda: os.mkdir(conf), "a directory")):
+            self.assertIn("checks.conf: error: not a regular file (%s)" % kind, replace(make))
+            self.assert_serving_the_last_good()
+        self.assert_no_crash()
+
+    def test_hup_with_every_bad_config(self):
+        """Every case of the malformed check-file corpus (tests/bad-configs/
+        and the files test_bad_configs makes): on HUP it is logged with its
+        file:line error, and the last good configuration keeps serving."""
+        fake = self.fake({})
+        conf = os.path.join(self.dir, "checks.conf")
+        write_checks(conf, [check(1, "keep", fake.port)], {"interval": 1, "jitter": 0})
+        shutil.copy(os.path.join(BAD_CONFIGS, "pw.txt"), self.dir)
+        os.symlink("pwloop", os.path.join(self.dir, "pwloop"))
+        self.start_snmpd(conf)
+        self.wait_rows([1], 1)
+        made = tempfile.mkdtemp(prefix="made-", dir=self.dir)
+        cases = bad_config_corpus() + generated_bad_configs(made)
+        self.assertGreater(len(cases), 45)
+        for path, line, message in cases:
+            with self.subTest(os.path.basename(path)):
+                if os.path.isdir(conf) and not os.path.islink(conf):
+                    os.rmdir(conf)
+                else:
+                    os.remove(conf)
+                if os.path.islink(path) and os.readlink(path) == os.path.basename(path):
+                    os.symlink(os.path.basename(conf), conf)  # a loop onto itself
+                elif os.path.islink(path) or not os.path.isfile(path):
+                    os.rename(path, conf)  # a FIFO, a directory, a link: as it is
+                else:
+                    shutil.copyfile(path, conf)
+                offset = len(self.snmpd.log(whole=True))
+                self.snmpd.hup()
+                kept = lambda: "keeping the last good" in self.snmpd.log(whole=True)[offset:]
+                self.assertTrue(wait_until(kept, WAIT), self.ctx())
+                log = self.snmpd.log(whole=True)[offset:]
+                self.assertTrue(has_error(log, conf, line, message), message + "\n" + log)
+                self.assert_serving_the_last_good()
+        self.assert_no_crash()
+
+    def assert_serving_the_last_good(self):
+        self.assertLess(raw_get(self.snmpd.port, SYS_UPTIME, timeout=5), 1.0, self.ctx())
+        runs = self.runs(1)
+        self.assertTrue(wait_until(lambda: (self.runs(1) or 0) > runs, 5), self.ctx())
+        self.assertEqual(sorted(self.walk_rows()), [1])
+
 
 # ---------------------------------------------------------------- 5. latency
 
 class NonBlockingTest(SnmpCase):
 
     def test_get_latency_with_200_stalled_checks(self):
+        """GETs are answered while 200 checks hang in their greeting.
+
+        A GET held up by the stalled checks would wait for their step
+        timeout (STEP s). So every GET must be answered well inside it
+        (MAX_GET s, where they take about a millisecond), and the checks
+        must still be hanging afterwards (no run finished)."""
+        STEP, MAX_GET = 60, 5.0
         fake = self.fake({"stall": "GREETING"})
         n = 200
         conf = write_checks(os.path.join(self.dir, "checks.conf"),
                             [check(i, "stalled%d" % i, fake.port) for i in range(1, n + 1)],
-                            {"interval": 5, "step_timeout": 10})
+                            {"interval": 5, "step_timeout": STEP, "timeout": 2 * STEP})
         self.start_snmpd(conf)
         started = time.monotonic()
         connected = wait_until(
-            lambda: fake.log().count("*: connect from") >= n, 20, 0.2)
+            lambda: fake.log().count("*: connect from") >= n, WAIT, 0.2)
         self.assertTrue(connected, "only %d connections reached the fake server\n%s"
                         % (fake.log().count("*: connect from"), self.ctx()))
         time.sleep(0.5)
@@ -656,15 +791,15 @@ class NonBlockingTest(SnmpCase):
                "raw UDP GET max %.2f ms, table cell max %.2f ms; inFlight=%s"
                % (n, max(spawn) * 1000, sum(spawn) / len(spawn) * 1000, max(raw) * 1000,
                   max(cell) * 1000, in_flight))
-        self.assertLess(max(spawn), 0.100, "a GET took %.0f ms" % (max(spawn) * 1000))
-        self.assertLess(max(raw), 0.100)
-        self.assertLess(max(cell), 0.100)
+        self.assertLess(max(spawn), MAX_GET, "a GET took %.0f ms" % (max(spawn) * 1000))
+        self.assertLess(max(raw), MAX_GET)
+        self.assertLess(max(cell), MAX_GET)
         self.assertEqual(in_flight, n, "smtpCheckChecksInFlight.0")
-        # The checks really are stuck in the greeting (no result before
-        # the 10 s step timeout).
-        if time.monotonic() - started < 9:
-            self.assertEqual(self.get(column_oid("runs", 1)), 0)
-            self.assertEqual(self.get(column_oid("status", 1)), STATUS["unknown"])
+        # The checks really were stuck in the greeting all along (no result
+        # before the step timeout).
+        self.assertLess(time.monotonic() - started, STEP)
+        self.assertEqual(self.get(column_oid("runs", 1)), 0)
+        self.assertEqual(self.get(column_oid("status", 1)), STATUS["unknown"])
         self.assert_no_crash()
 
 
@@ -714,6 +849,102 @@ class MibTest(unittest.TestCase):
             timeout=60)
         self.assertEqual(p.stdout.decode().split(), [ROOT + ".0.1", ROOT + ".0.2"])
 
+
+# ---------------------------------------------------------------- 7. saved state
+
+# A state file as an operator (or another version of the module) might
+# leave it: an unknown record, unknown keys, known keys missing (last_run,
+# consecutive, the statistics; enhanced_status and more in the result), and
+# row 2 saved under a name that is no longer index 2's.
+STATE_BY_HAND = """# written by hand by test_snmp.py
+format version=2
+globals loads=40 errors=3 future_key=1
+row index=1 name=kept runs=1234 failures=56 skipped=7 colour=%7Bblue%7D
+alarm index=1 metric=failure raised=0 count=9 last_change=1700000000
+frobnicate index=1 wobble=3
+row index=2 name=someone-else runs=999 failures=999
+row index=3 name=stalled runs=77 failures=5 have_result=1
+result index=3 error_code=19 response_code=535 failed_step=8 reply_text=535%205.7.8%20no x=1
+"""
+
+# What the module wrote before state records: a memory image in hex.
+STATE_VERSION_1 = """# smtpcheck state: counters and alarm states. Written by the module.
+globals 1 40 3 1700000000
+row 1 1 1234 56 7 0 1700000000 1 3 9 600 100 20 90 4000 100 6b65707400 0a0b0c0d
+"""
+
+
+class PersistenceTest(SnmpCase):
+    """smtpcheck-state.conf holds named records with a format version."""
+
+    def state_path(self):
+        return os.path.join(self.dir, "persist", "smtpcheck-state.conf")
+
+    def start_with_state(self, text):
+        fake = self.fake({})
+        stalled = self.fake({"stall": "GREETING"})
+        conf = write_checks(os.path.join(self.dir, "checks.conf"),
+                            [check(1, "kept", fake.port, alarms={"on_error": True}),
+                             check(2, "renamed", fake.port),
+                             # In flight all along: its result is the saved one.
+                             check(3, "stalled", stalled.port, timeout=120, step_timeout=120)],
+                            {"interval": 1, "jitter": 0})
+        os.makedirs(os.path.dirname(self.state_path()), exist_ok=True)
+        write_file(self.state_path(), text, 0o600)
+        return self.start_snmpd(conf)
+
+    def test_hand_written_state_is_restored_by_name(self):
+        self.start_with_state(STATE_BY_HAND)
+        msg = self.ctx
+        # The counters come back; keys the file lacks keep their defaults.
+        self.assertGreaterEqual(self.runs(1), 1234, msg())
+        self.assertEqual(self.get(column_oid("failures", 1)), 56, msg())
+        self.assertGreaterEqual(self.get(column_oid("skippedRuns", 1)), 7, msg())
+        self.assertEqual(self.get(alarm_oid("raisedCount", 1, "failure")), 9, msg())
+        self.assertEqual(self.get(global_oid("configErrors")), 3, msg())
+        self.assertEqual(self.get(global_oid("configLoads")), 41, msg())
+        # The last result, by field name.
+        r3 = self.row(3, ["runs", "failures", "status", "errorCode", "responseCode",
+                          "failedStep", "lastReplyText", "enhancedStatus", "lastRun"])
+        self.assertEqual(r3, {"runs": 77, "failures": 5, "status": STATUS["failed"],
+                              "errorCode": ERROR["authenticationFailed"],
+                              "responseCode": 535, "failedStep": STEP["auth"],
+                              "lastReplyText": "535 5.7.8 no", "enhancedStatus": 0,
+                              "lastRun": ""}, msg())
+        # Index 2 holds another check now: it starts afresh.
+        self.assertLess(self.runs(2), 999, msg())
+        self.assertEqual(self.get(column_oid("failures", 2)), 0, msg())
+        # And the agent works on from there.
+        self.assertTrue(wait_until(lambda: self.runs(1) > 1234 and self.runs(2) >= 1, 10),
+                        msg())
+        self.assertEqual(self.get(column_oid("status", 1)), STATUS["ok"], msg())
+        self.assertEqual(self.get(column_oid("failures", 1)), 56, msg())
+
+        # A restart round-trips the counters through the file it writes.
+        runs = self.runs(1)
+        self.assertEqual(self.snmpd.stop(), 0, msg())
+        with open(self.state_path()) as f:
+            saved = f.read()
+        self.assertIn("\nformat version=2\n", saved)
+        self.assertRegex(saved, r"\nrow index=1 name=kept runs=\d+ failures=56 ")
+        self.assertRegex(saved, r"\nalarm index=1 metric=failure raised=0 count=9 ")
+        self.assertRegex(saved, r"\nresult index=3 .*reply_text=535%205.7.8%20no")
+        self.snmpd.start()
+        self.assertGreaterEqual(self.runs(1), runs, msg())
+        self.assertEqual(self.get(column_oid("failures", 1)), 56, msg())
+        self.assertEqual(self.get(alarm_oid("raisedCount", 1, "failure")), 9, msg())
+        self.assertEqual(self.get(global_oid("configLoads")), 42, msg())
+        self.assertEqual(self.get(column_oid("lastReplyText", 3)), "535 5.7.8 no", msg())
+        self.assert_no_crash()
+
+    def test_version_1_state_is_ignored(self):
+        self.start_with_state(STATE_VERSION_1)
+        self.assertIn("ignoring", self.snmpd.log(whole=True), self.ctx())
+        self.assertLess(self.runs(1), 1234, self.ctx())
+        self.assertEqual(self.get(column_oid("failures", 1)), 0, self.ctx())
+        self.assertEqual(self.get(global_oid("configLoads")), 1, self.ctx())
+        self.wait_rows([1, 2], 1)
+        self.assert_no_crash()
 
 if __name__ == "__main__":
     unittest.main()

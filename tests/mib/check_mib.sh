@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Checks mibs/SMTP-CHECK-MIB.txt: smilint -l 6 must print nothing,
-# snmptranslate must load it and print its tree, and a few names must
-# translate to the OIDs the module code uses (module/smtpcheck_oids.h).
+# snmptranslate must load it and print its tree, a few names must
+# translate to the OIDs the module code uses (module/smtpcheck_oids.h),
+# and every column, scalar and notification number in the code must be
+# the MIB's (smtpcheck-agentx --columns).
 #
 # Usage: tests/mib/check_mib.sh [REPO_DIR [SHARED_MIBS_DIR]]
 #   REPO_DIR         default: this script's directory/../..
 #   SHARED_MIBS_DIR  default: REPO_DIR/../shared/mibs (SNMPv2-SMI etc.)
+#   $SMTPCHECK_AGENTX  the built smtpcheck-agentx: its --columns (the
+#                    numbers in the code) are checked against the MIB
 # Exit status: 0 when every check passed, 1 otherwise.
 set -u
 
@@ -111,28 +115,12 @@ smtpCheckCompliance $root.2.1.1
 smtpCheckNotificationGroup $root.2.2.6
 EOF
 
-# 4. The enumerations the core library numbers (core/errors.c, alarm.h).
+# 4. The enumerations the core library numbers: unit.fields compares
+#    every value of each with the core's tables (test_fields.c).
 desc() { translate -Td "SMTP-CHECK-MIB::$1" 2>/dev/null | tr -s ' \t\n' '   '; }
-while read -r name values; do
-    d=$(desc "$name")
-    missing=
-    for v in $values; do
-        grep -qF "$v" <<<"$d" || missing="$missing $v"
-    done
-    if [ -z "$missing" ]; then
-        pass "$name enumeration"
-    else
-        fail "$name enumeration lacks$missing"
-    fi
-done <<'EOF'
-smtpCheckErrorCode ok(0) dnsFailure(1) stepTimeout(5) certificateExpired(11) authRefusedPlaintext(18) quitFailure(24) internalError(26)
-smtpCheckFailedStep none(0) dns(1) helo(6) message(12) probe(13) quit(14)
-smtpCheckSecurity none(1) starttls(2) tls(3)
-smtpCheckAlarmMetric connectTime(1) failure(5) certDaysLeft(6)
-EOF
 
-# 5. The notification varbinds, in order.
-want="smtpCheckName, smtpCheckNotifMetric, smtpCheckNotifValue, smtpCheckNotifThreshold, smtpCheckErrorCode, smtpCheckResponseCode, smtpCheckFailedStep, smtpCheckLastReplyText"
+# 5. The notification varbinds, in the order the code sends them.
+want=$("${SMTPCHECK_AGENTX:-false}" --notification-varbinds 2>/dev/null)
 for n in smtpCheckAlarmRaised smtpCheckAlarmCleared; do
     got=$(desc "$n" | sed -n 's/.*OBJECTS *{ *\([^}]*[^ }]\) *}.*/\1/p')
     if [ "$got" = "$want" ]; then
@@ -142,12 +130,72 @@ for n in smtpCheckAlarmRaised smtpCheckAlarmCleared; do
     fi
 done
 
-# 6. Nothing in the MIB is writable.
+# 6. The code's numbers. smtpcheck-agentx --columns prints "name number OID"
+# for every column, scalar and notification the module serves or sends,
+# from the very tables its handlers use: each OID must be the MIB's, and
+# every such object of the MIB must be among them.
+objects_of_mib() {
+    awk '/^[a-z][A-Za-z0-9]*[ \t]+(OBJECT-TYPE|NOTIFICATION-TYPE)/ { name = $1 }
+         /::=/ {
+             if (name != "" && $0 ~ /\{ *(smtpCheckEntry|smtpCheckAlarmEntry|smtpCheckGlobals|smtpCheckNotifObjects|smtpCheckNotifications) +[0-9]+ *\}/)
+                 print name
+             name = ""
+         }' "$mib"
+}
+agentx=${SMTPCHECK_AGENTX:-}
+if [ -z "$agentx" ]; then
+    echo "skip: SMTPCHECK_AGENTX is not set: the code's column numbers were not checked"
+elif ! code=$("$agentx" --columns 2>"$tmp/err") || [ -z "$code" ]; then
+    fail "$agentx --columns failed"
+    sed 's/^/    /' "$tmp/err"
+else
+    while read -r name number code_oid; do
+        got=$(translate -On "SMTP-CHECK-MIB::$name" 2>&1)
+        if [ "$got" = "$code_oid" ] && [ "${code_oid##*.}" = "$number" ]; then
+            pass "code: $name = $number"
+        else
+            fail "code: $name is $number ($code_oid) in the code, ${got:-nothing} in the MIB"
+        fi
+    done <<<"$code"
+    dups=$(awk '{ print $1; print $3 }' <<<"$code" | sort | uniq -d | tr '\n' ' ')
+    [ -z "$dups" ] && pass "code: no name or OID twice" || fail "code: twice: $dups"
+    missing=
+    for name in $(objects_of_mib); do
+        grep -q "^$name " <<<"$code" || missing="$missing $name"
+    done
+    if [ -z "$missing" ] && [ -n "$(objects_of_mib)" ]; then
+        pass "code: serves every column, scalar and notification of the MIB"
+    else
+        fail "code: in the MIB but not in the code:${missing:- (no objects found in the MIB)}"
+    fi
+fi
+
+# 7. Nothing in the MIB is writable.
 if grep -Eq 'MAX-ACCESS[[:space:]]+read-(write|create)' "$mib"; then
     fail "a writable object"
 else
     pass "no writable object"
 fi
+
+# 7. docs/mib.md documents every object and notification of the MIB,
+#    names nothing the MIB lacks, and gives the MIB's column numbers.
+docs=$repo/docs/mib.md
+declared=$(grep -oE '^smtpCheck[A-Za-z0-9]+ +(OBJECT-TYPE|NOTIFICATION-TYPE)' "$mib" | awk '{print $1}' | sort -u)
+all_names=$(grep -oE '^smtpCheck[A-Za-z0-9]+' "$mib" | sort -u)
+mentioned=$(grep -oE 'smtpCheck[A-Za-z0-9]+' "$docs" | sort -u)
+undocumented=$(comm -23 <(echo "$declared") <(echo "$mentioned") | tr '\n' ' ')
+unknown=$(comm -13 <(echo "$all_names") <(echo "$mentioned") | tr '\n' ' ')
+[ -z "$undocumented" ] && pass "docs/mib.md documents every object" \
+    || fail "docs/mib.md lacks: $undocumented"
+[ -z "$unknown" ] && pass "docs/mib.md names only MIB objects" \
+    || fail "docs/mib.md names objects the MIB lacks: $unknown"
+while IFS='|' read -r _ number name _; do
+    number=$(tr -d ' ' <<<"$number")
+    name=$(tr -d ' `' <<<"$name")
+    oid=$(translate -On "SMTP-CHECK-MIB::$name" 2>/dev/null)
+    [ "${oid##*.}" = "$number" ] || fail "docs/mib.md: $name is $number there, $oid in the MIB"
+done < <(sed '/^## Notifications/,$d' "$docs" | grep -E '^\| *[0-9]+ *\| *`smtpCheck[A-Za-z0-9]+` *\|')
+pass "docs/mib.md column numbers"
 
 echo "mib: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -22,6 +22,8 @@
 
 extern char **environ;
 
+#define FAKESERVER_START_S 30 /* how long a server may take to listen */
+
 void
 fakeserver_raise_nofile(void)
 {
@@ -113,7 +115,11 @@ fakeserver_start(fakeserver *fs, const char *scenario_json)
     }
     fs->pid = pid;
     fs->owner = parent;
-    for (int i = 0; i < 1000; i++) { /* 10 s at most */
+    /* Python starts in a fraction of a second, but on a busy machine it may
+     * take several: wait by the clock, generously. */
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
         if (read_port(port_file, &fs->port) == 0)
             return 0;
         if (waitpid(pid, NULL, WNOHANG) == pid) { /* died before listening */
@@ -121,6 +127,9 @@ fakeserver_start(fakeserver *fs, const char *scenario_json)
             cleanup_files(fs);
             return -1;
         }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > FAKESERVER_START_S)
+            break;
         sleep_ms(10);
     }
     fakeserver_stop(fs);

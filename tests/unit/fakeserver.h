@@ -16,7 +16,7 @@ typedef struct fakeserver {
 } fakeserver;
 
 /* Starts a server with the given scenario (JSON text) and waits (at most
- * 10 s) for it to listen. Returns 0, or -1 with nothing left running. */
+ * 30 s) for it to listen. Returns 0, or -1 with nothing left running. */
 int fakeserver_start(fakeserver *fs, const char *scenario_json);
 /* SIGTERM, then SIGKILL after 3 s; reaps it and removes its files. In a
  * forked copy of the owner it only forgets the server. The server gets

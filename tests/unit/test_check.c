@@ -1,5 +1,7 @@
-/* check.c and errors.c: defaults, copies, validation, the error table. */
+/* check.c and errors.c: defaults, copies, validation (the schema's
+ * smtpchk_check_validate), the error table. */
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,8 @@ expect_invalid(smtpchk_check *c, const char *msg)
 {
     char err[200] = "";
     CU_ASSERT_EQUAL(smtpchk_check_validate(c, err, sizeof(err)), -1);
+    if (strcmp(err, msg) != 0)
+        fprintf(stderr, "\n  got: %s\n want: %s\n", err, msg);
     CU_ASSERT_STRING_EQUAL(err, msg);
     smtpchk_check_free(c);
 }
@@ -74,6 +78,40 @@ test_validate(void)
     c = valid();
     c->ehlo_name = strdup("two words");
     expect_invalid(c, "bad EHLO name");
+}
+
+/*
+ * The rules the CLI, the check file and this function once disagreed on:
+ * one validator now, so a check built in code gets the same verdicts.
+ */
+static void
+test_validate_one_rule(void)
+{
+    char err[200];
+    smtpchk_check *c = valid();
+    c->probes[c->nprobes++] = strdup("VRFY  postmaster"); /* two spaces */
+    expect_invalid(c, "probe must be NOOP, RSET, HELP or \"VRFY <address>\"");
+    c = valid();
+    c->probes[c->nprobes++] = strdup("VRFY postmaster");
+    CU_ASSERT_EQUAL(smtpchk_check_validate(c, err, sizeof(err)), 0);
+    smtpchk_check_free(c);
+    c = valid();
+    c->tls_min_version = 0x0302; /* TLS 1.1 */
+    expect_invalid(c, "bad TLS minimum version");
+    c = valid();
+    c->timeout_ms = 50;
+    c->step_timeout_ms = 50;
+    expect_invalid(c, "timeout must be between 0.1 and 3600 seconds");
+    c = valid();
+    c->step_timeout_ms = c->timeout_ms + 1;
+    expect_invalid(c, "step_timeout must not exceed timeout");
+    c = valid();
+    c->rcpt[c->nrcpt++] = strdup("a\tb@example.net");
+    c->mail_from = strdup("a@example.net");
+    expect_invalid(c, "bad recipient address (header injection?)");
+    c = valid();
+    c->auth_mechs = 0;
+    expect_invalid(c, "no AUTH mechanism allowed");
 }
 
 static void
@@ -123,5 +161,6 @@ void
 register_tests(void)
 {
     SUITE_ADD("check", TEST(test_defaults_and_ports), TEST(test_validate),
+              TEST(test_validate_one_rule),
               TEST(test_dup_is_deep), TEST(test_error_table));
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alarm.h"
 #include "cunit_main.h"
 #include "fields.h"
 #include "record.h"
@@ -47,6 +48,10 @@ test_table_is_consistent(void)
         CU_ASSERT_TRUE(strlen(f->doc) > 10);
         if (f->mib_column != 0)
             CU_ASSERT_PTR_EQUAL(smtpchk_field_by_column(f->mib_column), f);
+        /* A column has its MIB name (tests/mib checks the pair); no name without one. */
+        CU_ASSERT_EQUAL(f->mib_column != 0, f->mib_name != NULL);
+        if (f->mib_name != NULL)
+            CU_ASSERT_EQUAL(strncmp(f->mib_name, "smtpCheck", 9), 0);
         CU_ASSERT_TRUE(f->offset + f->size <= sizeof(smtpchk_result));
         durations += f->type == SMTPCHK_FT_DURATION;
     }
@@ -190,10 +195,67 @@ test_record_rejects_garbage(void)
     smtpchk_record_free(rec);
 }
 
+/* The SYNTAX INTEGER { name(n), ... } body of a textual convention. */
+static char *
+mib_enum(const char *tc)
+{
+    static char mib[200000];
+    FILE *f = fopen(MIB_FILE, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t n = fread(mib, 1, sizeof(mib) - 1, f);
+    fclose(f);
+    mib[n] = '\0';
+    char head[80];
+    snprintf(head, sizeof(head), "\n%s ::= TEXTUAL-CONVENTION", tc);
+    char *p = strstr(mib, head);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    p = strstr(p, "SYNTAX");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    char *open = strchr(p, '{'), *close = strchr(p, '}');
+    CU_ASSERT_FATAL(open != NULL && close != NULL && open < close);
+    *close = '\0';
+    return open + 1;
+}
+
+/* Every value of the enumeration is exactly name(i) for i in [lo, count). */
+static void
+expect_enum(const char *tc, int lo, int count, const char *(*name)(int))
+{
+    char *body = mib_enum(tc);
+    int seen = 0;
+    for (char *tok = strtok(body, " \t\r\n,"); tok != NULL; tok = strtok(NULL, " \t\r\n,")) {
+        char word[64];
+        int v;
+        if (sscanf(tok, "%63[A-Za-z0-9](%d)", word, &v) != 2)
+            continue;
+        CU_ASSERT_TRUE(v >= lo && v < count);
+        if (v >= lo && v < count && strcmp(word, name(v)) != 0)
+            fprintf(stderr, "\n%s: %s(%d) in the MIB, %s in the code\n", tc, word, v, name(v));
+        CU_ASSERT_STRING_EQUAL(word, v >= lo && v < count ? name(v) : "?");
+        seen++;
+    }
+    CU_ASSERT_EQUAL(seen, count - lo);
+}
+
+static const char *error_name(int v) { return smtpchk_error_name((smtpchk_error)v); }
+static const char *step_name(int v) { return smtpchk_step_name((smtpchk_step)v); }
+static const char *metric_name(int v) { return smtpchk_metric_name((smtpchk_metric)v); }
+static const char *security_name(int v) { return smtpchk_security_name((smtpchk_security)v); }
+
+/* The MIB's enumerations are the core's tables, every value of them. */
+static void
+test_mib_enumerations_match_the_code(void)
+{
+    expect_enum("SmtpCheckError", 0, SMTPCHK_ERR__COUNT, error_name);
+    expect_enum("SmtpCheckStep", 0, SMTPCHK_STEP__COUNT, step_name);
+    expect_enum("SmtpCheckMetric", 1, SMTPCHK_METRIC__COUNT, metric_name);
+    expect_enum("SmtpCheckSecurityMode", SMTPCHK_SEC_NONE, SMTPCHK_SEC_TLS + 1, security_name);
+}
+
 void
 register_tests(void)
 {
     SUITE_ADD("fields", TEST(test_table_is_consistent), TEST(test_values),
               TEST(test_result_round_trip), TEST(test_record_tolerates_versions),
-              TEST(test_record_rejects_garbage));
+              TEST(test_record_rejects_garbage), TEST(test_mib_enumerations_match_the_code));
 }

@@ -1,10 +1,9 @@
 /* Check rows: last result, counters, running statistics, alarm state. */
-#include "smtpcheck.h"
+#include "smtpcheck_rows.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "smtpcheck_oids.h"
 
 sc_row *
 sc_row_new(unsigned index)
@@ -68,9 +67,9 @@ size_t
 sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *ev, size_t max)
 {
     const smtpchk_result *x = &res->result;
-    r->have_result = 1;
+    r->have_result = true;
     r->last = *x;
-    r->last_run = (time_t)res->finished;
+    r->last_run = res->finished;
     r->runs++;
     /* The engine counts skips since this module instance added the check. */
     r->skipped = r->skipped_base + (uint32_t)res->skipped;
@@ -90,8 +89,8 @@ int
 sc_row_status(const sc_row *r)
 {
     if (!r->have_result)
-        return STATUS_UNKNOWN;
+        return SC_STATUS_UNKNOWN;
     if (smtpchk_alarm_set_any_raised(&r->alarms))
-        return STATUS_ALARM;
-    return r->last.error == SMTPCHK_OK ? STATUS_OK : STATUS_FAILED;
+        return SC_STATUS_ALARM;
+    return r->last.error == SMTPCHK_OK ? SC_STATUS_OK : SC_STATUS_FAILED;
 }

@@ -1,0 +1,59 @@
+/*
+ * Check rows: what a check is, its last result, its counters and its
+ * alarm states. Knows nothing of SNMP requests: the tables serve rows.
+ */
+#ifndef SMTPCHECK_ROWS_H
+#define SMTPCHECK_ROWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+#include "alarm.h"
+#include "config.h"
+#include "engine.h"
+#include "smtpchk.h"
+
+/* Running figures over one kind of time (ms). */
+typedef struct sc_stat {
+    uint32_t min, max;
+    uint64_t sum, count;
+} sc_stat;
+
+/* One configured check: what it is, its last result and its history. */
+typedef struct sc_row {
+    unsigned index;
+    char name[65];
+    char host[256];
+    unsigned port;
+    int security;
+    unsigned interval_s;
+    bool have_result;
+    smtpchk_result last;
+    int64_t last_run; /* wall clock seconds; 0 = never */
+    uint32_t runs, failures, skipped, consecutive;
+    uint32_t skipped_base; /* skips counted before this module instance */
+    sc_stat connect, total;
+    smtpchk_alarm_set alarms;
+    netsnmp_tdata_row *row;                               /* in smtpCheckTable */
+    netsnmp_tdata_row *alarm_rows[SMTPCHK_METRIC__COUNT]; /* in the alarm table */
+} sc_row;
+
+/* smtpCheckStatus values. */
+enum { SC_STATUS_UNKNOWN = 1, SC_STATUS_OK = 2, SC_STATUS_FAILED = 3, SC_STATUS_ALARM = 4 };
+
+sc_row *sc_row_new(unsigned index);
+void sc_row_free(sc_row *r);
+void sc_row_describe(sc_row *r, const smtpchk_config_entry *e);
+/* Takes one result; returns the alarm events it caused. */
+size_t sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *ev,
+                     size_t max);
+int sc_row_status(const sc_row *r);
+uint32_t sc_stat_avg(const sc_stat *s);
+/* Microseconds as whole milliseconds, rounded; 0 for none. */
+uint32_t sc_ms(int64_t us);
+
+#endif
