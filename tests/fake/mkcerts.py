@@ -13,6 +13,10 @@ Writes into DIR (EC P-256 keys, PEM, keys unencrypted):
                                   valid now-60d .. now-2d
   wronghost.pem / wronghost.key   signed by the CA, SAN DNS:wrong.example only
   untrusted.pem / untrusted.key   self-signed (not by the CA), same SANs as server
+  longchain.pem / longchain.key   a chain of CHAIN_LENGTH (50) certificates: the
+                                  leaf (same SANs as server), 48 intermediates
+                                  and a root of its own that nobody trusts,
+                                  leaf first (tests/fake/hostile.py chain_50)
 
 Idempotent: nothing is done when every file exists and server.pem is
 valid for at least 7 more days; otherwise everything is regenerated.
@@ -33,7 +37,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-NAMES = ("ca", "server", "expired", "wronghost", "untrusted")
+NAMES = ("ca", "server", "expired", "wronghost", "untrusted", "longchain")
+CHAIN_LENGTH = 50
 RENEW_BEFORE = datetime.timedelta(days=7)
 SERVER_SANS = [
     x509.DNSName("localhost"),
@@ -57,18 +62,21 @@ def name(cn):
     ])
 
 
-def make_ca(key):
+def make_ca(key, cn="smtpcheck test CA", issuer=None, issuer_key=None, path_length=0):
+    """A CA certificate; self-signed unless ISSUER (a certificate) and
+    ISSUER_KEY are given."""
     t = now()
-    subject = name("smtpcheck test CA")
-    return (
+    subject = name(cn)
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(issuer.subject if issuer else subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(t - datetime.timedelta(days=90))
         .not_valid_after(t + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length),
+                       critical=True)
         .add_extension(
             x509.KeyUsage(digital_signature=True, content_commitment=False,
                           key_encipherment=False, data_encipherment=False,
@@ -77,8 +85,8 @@ def make_ca(key):
             critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                        critical=False)
-        .sign(key, hashes.SHA256())
     )
+    return builder.sign(issuer_key or key, hashes.SHA256())
 
 
 def make_leaf(key, cn, sans, not_before, not_after, issuer_cert, issuer_key):
@@ -112,6 +120,24 @@ def make_leaf(key, cn, sans, not_before, not_after, issuer_cert, issuer_key):
     return builder.sign(issuer_key if issuer_key else key, hashes.SHA256())
 
 
+def make_long_chain(t, day):
+    """(leaf key, [leaf, intermediates..., root]): CHAIN_LENGTH
+    certificates under a root of their own."""
+    root_key = new_key()
+    root = make_ca(root_key, "smtpcheck untrusted long-chain root", path_length=None)
+    chain, issuer, issuer_key = [root], root, root_key
+    for i in range(CHAIN_LENGTH - 2):
+        k = new_key()
+        issuer = make_ca(k, "smtpcheck long-chain intermediate %d" % (i + 1), issuer, issuer_key,
+                         path_length=None)
+        issuer_key = k
+        chain.append(issuer)
+    leaf_key = new_key()
+    leaf = make_leaf(leaf_key, "localhost", SERVER_SANS, t - day, t + 30 * day, issuer, issuer_key)
+    chain.append(leaf)
+    return leaf_key, list(reversed(chain))
+
+
 def write_atomic(path, data, mode=0o644):
     tmp = "%s.tmp.%d" % (path, os.getpid())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -127,6 +153,12 @@ def save(directory, base, cert, key):
     write_atomic(os.path.join(directory, base + ".key"), key_pem, 0o600)
     write_atomic(os.path.join(directory, base + ".pem"),
                  cert.public_bytes(serialization.Encoding.PEM))
+
+
+def save_chain(directory, base, chain, key):
+    save(directory, base, chain[0], key)
+    write_atomic(os.path.join(directory, base + ".pem"),
+                 b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain))
 
 
 def up_to_date(directory):
@@ -163,6 +195,8 @@ def generate(directory):
     k = new_key()
     save(directory, "untrusted",
          make_leaf(k, "localhost", SERVER_SANS, t - day, t + 30 * day, None, None), k)
+    k, chain = make_long_chain(t, day)
+    save_chain(directory, "longchain", chain, k)
 
 
 def ensure(directory):

@@ -15,6 +15,7 @@ What is here:
   certs(dir=None)           run tests/fake/mkcerts.py once per run and
                             return the directory (ca.pem, server.pem, ...)
   FakeServer(scenario, ...) context manager running tests/fake/fakesmtp.py
+  HostileServer(behaviours, ...)  the same for tests/fake/hostile.py
   run_check(args, ...)      run the CLI with --json; returns
                             (exit_status, parsed_json, stderr, wall_seconds)
   require_cli(testcase)     skip a test case when the CLI is not built
@@ -39,6 +40,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 FAKESMTP = os.path.join(REPO, "tests", "fake", "fakesmtp.py")
+HOSTILE = os.path.join(REPO, "tests", "fake", "hostile.py")
 MKCERTS = os.path.join(REPO, "tests", "fake", "mkcerts.py")
 # The fake server and mkcerts need Debian's python3 (with python3-
 # cryptography), not whatever python3 comes first on PATH.
@@ -140,18 +142,24 @@ class FakeServer:
         self.dir = None
         self.log_path = None
 
-    def __enter__(self):
-        self.dir = tempfile.mkdtemp(prefix="fake-", dir=test_tmp())
-        self.log_path = os.path.join(self.dir, "transcript.log")
-        port_file = os.path.join(self.dir, "port")
+    script = "fakesmtp"
+
+    def command(self, port_file):
+        """The server's command line (it writes its port to PORT_FILE)."""
         scen_file = os.path.join(self.dir, "scenario.json")
         with open(scen_file, "w") as f:
             json.dump(self.scenario, f)
+        return self.prefix + [PYTHON, FAKESMTP, "--host", self.host, "--port", "0",
+                              "--port-file", port_file, "--scenario", "@" + scen_file,
+                              "--log", self.log_path]
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix=self.script + "-", dir=test_tmp())
+        self.log_path = os.path.join(self.dir, "transcript.log")
+        port_file = os.path.join(self.dir, "port")
         self._stderr = open(os.path.join(self.dir, "stderr.log"), "wb")
         self.proc = subprocess.Popen(
-            self.prefix + [PYTHON, FAKESMTP, "--host", self.host, "--port", "0",
-             "--port-file", port_file, "--scenario", "@" + scen_file,
-             "--log", self.log_path],
+            self.command(port_file),
             stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -165,7 +173,8 @@ class FakeServer:
         self._stop()
         with open(os.path.join(self.dir, "stderr.log"), errors="replace") as f:
             err = f.read()
-        raise RuntimeError("fakesmtp did not start (exit %s): %s" % (self.proc.returncode, err))
+        raise RuntimeError("%s did not start (exit %s): %s" % (self.script, self.proc.returncode,
+                                                              err))
 
     def _stop(self):
         if self.proc and self.proc.poll() is None:
@@ -190,6 +199,32 @@ class FakeServer:
                 return f.read()
         except OSError:
             return ""
+
+
+class HostileServer(FakeServer):
+    """Run tests/fake/hostile.py for the length of a with block:
+
+        with HostileServer("nul_byte") as srv:
+            run_check(["-p", str(srv.port), "127.0.0.1"])
+
+    behaviours: one name, a list of names, or "all" (see hostile.py).
+    rotate:     seconds per behaviour when there are several.
+    certdir:    a certs() directory (the TLS behaviours need one).
+    Otherwise like FakeServer (.port, .log(), keep=...).
+    """
+
+    script = "hostile"
+
+    def __init__(self, behaviours, certdir=None, rotate=0, host=LOOPBACK, keep=False):
+        super().__init__({}, host=host, keep=keep)
+        self.behaviours = behaviours if isinstance(behaviours, str) else ",".join(behaviours)
+        self.certdir = certdir
+        self.rotate = rotate
+
+    def command(self, port_file):
+        return [PYTHON, HOSTILE, "--host", self.host, "--port", "0", "--port-file", port_file,
+                "--behaviour", self.behaviours, "--rotate", str(self.rotate),
+                "--log", self.log_path] + (["--certdir", self.certdir] if self.certdir else [])
 
 
 def run_check(args, env=None, timeout=60, json_flag=True):

@@ -602,11 +602,12 @@ class Snmpd:
                   across stop()/start() to test persistence
     run_as:       (user, group): snmpd drops to them with -u/-g after
                   start-up, as Debian's snmpd does (needs root)
+    args:         more snmpd options, e.g. ["-I", "-notification_log"]
     """
 
     def __init__(self, workdir, checks_conf=None, module=True, trap_port=None,
                  agentx_socket=None, persist_dir=None, port=None, extra_lines=(),
-                 wrapper=(), run_as=None):
+                 wrapper=(), run_as=None, args=()):
         self.workdir = os.path.abspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.checks_conf = checks_conf
@@ -618,6 +619,7 @@ class Snmpd:
         self.extra_lines = list(extra_lines)
         self.wrapper = list(wrapper)   # e.g. ["valgrind", "--log-file=..."]
         self.run_as = run_as
+        self.args = list(args)
         self.conf = os.path.join(self.workdir, "snmpd.conf")
         self.log_path = os.path.join(self.workdir, "snmpd.log")
         self.pidfile = os.path.join(self.workdir, "snmpd.pid")
@@ -679,7 +681,7 @@ class Snmpd:
             drop = ["-u", self.run_as[0], "-g", self.run_as[1]]
         self.proc = subprocess.Popen(
             self.wrapper + [which("snmpd"), "-f", "-C", "-c", self.conf, "-Lf", self.log_path,
-             "-p", self.pidfile, "-I", "-smux"] + drop,
+             "-p", self.pidfile, "-I", "-smux"] + self.args + drop,
             stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
