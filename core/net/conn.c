@@ -140,6 +140,9 @@ smtpchk_conn_connect_done(smtpchk_conn *c)
         return conn_fail(c, SMTPCHK_ERR_CONN_REFUSED, "connection refused", 0);
     if (soerr == ETIMEDOUT)
         return conn_fail(c, SMTPCHK_ERR_CONNECT_TIMEOUT, "connect", soerr);
+    /* The handshake completed and the server reset it at once. */
+    if (soerr == ECONNRESET)
+        return conn_fail(c, SMTPCHK_ERR_CLOSED, "connection reset by the server", 0);
     return conn_fail(c, SMTPCHK_ERR_CONNECT, "connect", soerr);
 }
 

@@ -597,6 +597,20 @@ send_cram(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
     smtpchk_buf_wipe(&b);
 }
 
+/* RFC 4954: a 334 carries a base64 challenge ("Username:", "Password:"
+ * for LOGIN). One that is not base64 is a broken or hostile server: no
+ * user name and no password go in answer to it. */
+static int
+login_challenge_ok(const smtpchk_reply *r)
+{
+    smtpchk_buf b;
+    smtpchk_buf_init(&b);
+    const char *ch = r->lines[0];
+    int ok = smtpchk_base64_decode(ch, strlen(ch), &b) == 0;
+    smtpchk_buf_wipe(&b);
+    return ok;
+}
+
 static void
 on_auth(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
 {
@@ -607,6 +621,10 @@ on_auth(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
     if (!is_code(r, 334) || s->st == ST_AUTH_FINAL) {
         fail(s, now, SMTPCHK_ERR_AUTH_FAILED, r->code, "AUTH %s rejected with %d",
              s->res.auth_mech, r->code);
+        return;
+    }
+    if (s->mech == SMTPCHK_AUTH_LOGIN && !login_challenge_ok(r)) {
+        stop(s, now, SMTPCHK_ERR_PROTOCOL, "AUTH LOGIN challenge is not base64");
         return;
     }
     if (s->mech == SMTPCHK_AUTH_LOGIN && s->st == ST_AUTH) {

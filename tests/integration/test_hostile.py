@@ -114,21 +114,15 @@ CATALOGUE = [
     # AUTH.
     row("auth_before_tls", "authMechanismUnavailable", "auth", ["--security", "starttls"],
         auth=True, tls=True, quick=True, extra=["no_auth_command"]),
-    row("bad_b64_login", "protocolViolation", "auth", LOGIN_ONLY, auth=True, quick=True,
-        defect="AUTH LOGIN challenges are not decoded (session.c on_auth): a challenge "
-               "that is not base64 is answered, and the password is sent"),
+    row("bad_b64_login", "protocolViolation", "auth", LOGIN_ONLY, auth=True, quick=True),
     row("bad_b64_cram", "protocolViolation", "auth", CRAM_ONLY, auth=True, quick=True),
     # The connection.
     row("rst_mid_greeting", CLOSED, "greeting", quick=True),
     row("rst_mid_ehlo", CLOSED, "ehlo", quick=True),
     # When the RST lands before the engine has seen its connect complete,
-    # SO_ERROR gives ECONNRESET and the product says connectFailure at
-    # connect ("unreachable, bad source address") for what was an accepted,
-    # then reset connection: up to 19 of 500 on a loaded machine. Reported;
-    # tolerated here because it is a race.
+    # SO_ERROR gives ECONNRESET: that too is connectionClosed (conn.c).
     row("reset_on_accept", CLOSED, None, hosts=500, max_in_flight=100,
-        extra=["every_target_reported"],
-        tolerated=[("connectFailure", "Connection reset by peer")]),
+        extra=["every_target_reported"]),
     # Output injection.
     row("pipe_in_reply", "recipientRejected", "rcpt", MAIL, extra=["nagios_one_pipe"]),
     # Issue 7 defect 4 (fixed): -v printed server lines raw, ESC included.

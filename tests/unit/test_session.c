@@ -1113,6 +1113,7 @@ run_transcript(const char *file)
     X(smtputf8_offered)               \
     X(smtputf8_not_offered)           \
     X(auth_cram_empty_challenge)      \
+    X(auth_login_bad_challenge)       \
     X(greeting_ok)                    \
     X(greeting_421)                   \
     X(greeting_554)                   \
