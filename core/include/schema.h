@@ -168,4 +168,8 @@ void smtpchk_fill_group(smtpchk_fill *f, const smtpchk_setting *fld);
  * number of errors reported so far (0 = a valid check). */
 size_t smtpchk_fill_finish(smtpchk_fill *f);
 
+/* Validates a check built in code (not from the file or the options):
+ * the same rules as the schema; 0, or -1 with a reason in err. */
+int smtpchk_check_validate(const smtpchk_check *c, char *err, size_t errlen);
+
 #endif

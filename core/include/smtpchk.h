@@ -166,8 +166,6 @@ void smtpchk_check_free(smtpchk_check *c);
 /* Deep copy; NULL on allocation failure. */
 smtpchk_check *smtpchk_check_dup(const smtpchk_check *c);
 uint16_t smtpchk_check_port(const smtpchk_check *c);
-/* Validates the fields; returns 0 or -1 with a reason in err. */
-int smtpchk_check_validate(const smtpchk_check *c, char *err, size_t errlen);
 
 /* Text fields are NUL-terminated, sanitised (printable) and truncated. */
 #define SMTPCHK_TEXT_MAX 256

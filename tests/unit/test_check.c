@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cunit_main.h"
+#include "schema.h"
 #include "smtpchk.h"
 
 static void

@@ -69,6 +69,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "cunit_main.h"
+#include "schema.h"
 #include "session.h"
 #include "smtpchk.h"
 
