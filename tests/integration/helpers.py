@@ -354,6 +354,18 @@ def has_error(text, path, line, message):
     return False
 
 
+class CertCase(unittest.TestCase):
+    """A test case that needs the CLI and the test certificates (.certdir,
+    .ca: the test CA's certificate)."""
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        require_cli(cls)
+        cls.certdir = certs()
+        cls.ca = os.path.join(cls.certdir, "ca.pem")
+
+
 def unwrap(data):
     """The one result of a one-element --json array; anything else as is."""
     return data[0] if isinstance(data, list) and len(data) == 1 else data

@@ -21,7 +21,7 @@ import base64
 import os
 import unittest
 
-from helpers import (FakeServer, certs, describe, documented_json_keys, free_port, require_cli,
+from helpers import (CertCase, FakeServer, describe, documented_json_keys, free_port,
                      run_check)
 
 MAIL_TX = ["--from", "a@fake.test", "--to", "b@fake.test"]
@@ -46,14 +46,7 @@ class Run:
             "\nwall=%.3fs\ntranscript (tail):\n%s" % (self.wall, self.transcript[-1500:])
 
 
-class FakeServerTests(unittest.TestCase):
-    maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        require_cli(cls)
-        cls.certdir = certs()
-        cls.ca = os.path.join(cls.certdir, "ca.pem")
+class FakeServerTests(CertCase):
 
     # ---------------------------------------------------------- helpers
 

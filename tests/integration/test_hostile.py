@@ -32,7 +32,7 @@ import sys
 import time
 import unittest
 
-from helpers import REPO, HostileServer, certs, require_cli, smtpcheck_bin
+from helpers import REPO, CertCase, HostileServer, smtpcheck_bin
 
 sys.path.insert(0, os.path.join(REPO, "tests", "fake"))
 import hostile  # noqa: E402  (tests/fake/hostile.py: the behaviours)
@@ -158,14 +158,7 @@ def run_cli(args, timeout):
     return cmd, proc, time.monotonic() - start
 
 
-class HostileTests(unittest.TestCase):
-    maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        require_cli(cls)
-        cls.certdir = certs()
-        cls.ca = os.path.join(cls.certdir, "ca.pem")
+class HostileTests(CertCase):
 
     # ---------------------------------------------------------- one row
 
