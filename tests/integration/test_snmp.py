@@ -518,7 +518,15 @@ class ExplicitValuesTest(SnmpCase):
         self.assertEqual(r["ehloTimeUs"], 0, msg)
         self.assertEqual(r["certSeen"], FALSE, msg)
 
-        # ... and so does a restart of snmpd (the persisted state).
+        # ... and so does a reload (SIGHUP unloads and reloads the module) ...
+        loads = self.get(global_oid("configLoads"))
+        self.snmpd.hup()
+        self.assertTrue(wait_until(lambda: (self.get(global_oid("configLoads")) or 0) > loads,
+                                   WAIT, 0.2), self.ctx())
+        self.assertEqual(self.get(column_oid("lastSuccessUnix", 3)), success, self.ctx())
+        self.assertGreaterEqual(self.runs(3), r["runs"], self.ctx())  # the counters stayed
+
+        # ... and a restart of snmpd (the persisted state).
         successes = {i: self.get(column_oid("lastSuccessUnix", i)) for i in (1, 2)}
         self.assertEqual(self.snmpd.stop(), 0, self.ctx())
         with open(os.path.join(self.dir, "persist", "smtpcheck-state.conf")) as f:
