@@ -11,10 +11,10 @@
 #include "smtpcheck_walk.h"
 
 typedef struct column {
-    unsigned number; /* smtpCheckHistoryEntry.<number> */
     const char *mib_name;
-    u_char type;     /* 0: the index, not accessible */
     long (*value)(const smtpchk_history_entry *e);
+    unsigned number; /* smtpCheckHistoryEntry.<number> */
+    u_char type;     /* 0: the index, not accessible */
 } column;
 
 static const oid entry_oid[] = {SMTPCHECK_OID_HISTORY_ENTRY};
@@ -63,14 +63,14 @@ status(const smtpchk_history_entry *e)
 
 /* The MIB's numbers: tests/mib compares each with snmptranslate. */
 static const column columns[] = {
-    {1, "smtpCheckHistoryIndex", 0, NULL},
-    {2, "smtpCheckHistoryTime", ASN_UNSIGNED, when},
-    {3, "smtpCheckHistoryTotalTimeUs", ASN_GAUGE, total_us},
-    {4, "smtpCheckHistoryConnectTimeUs", ASN_GAUGE, connect_us},
-    {5, "smtpCheckHistoryResponseCode", ASN_INTEGER, code},
-    {6, "smtpCheckHistoryErrorCode", ASN_INTEGER, error},
-    {7, "smtpCheckHistoryFailedStep", ASN_INTEGER, step},
-    {8, "smtpCheckHistoryEnhancedStatus", ASN_UNSIGNED, status},
+    {"smtpCheckHistoryIndex", NULL, 1, 0},
+    {"smtpCheckHistoryTime", when, 2, ASN_UNSIGNED},
+    {"smtpCheckHistoryTotalTimeUs", total_us, 3, ASN_GAUGE},
+    {"smtpCheckHistoryConnectTimeUs", connect_us, 4, ASN_GAUGE},
+    {"smtpCheckHistoryResponseCode", code, 5, ASN_INTEGER},
+    {"smtpCheckHistoryErrorCode", error, 6, ASN_INTEGER},
+    {"smtpCheckHistoryFailedStep", step, 7, ASN_INTEGER},
+    {"smtpCheckHistoryEnhancedStatus", status, 8, ASN_UNSIGNED},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
