@@ -66,8 +66,8 @@ walk_next(sc_module *m, const sc_walk_spec *s, const oid *name, size_t len, pos 
 {
     size_t e = s->entry_len;
     int c = snmp_oid_compare(name, len < e ? len : e, s->entry_oid, e);
-    if (c > 0 || (c == 0 && len < e && snmp_oid_compare(name, len, s->entry_oid, len) != 0))
-        return 0;
+    if (c > 0)
+        return 0; /* past the table */
     int from_start = c < 0 || len <= e || name[e] < s->min_col;
     unsigned col = from_start ? s->min_col : (unsigned)(name[e] > s->max_col ? s->max_col + 1 : name[e]);
     for (; col <= s->max_col; col++, from_start = 1) {
