@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "smtpCheckAlarmTable.h"
+#include "smtpCheckHistoryTable.h"
+#include "smtpCheckStatsTable.h"
 #include "smtpCheckTable.h"
 #include "smtpcheck.h"
 #include "smtpcheck_conf.h"
@@ -97,6 +99,8 @@ print_columns(void)
     smtpCheckTable_objects(print_object, stdout);
     smtpCheckAlarmTable_objects(print_object, stdout);
     smtpcheck_globals_objects(print_object, stdout);
+    smtpCheckHistoryTable_objects(print_object, stdout);
+    smtpCheckStatsTable_objects(print_object, stdout);
     smtpcheck_traps_objects(print_object, stdout);
     return fflush(stdout) == 0 ? 0 : 1;
 }

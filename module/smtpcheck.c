@@ -9,6 +9,8 @@
 #include <stdlib.h>
 
 #include "smtpCheckAlarmTable.h"
+#include "smtpCheckHistoryTable.h"
+#include "smtpCheckStatsTable.h"
 #include "smtpCheckTable.h"
 #include "smtpcheck_conf.h"
 #include "smtpcheck_engine.h"
@@ -62,7 +64,8 @@ init_smtpcheck(void)
     instance = m;
     /* The engine is made with the first good check file (max_in_flight). */
     if (init_smtpCheckTable(m) != 0 || init_smtpCheckAlarmTable(m) != 0 ||
-        init_smtpcheck_globals(m) != 0)
+        init_smtpcheck_globals(m) != 0 || init_smtpCheckHistoryTable(m) != 0 ||
+        init_smtpCheckStatsTable(m) != 0)
         snmp_log(LOG_ERR, "smtpcheck: cannot register the MIB tables\n");
     smtpcheck_conf_init(m);
     snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_STORE_DATA, store_data, m);
@@ -86,6 +89,8 @@ deinit_smtpcheck(void)
     smtpcheck_conf_shutdown(m);
     smtpcheck_persist_forget(m);
     shutdown_smtpcheck_globals(m);
+    shutdown_smtpCheckHistoryTable(m);
+    shutdown_smtpCheckStatsTable(m);
     shutdown_smtpCheckTable(m);
     shutdown_smtpCheckAlarmTable(m);
     instance = NULL;

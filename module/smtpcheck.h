@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "smtpcheck_globals.h"
 #include "smtpcheck_tdata.h"
+#include "smtpcheck_walk.h"
 
 struct sc_saved; /* smtpcheck_persist.c */
 
@@ -40,6 +41,8 @@ struct sc_module {
     netsnmp_handler_registration *globals_reg;
     /* smtpCheckTable.c, smtpCheckAlarmTable.c */
     sc_tdata checks, alarms;
+    /* smtpCheckHistoryTable.c, smtpCheckStatsTable.c: served from the rows */
+    sc_walk history, stats;
     /* smtpcheck_persist.c: saved state waiting for its rows, by index */
     struct sc_saved *saved;
     size_t nsaved;

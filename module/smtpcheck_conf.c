@@ -81,7 +81,8 @@ apply_rows(sc_module *m, const smtpchk_config *cfg)
             sc_row_free(row);
             continue;
         }
-        sc_row_describe(row, e);
+        if (sc_row_describe(row, e) != 0)
+            snmp_log(LOG_ERR, "smtpcheck: check %u: no memory for its history\n", row->index);
         if (fresh)
             smtpcheck_persist_restore(m, row);
         smtpCheckAlarmTable_sync(m, row);

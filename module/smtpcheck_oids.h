@@ -4,7 +4,7 @@
  * docs/mib.md for moving it to a registered enterprise number. Column and
  * scalar numbers live in the table of the file that serves them
  * (smtpCheckTable.c, smtpCheckAlarmTable.c, smtpcheck_globals.c,
- * smtpcheck_traps.c); tests/mib checks each against the MIB.
+ * smtpcheck_traps.c, smtpCheckHistoryTable.c, smtpCheckStatsTable.c); tests/mib checks each against the MIB.
  */
 #ifndef SMTPCHECK_OIDS_H
 #define SMTPCHECK_OIDS_H
@@ -24,6 +24,10 @@
 #define SMTPCHECK_OID_ALARM_ENTRY SMTPCHECK_OID_ALARM_TABLE, 1
 #define SMTPCHECK_OID_GLOBALS SMTPCHECK_OID_OBJECTS, 3
 #define SMTPCHECK_OID_NOTIF_OBJECTS SMTPCHECK_OID_OBJECTS, 4
+#define SMTPCHECK_OID_HISTORY_TABLE SMTPCHECK_OID_OBJECTS, 5
+#define SMTPCHECK_OID_HISTORY_ENTRY SMTPCHECK_OID_HISTORY_TABLE, 1
+#define SMTPCHECK_OID_STATS_TABLE SMTPCHECK_OID_OBJECTS, 6
+#define SMTPCHECK_OID_STATS_ENTRY SMTPCHECK_OID_STATS_TABLE, 1
 
 /* Called once per object the module serves or sends (smtpcheck-agentx
  * --columns): its MIB name and OID, as the code builds it. */

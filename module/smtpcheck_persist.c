@@ -6,6 +6,8 @@
  *   row index=1 name=mx runs=120 failures=2 ... (row_keys below)
  *   result index=1 error_code=0 ... (every stored result field, fields.h)
  *   alarm index=1 metric=totalTime raised=1 count=1 ... (alarm_keys below)
+ *   history index=1 seq=41 runs=WHEN.TOTAL.CONNECT.STATUS.CODE.ERROR.STEP,...
+ *   window index=1 newest_5m=5880001 newest_2h=245000 buckets=0.1.12.12/4.12,...
  *
  * A reader skips kinds and keys it does not know and keeps its defaults
  * for keys it does not find. A row's state goes back only to the check
@@ -13,7 +15,8 @@
  * afresh. A file without "format version=2" (version 1 was a hex dump of
  * memory) is ignored. Keys added later (last_success) need no new version:
  * an older module skips them, and a row written before them is mended in
- * mend_row.
+ * mend_row. The history (history.h) is written HISTORY_CHUNK runs a
+ * record, oldest first; the window sketch (window.h) as one record.
  */
 #include "smtpcheck_persist.h"
 
@@ -30,6 +33,8 @@
 #define STATE_FILE "smtpcheck-state.conf"
 #define FORMAT_VERSION 2
 #define MAX_RECORDS ((size_t)1024 * 1024)
+#define HISTORY_CHUNK 200 /* runs a record: about 9 KiB, far below the line limit */
+#define ENTRY_TEXT 64     /* one run as text, with room to spare */
 
 /* ---- numbers by name: one table per struct ---- */
 
@@ -73,6 +78,13 @@ static const num_key row_keys[] = {
     U32_KEY("total_max", sc_row, total.max),
     U64_KEY("total_sum", sc_row, total.sum),
     U64_KEY("total_count", sc_row, total.count),
+    U32_KEY("history_next", sc_row, history.next_seq),
+};
+
+/* The window sketch's newest bucket numbers; its buckets are text. */
+static const num_key window_keys[] = {
+    U32_KEY("newest_5m", smtpchk_window, newest[SMTPCHK_WINDOW_1H]),
+    U32_KEY("newest_2h", smtpchk_window, newest[SMTPCHK_WINDOW_24H]),
 };
 
 /* One alarm's state; its thresholds come from the check file. */
@@ -146,6 +158,45 @@ get_nums(const smtpchk_record *rec, const num_key *keys, size_t n, void *base)
 
 /* ---- writing ---- */
 
+/* One record per HISTORY_CHUNK runs: seq is the first one's number. */
+static void
+write_history(FILE *f, const sc_row *r)
+{
+    const smtpchk_history *h = &r->history;
+    char text[ENTRY_TEXT];
+    uint32_t seq = smtpchk_history_next(h, 0);
+    for (uint32_t i = 0; seq != 0; i++, seq = smtpchk_history_next(h, seq)) {
+        if (i % HISTORY_CHUNK == 0) {
+            if (i > 0)
+                smtpchk_record_end(f);
+            smtpchk_record_begin(f, "history");
+            smtpchk_record_put_int(f, "index", r->index);
+            smtpchk_record_put_int(f, "seq", seq);
+            fputs(" runs=", f);
+        }
+        smtpchk_history_entry_format(smtpchk_history_get(h, seq), text, sizeof(text));
+        fprintf(f, "%s%s", i % HISTORY_CHUNK ? "," : "", text); /* digits, '.', '-' */
+    }
+    if (h->n > 0)
+        smtpchk_record_end(f);
+}
+
+static void
+write_window(FILE *f, const sc_row *r)
+{
+    size_t need = smtpchk_window_format(&r->window, NULL, 0);
+    char *text = need > 0 ? malloc(need + 1) : NULL;
+    if (text == NULL)
+        return;
+    smtpchk_window_format(&r->window, text, need + 1);
+    smtpchk_record_begin(f, "window");
+    smtpchk_record_put_int(f, "index", r->index);
+    put_nums(f, window_keys, NKEYS(window_keys), &r->window);
+    smtpchk_record_put(f, "buckets", text);
+    smtpchk_record_end(f);
+    free(text);
+}
+
 static void
 write_row(FILE *f, const sc_row *r)
 {
@@ -170,6 +221,8 @@ write_row(FILE *f, const sc_row *r)
         put_nums(f, alarm_keys, NKEYS(alarm_keys), a);
         smtpchk_record_end(f);
     }
+    write_history(f, r);
+    write_window(f, r);
 }
 
 void
@@ -335,6 +388,35 @@ restore_alarm(sc_row *r, const smtpchk_record *rec)
     }
 }
 
+/* A chunk of runs, numbered from its seq. A bad run ends the chunk. */
+static void
+restore_history(sc_row *r, const smtpchk_record *rec)
+{
+    long long seq;
+    const char *runs = smtpchk_record_get(rec, "runs");
+    if (runs == NULL || smtpchk_record_get_int(rec, "seq", 1, UINT32_MAX, &seq) != 0)
+        return;
+    for (const char *p = runs; *p != '\0'; seq++) {
+        size_t len = strcspn(p, ",");
+        smtpchk_history_entry e;
+        if (seq > UINT32_MAX || smtpchk_history_entry_parse(p, len, &e) != 0)
+            return;
+        smtpchk_history_restore(&r->history, (uint32_t)seq, &e);
+        p += len + (p[len] == ',');
+    }
+}
+
+static void
+restore_window(sc_row *r, const smtpchk_record *rec)
+{
+    const char *buckets = smtpchk_record_get(rec, "buckets");
+    if (buckets == NULL)
+        return;
+    get_nums(rec, window_keys, NKEYS(window_keys), &r->window);
+    if (smtpchk_window_parse(&r->window, buckets) != 0)
+        memset(r->window.newest, 0, sizeof(r->window.newest));
+}
+
 /* The saved records of index: [*first, *end). */
 static void
 records_of(sc_module *m, unsigned index, size_t *first, size_t *end)
@@ -383,12 +465,20 @@ smtpcheck_persist_restore(sc_module *m, sc_row *r)
         return; /* new, or another check now has this index: start afresh */
     get_nums(row, row_keys, NKEYS(row_keys), r);
     r->skipped_base = r->skipped;
+    uint32_t next_run = r->history.next_seq;
     for (size_t i = first; i < end; i++) {
         if (is_kind(&m->saved[i], "result"))
             smtpchk_record_get_result(m->saved[i].rec, &r->last);
         else if (is_kind(&m->saved[i], "alarm"))
             restore_alarm(r, m->saved[i].rec);
+        else if (is_kind(&m->saved[i], "history"))
+            restore_history(r, m->saved[i].rec);
+        else if (is_kind(&m->saved[i], "window"))
+            restore_window(r, m->saved[i].rec);
     }
+    /* Runs kept whole; numbering goes on where it stopped (0: an older file). */
+    if (next_run != 0)
+        smtpchk_history_set_next(&r->history, next_run);
     mend_row(row, r);
     DEBUGMSGTL(("smtpcheck:persist", "restored check %u (%s): %u runs\n", r->index, r->name,
                 r->runs));

@@ -13,16 +13,19 @@ sc_row_new(unsigned index)
         return NULL;
     r->index = index;
     smtpchk_result_init(&r->last);
+    smtpchk_history_init(&r->history, 0); /* sized by sc_row_describe */
     return r;
 }
 
 void
 sc_row_free(sc_row *r)
 {
+    if (r != NULL)
+        smtpchk_history_clear(&r->history);
     free(r);
 }
 
-void
+int
 sc_row_describe(sc_row *r, const smtpchk_config_entry *e)
 {
     const smtpchk_check *c = e->check;
@@ -32,6 +35,7 @@ sc_row_describe(sc_row *r, const smtpchk_config_entry *e)
     r->security = c->security;
     r->interval_s = e->interval_ms / 1000;
     smtpchk_alarm_set_configure(&r->alarms, &e->alarms);
+    return smtpchk_history_resize(&r->history, e->history);
 }
 
 uint32_t
@@ -88,8 +92,15 @@ sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *
         stat_add(&r->total, x->phase_us[SMTPCHK_PHASE_TOTAL]);
     }
     stat_add(&r->connect, x->phase_us[SMTPCHK_PHASE_CONNECT]);
-    return smtpchk_alarm_set_update(&r->alarms, x, r->consecutive, (int64_t)res->finished, ev,
-                                    max);
+    int64_t when = (int64_t)res->finished;
+    smtpchk_history_entry h = smtpchk_history_entry_of(x, when);
+    smtpchk_history_add(&r->history, &h);
+    smtpchk_window_add(&r->window, when, x->error == SMTPCHK_OK, x->phase_us[SMTPCHK_PHASE_TOTAL]);
+    size_t n = smtpchk_alarm_set_update(&r->alarms, x, r->consecutive, when, ev, max);
+    smtpchk_window_stats hour;
+    smtpchk_window_stats_at(&r->window, SMTPCHK_WINDOW_1H, when, &hour);
+    return n + smtpchk_alarm_set_availability(&r->alarms, hour.availability, hour.runs, when,
+                                              ev + n, max - n);
 }
 
 int

@@ -15,7 +15,9 @@
 #include "alarm.h"
 #include "config.h"
 #include "engine.h"
+#include "history.h"
 #include "smtpchk.h"
+#include "window.h"
 
 /* Running figures over one kind of time (ms). */
 typedef struct sc_stat {
@@ -39,6 +41,8 @@ typedef struct sc_row {
     uint32_t skipped_base; /* skips counted before this module instance */
     sc_stat connect, total;
     smtpchk_alarm_set alarms;
+    smtpchk_history history; /* the last runs: smtpCheckHistoryTable */
+    smtpchk_window window;   /* 1 h and 24 h figures: smtpCheckStatsTable */
     netsnmp_tdata_row *row;                               /* in smtpCheckTable */
     netsnmp_tdata_row *alarm_rows[SMTPCHK_METRIC__COUNT]; /* in the alarm table */
 } sc_row;
@@ -48,7 +52,8 @@ enum { SC_STATUS_UNKNOWN = 1, SC_STATUS_OK = 2, SC_STATUS_FAILED = 3, SC_STATUS_
 
 sc_row *sc_row_new(unsigned index);
 void sc_row_free(sc_row *r);
-void sc_row_describe(sc_row *r, const smtpchk_config_entry *e);
+/* Applies the check's settings; -1 when its history could not be resized. */
+int sc_row_describe(sc_row *r, const smtpchk_config_entry *e);
 /* Takes one result; returns the alarm events it caused. */
 size_t sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *ev,
                      size_t max);

@@ -17,6 +17,7 @@ static const metric_info metrics[SMTPCHK_METRIC__COUNT] = {
     [SMTPCHK_METRIC_TOTAL_TIME] = {"totalTime", SMTPCHK_PHASE_TOTAL},
     [SMTPCHK_METRIC_FAILURE] = {"failure", -1},
     [SMTPCHK_METRIC_CERT_DAYS] = {"certDaysLeft", -1},
+    [SMTPCHK_METRIC_AVAILABILITY] = {"availability", -1},
 };
 
 const char *
@@ -69,6 +70,7 @@ smtpchk_alarm_set_configure(smtpchk_alarm_set *s, const smtpchk_alarm_cfg *cfg)
                   n, n);
     uint32_t days = cfg->cert_days > 0 ? (uint32_t)cfg->cert_days : 0;
     configure_one(&s->a[SMTPCHK_METRIC_CERT_DAYS], cfg->cert_days >= 0, days, days);
+    configure_time(&s->a[SMTPCHK_METRIC_AVAILABILITY], &cfg->availability);
 }
 
 /* Moves a to `raise` and records the event; no event when unchanged. */
@@ -82,11 +84,14 @@ transition(smtpchk_alarm *a, smtpchk_metric m, bool raise, int64_t now,
     a->last_change = now;
     if (raise)
         a->raised_count++;
+    /* The threshold crossed; availability is raised by falling below
+     * `falling` and cleared by rising to `rising`. */
+    bool low_is_bad = m == SMTPCHK_METRIC_AVAILABILITY;
     ev[n] = (smtpchk_alarm_event){
         .metric = m,
         .raised = raise,
         .value = a->value,
-        .threshold = raise ? a->rising : a->falling,
+        .threshold = raise != low_is_bad ? a->rising : a->falling,
     };
     return n + 1;
 }
@@ -146,6 +151,23 @@ smtpchk_alarm_set_update(smtpchk_alarm_set *s, const smtpchk_result *r,
                           ev, max, n);
     n = eval_failure(&s->a[SMTPCHK_METRIC_FAILURE], r, consecutive_failures, now, ev, max, n);
     return eval_cert(&s->a[SMTPCHK_METRIC_CERT_DAYS], r, now, ev, max, n);
+}
+
+/* Low is bad: raised below falling, cleared at or above rising. */
+size_t
+smtpchk_alarm_set_availability(smtpchk_alarm_set *s, uint32_t permille, uint32_t runs,
+                               int64_t now, smtpchk_alarm_event *ev, size_t max)
+{
+    smtpchk_alarm *a = &s->a[SMTPCHK_METRIC_AVAILABILITY];
+    if (!a->configured || runs == 0)
+        return 0;
+    a->value = permille;
+    a->has_value = true;
+    if (!a->raised && a->value < (int64_t)a->falling)
+        return transition(a, SMTPCHK_METRIC_AVAILABILITY, true, now, ev, max, 0);
+    if (a->raised && a->value >= (int64_t)a->rising)
+        return transition(a, SMTPCHK_METRIC_AVAILABILITY, false, now, ev, max, 0);
+    return 0;
 }
 
 bool

@@ -11,6 +11,8 @@
 
 #include <openssl/ssl.h>
 
+#include "history.h"
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MEMBER_SIZE(type, m) ((unsigned char)sizeof(((type *)0)->m))
 #define CHECK(m) .at = AT_CHECK, .off = offsetof(smtpchk_check, m), \
@@ -141,6 +143,10 @@ static const row rows[] = {
            .def = "30", .def_doc = "interval / 10, at most 30", .example = "5",
            .doc = "each run starts up to this much late, so that checks do not all fire at once"},
      ENTRY(jitter_ms), .derive = derive_jitter},
+    {.f = {.key = "history", .type = T(INT), .scope = BOTH, .lo = 0,
+           .hi = SMTPCHK_HISTORY_MAX, .def = "50", .example = "100",
+           .doc = "runs kept in smtpCheckHistoryTable, oldest dropped first (0 = none)"},
+     ENTRY(history)},
     {.f = {.key = "timeout", .option = "timeout", .arg = "S", .type = T(SECONDS),
            .scope = BOTH, .lo = 0.1, .hi = 3600, .def = "30", .example = "45",
            .doc = "deadline for the whole check"},
@@ -257,6 +263,11 @@ static const row rows[] = {
            .def = "-1", .def_doc = "off", .example = "14",
            .doc = "alarm when the certificate expires in fewer days than this"},
      ALARM(cert_days)},
+    {.f = {.key = "alarms.availability", .type = T(THRESHOLD), .scope = IN_CHECK, .lo = 1,
+           .hi = 1000, .unit = "per mille", .def_doc = "off", .example = "995",
+           .doc = "successful runs in the last hour: raised below falling, cleared at or "
+                  "above rising"},
+     ALARM(availability)},
 };
 
 /* The fill's bit masks have one bit per row. */
@@ -432,7 +443,9 @@ smtpchk_schema_describe(const smtpchk_setting *f, char *buf, size_t len)
     switch (f->type) {
     case SMTPCHK_ST_INT: snprintf(buf, len, "%.10g..%.10g", f->lo, f->hi); break;
     case SMTPCHK_ST_SECONDS: snprintf(buf, len, "%.10g..%.10g s", f->lo, f->hi); break;
-    case SMTPCHK_ST_THRESHOLD: snprintf(buf, len, "%.10g..%.10g ms", f->lo, f->hi); break;
+    case SMTPCHK_ST_THRESHOLD:
+        snprintf(buf, len, "%.10g..%.10g %s", f->lo, f->hi, f->unit ? f->unit : "ms");
+        break;
     case SMTPCHK_ST_LIST: snprintf(buf, len, "at most %.10g", f->hi); break;
     case SMTPCHK_ST_STRING:
         if (f->lo > 0)

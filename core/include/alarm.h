@@ -11,7 +11,10 @@
 
 #include "smtpchk.h"
 
-/* One time alarm: raised at >= rising_ms, cleared at < falling_ms. */
+/* One time alarm: raised at >= rising_ms, cleared at < falling_ms. The
+ * availability alarm uses the same pair in per mille, the other way
+ * round: raised below falling, cleared at >= rising (RMON's falling
+ * alarm). */
 typedef struct smtpchk_threshold {
     bool set;
     uint32_t rising_ms;
@@ -24,6 +27,7 @@ typedef struct smtpchk_alarm_cfg {
     bool on_error_code;       /* alarm on a non-zero error code */
     uint32_t consecutive_failures; /* >= 1: failures in a row before alarming */
     int cert_days;            /* alarm below this many days left; -1 = off */
+    smtpchk_threshold availability; /* per mille over 1 h (window.h) */
 } smtpchk_alarm_cfg;
 
 /* Numbers are stable: the MIB's SmtpCheckMetric. */
@@ -34,13 +38,16 @@ typedef enum smtpchk_metric {
     SMTPCHK_METRIC_TOTAL_TIME = 4,
     SMTPCHK_METRIC_FAILURE = 5,
     SMTPCHK_METRIC_CERT_DAYS = 6,
+    SMTPCHK_METRIC_AVAILABILITY = 7,
     SMTPCHK_METRIC__COUNT
 } smtpchk_metric;
 
 typedef struct smtpchk_alarm {
     bool configured;
-    uint32_t rising;          /* ms; failures in a row; days for certificates */
-    uint32_t falling;         /* ms: cleared below this; equals rising otherwise */
+    uint32_t rising;          /* ms; failures in a row; days for certificates;
+                                 per mille: availability cleared at or above this */
+    uint32_t falling;         /* ms: cleared below this; equals rising otherwise;
+                                 per mille: availability raised below this */
     bool raised;
     bool has_value;
     int64_t value;            /* the metric's last value */
@@ -71,6 +78,13 @@ void smtpchk_alarm_set_configure(smtpchk_alarm_set *s, const smtpchk_alarm_cfg *
 size_t smtpchk_alarm_set_update(smtpchk_alarm_set *s, const smtpchk_result *r,
                                 uint32_t consecutive_failures, int64_t now,
                                 smtpchk_alarm_event *ev, size_t max);
+/*
+ * Evaluates the availability alarm on the 1 h availability (per mille)
+ * after a run; runs is the runs in that window (none: nothing to
+ * compare). Returns the events written (0 or 1).
+ */
+size_t smtpchk_alarm_set_availability(smtpchk_alarm_set *s, uint32_t permille, uint32_t runs,
+                                      int64_t now, smtpchk_alarm_event *ev, size_t max);
 bool smtpchk_alarm_set_any_raised(const smtpchk_alarm_set *s);
 const char *smtpchk_metric_name(smtpchk_metric m);
 

@@ -22,6 +22,7 @@ typedef struct smtpchk_config_entry {
     smtpchk_check *check;     /* owned; index, name, password and body set */
     uint32_t interval_ms;
     uint32_t jitter_ms;       /* random start offset in [0, jitter_ms] */
+    uint32_t history;         /* runs kept in the result history; 0 = none */
     smtpchk_alarm_cfg alarms;
     char *password_file;      /* resolved path, or NULL; owned */
     char *body_html_file;     /* resolved path, or NULL; owned */

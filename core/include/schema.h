@@ -80,6 +80,7 @@ typedef struct smtpchk_setting {
     unsigned scope;      /* SMTPCHK_IN_* */
     unsigned flags;      /* SMTPCHK_F_* */
     double lo, hi;       /* numbers: range; strings: length; lists: entries */
+    const char *unit;    /* a threshold's unit; NULL = "ms" */
     const char *def;     /* the default as a value; NULL = none */
     const char *def_doc; /* the default in words, when def does not say it */
     const char *example; /* a valid value, for docs and tests */

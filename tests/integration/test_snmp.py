@@ -24,7 +24,8 @@ from helpers import BAD_CONFIGS, bad_config_corpus, generated_bad_configs, has_e
 from snmp_helpers import (
     ALARM_STATE, COL, COL_NAME_BY_NUMBER, ENTRY, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS,
     ROOT, SHARED_MIBS, STATUS, STEP, SYS_UPTIME, ScratchDirCase, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows,
-    check, column_oid, free_tcp_port, get_row, global_oid, raw_get, require, smilint_available,
+    check, column_oid, free_tcp_port, get_row, global_oid, mib_children, mib_oid, raw_get,
+    require, smilint_available,
     snmpbulkwalk, snmpget, snmpget_one, snmpwalk, table_rows, tool_env, valgrind_reports,
     wait_until, which, write_checks, write_file)
 
@@ -1137,6 +1138,132 @@ class PersistenceTest(SnmpCase):
         self.assertEqual(self.get(column_oid("failures", 1)), 0, self.ctx())
         self.assertEqual(self.get(global_oid("configLoads")), 1, self.ctx())
         self.wait_rows([1, 2], 1)
+        self.assert_no_crash()
+
+
+# ------------------------------------------------------- history and windows
+
+HISTORY_ENTRY = mib_oid("smtpCheckHistoryEntry")
+HCOL_NAME = {num: name[len("smtpCheckHistory"):]
+             for name, num in mib_children("smtpCheckHistoryEntry").items()}
+STATS_ENTRY = mib_oid("smtpCheckStatsEntry")
+SCOL = {name[len("smtpCheckStats"):]: num
+        for name, num in mib_children("smtpCheckStatsEntry").items()}
+
+
+class HistoryTest(SnmpCase):
+    """smtpCheckHistoryTable, smtpCheckStatsTable and the availability
+    alarm on a real agent, across a reload and a restart."""
+
+    def history(self):
+        """{index: {seq: {column: value}}}, walked with GETBULK."""
+        out = {}
+        for oid, v in snmpbulkwalk(self.snmpd.port, mib_oid("smtpCheckHistoryTable")).items():
+            self.assertTrue(oid.startswith(HISTORY_ENTRY + "."), oid)
+            col, idx, seq = (int(x) for x in oid[len(HISTORY_ENTRY) + 1:].split("."))
+            out.setdefault(idx, {}).setdefault(seq, {})[HCOL_NAME[col]] = v
+        return out
+
+    def stats(self, index):
+        oids = ["%s.%d.%d" % (STATS_ENTRY, num, index) for num in SCOL.values()]
+        got = snmpget(self.snmpd.port, *oids)
+        return {name: got["%s.%d.%d" % (STATS_ENTRY, num, index)] for name, num in SCOL.items()}
+
+    def snapshot(self, index):
+        """(row, history, stats) read while no run of INDEX ended."""
+        for _ in range(100):
+            before = self.runs(index)
+            hist, stats = self.history(), self.stats(index)
+            row = self.row(index, ["runs", "failures", "totalTimeUs", "lastRunUnix"])
+            if row["runs"] == before:
+                return row, hist, stats
+        self.fail("runs of %d never stood still\n%s" % (index, self.ctx()))
+
+    def test_history_windows_reload_restart(self):
+        good = self.fake({})
+        closed = free_tcp_port()  # nothing listens: connectionRefused
+        conf = os.path.join(self.dir, "checks.conf")
+        flip_alarm = {"availability": {"rising": 995, "falling": 990}}
+        defaults = {"interval": 1, "jitter": 0, "history": 8}
+        t0 = int(time.time())
+        write_checks(conf, [check(1, "flip", good.port, alarms=flip_alarm),
+                            check(2, "off", good.port, history=0),
+                            check(3, "good", good.port, history=3)], defaults)
+        self.start_snmpd(conf)
+        self.wait_rows([1, 2], 6)
+        self.assertEqual(self.get(column_oid("failures", 1)), 0, self.ctx())
+        self.assertEqual(self.get(alarm_oid("state", 1, "availability")),
+                         ALARM_STATE["armed"], self.ctx())
+
+        # The same check (index and name) on a closed port: a reload, so the
+        # module's rows go through its saved state.
+        write_checks(conf, [check(1, "flip", closed, alarms=flip_alarm),
+                            check(2, "off", good.port, history=0),
+                            check(3, "good", good.port, history=3)], defaults)
+        self.snmpd.hup()
+        self.assertTrue(wait_until(lambda: (self.get(column_oid("failures", 1)) or 0) >= 3
+                                   and self.runs(1) >= 10, WAIT, 0.2), self.ctx())
+        row, hist, stats = self.snapshot(1)
+        runs, failures = row["runs"], row["failures"]
+        self.assertGreater(runs, 8)
+        # Exactly N rows, the newest numbers, the runs in order.
+        self.assertEqual(sorted(hist[1]), list(range(runs - 7, runs + 1)), self.ctx())
+        for seq, h in hist[1].items():
+            failed = seq > runs - failures
+            self.assertEqual(h["ErrorCode"], ERROR["connectionRefused"] if failed else 0,
+                             (seq, h))
+            self.assertEqual(h["FailedStep"], STEP["connect"] if failed else 0, (seq, h))
+            self.assertGreater(h["TotalTimeUs"], 0, (seq, h))
+            self.assertTrue(t0 <= h["Time"] <= time.time() + 1, (seq, h))
+            if not failed:
+                self.assertEqual(h["ResponseCode"], 0, (seq, h))
+                self.assertTrue(0 < h["ConnectTimeUs"] <= h["TotalTimeUs"], (seq, h))
+        newest = hist[1][runs]
+        self.assertEqual(newest["Time"], row["lastRunUnix"])
+        self.assertEqual(newest["TotalTimeUs"], row["totalTimeUs"])
+        times = [hist[1][s]["Time"] for s in sorted(hist[1])]
+        self.assertEqual(times, sorted(times))
+        self.assertNotIn(2, hist, "history = 0 keeps no rows")
+        self.assertLessEqual(len(hist[3]), 3)
+        self.assertTrue(all(h["ErrorCode"] == 0 for h in hist[3].values()), hist[3])
+
+        # The windows: every run of this test is in both.
+        want = (runs - failures) * 1000 // runs
+        self.assertEqual(stats["1hRuns"], runs, (stats, self.ctx()))
+        self.assertEqual(stats["24hRuns"], runs, stats)
+        self.assertEqual(stats["1hAvailability"], want, stats)
+        self.assertEqual(stats["24hAvailability"], want, stats)
+        self.assertTrue(0 < stats["1hP50Us"] <= stats["1hP95Us"] <= stats["1hP99Us"], stats)
+        s3 = self.stats(3)
+        self.assertEqual(s3["1hAvailability"], 1000, s3)
+        self.assertGreater(s3["1hRuns"], 0, s3)
+        self.assertEqual(self.stats(2)["1hAvailability"], 1000)
+        # The availability alarm (inverted): raised below 990.
+        self.assertEqual(self.get(alarm_oid("state", 1, "availability")),
+                         ALARM_STATE["raised"], self.ctx())
+        self.assertLess(self.get(alarm_oid("value", 1, "availability")), 990)
+        self.assertEqual(self.get(alarm_oid("falling", 1, "availability")), 990)
+        # A window without runs reads 0 runs (none here: a missing row is absent).
+        self.assertIsNone(snmpget_one(self.snmpd.port, "%s.%d.99" % (STATS_ENTRY, SCOL["1hRuns"])))
+        self.assertIsNone(snmpget_one(self.snmpd.port, "%s.2.1.%d" % (HISTORY_ENTRY, runs + 5)))
+
+        # A restart: the rows come back from the saved state, numbering goes on.
+        row, before, _ = self.snapshot(1)
+        self.assertEqual(self.snmpd.stop(), 0, self.ctx())
+        with open(os.path.join(self.dir, "persist", "smtpcheck-state.conf")) as f:
+            saved = re.search(r"\nhistory index=1 seq=(\d+) runs=([-0-9.,]+)\n", f.read())
+        self.assertIsNotNone(saved, "no history record in the state file")
+        self.assertGreaterEqual(int(saved.group(1)), row["runs"] - 7)
+        self.assertEqual(len(saved.group(2).split(",")), 8)
+        self.snmpd.start()
+        after = self.history()
+        last = max(before[1])
+        kept = [s for s in after[1] if s <= last]
+        self.assertTrue(kept, "no row survived the restart: %s\n%s" % (after, self.ctx()))
+        for s in kept:
+            self.assertEqual(after[1][s], before[1][s], s)
+        self.assertEqual(sorted(after[1]), list(range(min(after[1]), max(after[1]) + 1)))
+        self.assertGreaterEqual(self.stats(1)["24hRuns"], row["runs"])
         self.assert_no_crash()
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ RANK = {"base": 0, "proto": 1, "net": 1, "engine": 2, "check": 3}
 # The layer each public header belongs to.
 PUBLIC = {"smtpchk.h": "base", "engine.h": "engine", "alarm.h": "check",
           "config.h": "check", "schema.h": "check", "fields.h": "check",
-          "diag.h": "check", "record.h": "check"}
+          "diag.h": "check", "record.h": "check",
+          "history.h": "check", "window.h": "check"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
 

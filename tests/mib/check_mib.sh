@@ -62,7 +62,9 @@ if out=$(translate -Tp SMTP-CHECK-MIB::smtpCheckMIB 2>"$tmp/err") &&
     grep -q 'smtpCheckMIB(25)' <<<"$out" &&
     grep -q 'smtpCheckQueueReply(39)' <<<"$out" &&
     grep -q 'smtpCheckLastSuccess(53)' <<<"$out" &&
-    grep -q 'smtpCheckNotificationGroup(6)' <<<"$out"; then
+    grep -q 'smtpCheckNotificationGroup(6)' <<<"$out" &&
+    grep -q 'smtpCheckHistoryEnhancedStatus(8)' <<<"$out" &&
+    grep -q 'smtpCheckStats24hP99Us(10)' <<<"$out"; then
     pass "snmptranslate -Tp shows the tree"
 else
     fail "snmptranslate -Tp SMTP-CHECK-MIB::smtpCheckMIB"
@@ -125,6 +127,17 @@ smtpCheckFullCompliance $root.2.1.2
 smtpCheckNotificationGroup $root.2.2.6
 smtpCheckPhaseGroup $root.2.2.7
 smtpCheckSuccessGroup $root.2.2.8
+smtpCheckHistoryTable $root.1.5
+smtpCheckHistoryEntry $root.1.5.1
+smtpCheckHistoryTime $root.1.5.1.2
+smtpCheckHistoryEnhancedStatus $root.1.5.1.8
+smtpCheckStatsTable $root.1.6
+smtpCheckStatsEntry $root.1.6.1
+smtpCheckStats1hRuns $root.1.6.1.1
+smtpCheckStats24hP99Us $root.1.6.1.10
+smtpCheckHistoryCompliance $root.2.1.3
+smtpCheckHistoryGroup $root.2.2.9
+smtpCheckWindowGroup $root.2.2.10
 EOF
 
 # 3b. The example snmpd configurations grant a view of the root: every
@@ -155,6 +168,7 @@ units() {
 while read -r name unit want; do
     got=$(syntax "$name")
     [ "$unit" = - ] && unit=
+    unit=${unit//_/ } # "per_mille": a unit with a space
     if [ "$got" = "$want" ] && [ "$(units "$name")" = "$unit" ]; then
         pass "$name is $want${unit:+, $unit}"
     else
@@ -175,6 +189,18 @@ smtpCheckTotalTimeUs microseconds Gauge32
 smtpCheckLastRunUnix seconds Unsigned32
 smtpCheckLastSuccessUnix seconds Unsigned32
 smtpCheckLastSuccess - DateAndTime
+smtpCheckHistoryTime seconds Unsigned32
+smtpCheckHistoryTotalTimeUs microseconds Gauge32
+smtpCheckHistoryConnectTimeUs microseconds Gauge32
+smtpCheckHistoryResponseCode - Integer32 (-1..999)
+smtpCheckHistoryErrorCode - SmtpCheckError
+smtpCheckHistoryFailedStep - SmtpCheckStep
+smtpCheckHistoryEnhancedStatus - Unsigned32
+smtpCheckStats1hRuns runs Gauge32
+smtpCheckStats1hAvailability per_mille Unsigned32 (0..1000)
+smtpCheckStats1hP50Us microseconds Gauge32
+smtpCheckStats24hAvailability per_mille Unsigned32 (0..1000)
+smtpCheckStats24hP99Us microseconds Gauge32
 EOF
 
 # 4. The enumerations the core library numbers: unit.fields compares
@@ -199,7 +225,7 @@ done
 objects_of_mib() {
     awk '/^[a-z][A-Za-z0-9]*[ \t]+(OBJECT-TYPE|NOTIFICATION-TYPE)/ { name = $1 }
          /::=/ {
-             if (name != "" && $0 ~ /\{ *(smtpCheckEntry|smtpCheckAlarmEntry|smtpCheckGlobals|smtpCheckNotifObjects|smtpCheckNotifications) +[0-9]+ *\}/)
+             if (name != "" && $0 ~ /\{ *(smtpCheckEntry|smtpCheckAlarmEntry|smtpCheckHistoryEntry|smtpCheckStatsEntry|smtpCheckGlobals|smtpCheckNotifObjects|smtpCheckNotifications) +[0-9]+ *\}/)
                  print name
              name = ""
          }' "$mib"

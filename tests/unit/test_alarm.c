@@ -189,11 +189,46 @@ test_event_capacity(void)
     CU_ASSERT_STRING_EQUAL(smtpchk_metric_name(SMTPCHK_METRIC_FAILURE), "failure");
 }
 
+/* Availability is inverted: raised below falling, cleared at >= rising;
+ * a window without runs changes nothing. */
+static void
+test_availability(void)
+{
+    smtpchk_alarm_set s;
+    memset(&s, 0, sizeof(s));
+    smtpchk_alarm_cfg c = cfg_connect(1, 1);
+    c.connect_time.set = false;
+    c.availability = (smtpchk_threshold){.set = true, .rising_ms = 995, .falling_ms = 990};
+    smtpchk_alarm_set_configure(&s, &c);
+    const uint32_t values[] = {1000, 990, 989, 994, 0, 995, 989};
+    const uint32_t runs[] = {10, 10, 10, 10, 0, 10, 10};
+    const int expect[] = {0, 0, 1, 0, 0, -1, 1}; /* 1 raised, -1 cleared, 0 none */
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        smtpchk_alarm_event ev[2];
+        size_t n = smtpchk_alarm_set_availability(&s, values[i], runs[i], 100 + (int64_t)i, ev, 2);
+        CU_ASSERT_EQUAL_FATAL(n, expect[i] != 0);
+        if (n == 0)
+            continue;
+        CU_ASSERT_EQUAL(ev[0].metric, SMTPCHK_METRIC_AVAILABILITY);
+        CU_ASSERT_EQUAL(ev[0].raised, expect[i] > 0);
+        CU_ASSERT_EQUAL(ev[0].value, values[i]);
+        CU_ASSERT_EQUAL(ev[0].threshold, expect[i] > 0 ? 990 : 995);
+    }
+    CU_ASSERT_EQUAL(s.a[SMTPCHK_METRIC_AVAILABILITY].raised_count, 2);
+    CU_ASSERT_TRUE(smtpchk_alarm_set_any_raised(&s));
+    CU_ASSERT_STRING_EQUAL(smtpchk_metric_name(SMTPCHK_METRIC_AVAILABILITY), "availability");
+    /* Not configured: never an event. */
+    smtpchk_alarm_set off;
+    memset(&off, 0, sizeof(off));
+    smtpchk_alarm_event ev[1];
+    CU_ASSERT_EQUAL(smtpchk_alarm_set_availability(&off, 0, 10, 1, ev, 1), 0);
+}
+
 void
 register_tests(void)
 {
     SUITE_ADD("alarm", TEST(test_hysteresis), TEST(test_falling_defaults_to_rising),
               TEST(test_consecutive_failures), TEST(test_failed_run_does_not_clear_total),
               TEST(test_cert_days), TEST(test_reconfigure_keeps_state),
-              TEST(test_event_capacity));
+              TEST(test_event_capacity), TEST(test_availability));
 }

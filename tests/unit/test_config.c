@@ -185,6 +185,8 @@ check_example_defaults(const smtpchk_config *cfg)
     CU_ASSERT_STRING_EQUAL(c->host, "2001:db8::25");
     CU_ASSERT_EQUAL(e->interval_ms, 60000);
     CU_ASSERT_EQUAL(e->jitter_ms, 5000);
+    CU_ASSERT_EQUAL(e->history, 50);
+    CU_ASSERT_EQUAL(smtpchk_config_find(cfg, "mx1")->history, 288);
     CU_ASSERT_EQUAL(c->timeout_ms, 30000);
     CU_ASSERT_EQUAL(c->step_timeout_ms, 10000);
     CU_ASSERT_STRING_EQUAL(c->ehlo_name, "probe.example.net");
@@ -269,6 +271,7 @@ check_example_mx1_alarms(const smtpchk_alarm_cfg *a)
     CU_ASSERT_TRUE(a->on_error_code);
     CU_ASSERT_EQUAL(a->consecutive_failures, 3);
     CU_ASSERT_EQUAL(a->cert_days, 14);
+    expect_threshold(&a->availability, 995, 990);
 }
 
 static void
@@ -331,6 +334,8 @@ test_minimal_defaults(void)
     CU_ASSERT_STRING_EQUAL(c->name, "plain");
     CU_ASSERT_EQUAL(e->interval_ms, 60000);
     CU_ASSERT_EQUAL(e->jitter_ms, 6000); /* interval / 10 */
+    CU_ASSERT_EQUAL(e->history, 50);
+    CU_ASSERT_FALSE(e->alarms.availability.set);
     CU_ASSERT_EQUAL(c->timeout_ms, 30000);
     CU_ASSERT_EQUAL(c->step_timeout_ms, 10000);
     CU_ASSERT_EQUAL(c->security, SMTPCHK_SEC_NONE);
