@@ -18,7 +18,9 @@
 #define ENTRY(m) .at = AT_ENTRY, .off = offsetof(smtpchk_config_entry, m), \
                  .size = MEMBER_SIZE(smtpchk_config_entry, m)
 #define ALARM(m) ENTRY(alarms.m)
-#define RUN .at = AT_RUN, .off = 0, .size = sizeof(uint32_t)
+#define RUN(m) .at = AT_RUN, \
+               .off = offsetof(smtpchk_fill, m) - offsetof(smtpchk_fill, max_in_flight), \
+               .size = MEMBER_SIZE(smtpchk_fill, m)
 #define CONTENT(m) .off2 = offsetof(smtpchk_check, m)
 
 #define BOTH (SMTPCHK_IN_DEFAULTS | SMTPCHK_IN_CHECK)
@@ -158,7 +160,12 @@ static const row rows[] = {
     {.f = {.key = "max_in_flight", .option = "max-in-flight", .arg = "N", .type = T(INT),
            .scope = IN_DEFAULTS, .lo = 1, .hi = 100000, .def = "256", .example = "64",
            .doc = "checks running at the same time"},
-     RUN},
+     RUN(max_in_flight)},
+    {.f = {.key = "max_per_server", .option = "max-per-server", .arg = "N", .type = T(INT),
+           .scope = IN_DEFAULTS, .lo = 1, .hi = 100000, .def = "32", .example = "16",
+           .doc = "checks running at the same time against one server (host as "
+                  "written, and port); more wait, their deadlines not started"},
+     RUN(max_per_server)},
     /* tls */
     {.f = {.key = "tls.verify", .option = "insecure", .type = T(BOOL), .scope = BOTH,
            .flags = F(FLAG), .def = "true", .example = "false",
