@@ -196,7 +196,8 @@ static const row rows[] = {
     {.f = {.key = "auth.mechanisms", .option = "auth-mechs", .arg = "LIST", .type = T(LIST),
            .syntax = S(MECHANISM), .scope = IN_CHECK, .flags = F(SPLIT), .lo = 1, .hi = 8,
            .def = "PLAIN,LOGIN,CRAM-MD5", .example = "PLAIN,LOGIN",
-           .doc = "allowed mechanisms; the strongest one the server offers is used"},
+           .doc = "allowed mechanisms; of those the server offers, the first in the "
+                  "order of docs/cli.md is used"},
      CHECK(auth_mechs), .values = &mech_values},
     {.f = {.key = "auth.allow_insecure", .option = "allow-insecure-auth", .type = T(BOOL),
            .scope = IN_CHECK, .flags = F(FLAG), .def = "false", .example = "true",
