@@ -794,7 +794,10 @@ class NonBlockingTest(SnmpCase):
         n = 200
         conf = write_checks(os.path.join(self.dir, "checks.conf"),
                             [check(i, "stalled%d" % i, fake.port) for i in range(1, n + 1)],
-                            {"interval": 5, "step_timeout": STEP, "timeout": 2 * STEP})
+                            # All n in flight at once against one server:
+                            # above the cap per server's default (32).
+                            {"interval": 5, "step_timeout": STEP, "timeout": 2 * STEP,
+                             "max_per_server": n})
         self.start_snmpd(conf)
         started = time.monotonic()
         connected = wait_until(
