@@ -38,3 +38,20 @@ def count_column(port, column, timeout=120):
 
 def in_flight(port):
     return snmp.snmpget_one(port, snmp.global_oid("checksInFlight"))
+
+
+def load_defaults(limit):
+    """Defaults that let LIMIT checks be in flight at once: max_in_flight,
+    and any per-destination cap the schema has (found by name in
+    `smtpcheck --list-fields`, so the bench follows the schema)."""
+    import subprocess
+    from .common import smtpcheck_bin
+    out = subprocess.run([smtpcheck_bin(), "--list-fields"], stdout=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL).stdout.decode()
+    d = {"max_in_flight": limit}
+    for line in out.splitlines():
+        f = line.split("\t")
+        if len(f) > 11 and f[0] == "field" and "defaults" in f[7] and f[5] == "integer" \
+                and ("dest" in f[1] or "per_" in f[1]) and f[1] != "max_in_flight":
+            d[f[1]] = min(limit, int(float(f[10])))
+    return d

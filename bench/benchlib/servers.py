@@ -26,21 +26,21 @@ class SmtpSink:
 
     def __init__(self, wd, host=LOOPBACK, wrap=()):
         self.host = host
-        self.port = free_port() if host == LOOPBACK else 2525
+        self.port = free_port() if not wrap else 2525   # a fresh namespace: all free
         cmd = list(wrap) + [tool("smtp-sink"), "-u", "postfix", "-m", "20000",
                             "-h", "sink.example", "%s:%d" % (host, self.port), "4096"]
         self.proc = spawn(cmd, os.path.join(wd, "smtp-sink.%d.log" % self.port))
-        if host == LOOPBACK:
+        if not wrap:
             wait_port(self.port)
 
 
 class MailStack:
     """The project's private Postfix + Dovecot (scripts/mailstack)."""
 
-    def __init__(self, wd):
+    def __init__(self, wd, wrap=()):
         self.dir = os.path.join(wd, "mailstack")
         script = os.path.join(REPO, "scripts", "mailstack")
-        r = subprocess.run([script, "start", self.dir], stdin=subprocess.DEVNULL,
+        r = subprocess.run(list(wrap) + [script, "start", self.dir], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
         if r.returncode != 0:
             raise Skip("scripts/mailstack start failed: %s" % r.stdout.decode()[-800:])
