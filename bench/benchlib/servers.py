@@ -100,12 +100,12 @@ def _steps(*pairs):
         if kind == "starttls":
             out.append("        - starttls: true")
         else:
-            out.append('        - %s: "%s"' % (kind, value.replace("\\", "\\\\")))
+            out.append('        - %s: "%s"' % (kind, value))
     return "\n".join(out)
 
 
 def _module(name, steps, tls=False):
-    return ("  %s:\n    prober: tcp\n    timeout: 10s\n    tcp:\n      tls: %s\n"
+    return ("  %s:\n    prober: tcp\n    timeout: 5s\n    tcp:\n      tls: %s\n"
             "      query_response:\n%s\n" % (name, "true" if tls else "false", steps))
 
 
