@@ -74,6 +74,13 @@ smtpchk_engine_new(const smtpchk_engine_opts *o, char *err, size_t errlen)
         smtpchk_engine_free(e);
         return NULL;
     }
+    e->tls = smtpchk_tls_cache_new();
+    if (e->tls == NULL) {
+        snprintf(err, errlen, "out of memory");
+        smtpchk_engine_free(e);
+        return NULL;
+    }
+    e->job_env = (smtpchk_job_env){.resolver = e->resolver, .tls = e->tls, .default_ehlo = e->ehlo};
     return e;
 }
 
@@ -93,6 +100,7 @@ smtpchk_engine_free(smtpchk_engine *e)
     free(e->entries);
     free(e->wait);
     smtpchk_resolver_free(e->resolver);
+    smtpchk_tls_cache_free(e->tls);
     pending_set_free(e->pending);
     free(e->results);
     free(e->slots);

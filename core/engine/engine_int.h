@@ -9,6 +9,7 @@
 #include "heap.h"
 #include "job.h"
 #include "resolve.h"
+#include "tlsctx.h"
 
 typedef enum { TM_DUE, TM_DEADLINE } timer_kind;
 
@@ -39,7 +40,8 @@ typedef struct entry {
 typedef struct slot {
     struct smtpchk_engine *e;
     entry *ent;
-    smtpchk_check *check;     /* the run's own copy */
+    const smtpchk_check *check; /* the entry's, shared read-only: no copy per run */
+    smtpchk_check *own;       /* that check, when a reload replaced it mid-run */
     smtpchk_job *job;
     etimer deadline;
     int reg_fd;               /* registered with epoll, or -1 */
@@ -57,6 +59,8 @@ struct smtpchk_engine {
     const char *ehlo;
     int ep, ctl_fd, notify_fd;
     smtpchk_resolver *resolver;
+    smtpchk_tls_cache *tls;   /* one TLS context per distinct setting */
+    smtpchk_job_env job_env;
     smtpchk_heap timers;
     entry **entries;
     size_t nentries;

@@ -188,9 +188,10 @@ finish_run(smtpchk_engine *e, slot *s)
     engine_push_result(e, &r);
     smtpchk_heap_remove(&e->timers, &s->deadline.t);
     smtpchk_job_free(s->job);
-    smtpchk_check_free(s->check);
+    smtpchk_check_free(s->own);
     s->job = NULL;
     s->check = NULL;
+    s->own = NULL;
     en->running = NULL;
     en->ran_once = 1;
     if (en->removed && !en->waiting)
@@ -237,12 +238,10 @@ start_run(smtpchk_engine *e, entry *en)
     s->ent = en;
     s->reg_fd = -1;
     s->reg_events = 0;
-    s->check = smtpchk_check_dup(en->check);
-    s->job = s->check ? smtpchk_job_new(s->check, e->resolver, e->ehlo,
-                                        e->o.transcript ? on_line : NULL, s)
-                      : NULL;
+    s->check = en->check;
+    s->own = NULL;
+    s->job = smtpchk_job_new(s->check, &e->job_env, e->o.transcript ? on_line : NULL, s);
     if (s->job == NULL) {
-        smtpchk_check_free(s->check);
         s->check = NULL;
         fail_start(e, en, s);
         return;
@@ -321,7 +320,12 @@ adopt(smtpchk_engine *e, entry *old, smtpchk_engine_spec *sp, int64_t now)
     sp->check = NULL;
     if (old == NULL)
         return entry_new(e, sp, c, now);
-    smtpchk_check_free(old->check);
+    /* A run in flight reads the check it started with: it keeps it. A
+     * check replaced twice during one run was never read by it. */
+    if (old->running != NULL && old->running->own == NULL)
+        old->running->own = old->check;
+    else
+        smtpchk_check_free(old->check);
     old->check = c;
     uint32_t interval = sp->interval_ms ? sp->interval_ms : 60000;
     if (old->interval_ms != interval || old->jitter_ms != sp->jitter_ms) {
@@ -339,6 +343,19 @@ in_set(entry *const *v, size_t n, const entry *en)
         if (v[i] == en)
             return 1;
     return 0;
+}
+
+/* Contexts of TLS settings that no check uses any more go (a reload). */
+static void
+keep_tls_contexts(smtpchk_engine *e)
+{
+    const smtpchk_check **v = calloc(e->nentries ? e->nentries : 1, sizeof(*v)); // NOLINT(bugprone-sizeof-expression): pointers
+    if (v == NULL)
+        return; /* kept a little longer: harmless */
+    for (size_t i = 0; i < e->nentries; i++)
+        v[i] = e->entries[i]->check;
+    smtpchk_tls_cache_keep(e->tls, v, e->nentries);
+    free(v);
 }
 
 void
@@ -367,6 +384,7 @@ engine_apply_set(smtpchk_engine *e, pending_set *ps)
     e->entries = next;
     e->nentries = nn;
     pending_set_free(ps);
+    keep_tls_contexts(e);
     pthread_mutex_lock(&e->mu);
     e->stat_checks = nn;
     pthread_mutex_unlock(&e->mu);
@@ -392,10 +410,11 @@ engine_abort_all(smtpchk_engine *e)
         if (s->job == NULL)
             continue;
         smtpchk_job_free(s->job); /* its close hook drops the fd from epoll */
-        smtpchk_check_free(s->check);
+        smtpchk_check_free(s->own);
         smtpchk_heap_remove(&e->timers, &s->deadline.t);
         s->job = NULL;
         s->check = NULL;
+        s->own = NULL;
         if (s->ent != NULL) {
             s->ent->running = NULL;
             if (s->ent->removed && !s->ent->waiting)

@@ -17,7 +17,7 @@ typedef struct smtpchk_engine smtpchk_engine;
 
 typedef struct smtpchk_engine_spec {
     uint64_t key;             /* the caller's id for this check (e.g. its index) */
-    const smtpchk_check *check; /* copied by the engine */
+    const smtpchk_check *check; /* copied once by the engine; its runs share the copy */
     uint32_t interval_ms;     /* > 0 */
     uint32_t jitter_ms;       /* each run starts up to this much late */
 } smtpchk_engine_spec;
