@@ -32,6 +32,10 @@ class Skip(Exception):
     """A figure that cannot be measured here (a peer is missing)."""
 
 
+class NotApplicable(Exception):
+    """A peer that has no such figure (rawsmtp over TLS): nothing recorded."""
+
+
 def log(msg, *args):
     sys.stderr.write("bench: " + (msg % args if args else msg) + "\n")
     sys.stderr.flush()
