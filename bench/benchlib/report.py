@@ -58,8 +58,9 @@ def goals(f):
     add("P2", "1000 in flight: p99 ≤ 1.5× snmpd without the module",
         ratio(f.v("P2", "module-1000.p99_ms"), base), lambda x: x <= 1.5)
     add("P2", "1000 in flight: max ≤ 50 ms", f.v("P2", "module-1000.max_ms"), lambda x: x <= 50)
-    add("P2", "10,000 configured (P4): p99 ≤ 1.5× snmpd without the module",
-        ratio(f.v("P4", "10000.get_p99_ms"), base), lambda x: x <= 1.5)
+    add("P2", "10,000 configured (P4): p99 ≤ 1.5× snmpd without the module (interleaved)",
+        ratio(f.v("P4", "10000.get_p99_ms"), f.v("P4", "10000.reference_get_p99_ms")),
+        lambda x: x <= 1.5)
     add("P2", "10,000 configured (P4): max ≤ 50 ms", f.v("P4", "10000.get_max_ms"),
         lambda x: x <= 50)
     idle = [f.v("P3", "idle.%s.connect_abs_err_ms" % k) for k in EXPECTED]
@@ -115,9 +116,12 @@ def p2_table(f):
                                                 fmt(f.v("P2", name + ".p99_ms"), 3),
                                                 fmt(f.v("P2", name + ".max_ms"), 1)))
     for n in ("1000", "10000"):
-        lines.append("| module, %s checks configured (P4) | %s | %s | %s |" % (
-            n, fmt(f.v("P4", n + ".get_p50_ms"), 3), fmt(f.v("P4", n + ".get_p99_ms"), 3),
-            fmt(f.v("P4", n + ".get_max_ms"), 1)))
+        for label, key in (("module, %s checks configured (P4)", "get"),
+                           ("no module, beside it (P4, interleaved)", "reference_get")):
+            lines.append("| %s | %s | %s | %s |" % (
+                label.replace("%s", n), fmt(f.v("P4", "%s.%s_p50_ms" % (n, key)), 3),
+                fmt(f.v("P4", "%s.%s_p99_ms" % (n, key)), 3),
+                fmt(f.v("P4", "%s.%s_max_ms" % (n, key)), 1)))
     return lines
 
 
@@ -129,8 +133,12 @@ def p3_table(f):
             cells = []
             for ph in phases:
                 r = f.row("P3", "%s.%s.%s_excess_ms" % (mode, kind, ph))
-                cells.append("–" if not r or r.get("value") is None else "%s (%d RTT %+.2f)" % (
-                    fmt(r["median_ms"], 1), r["rtt_multiple"], r["value"]))
+                if not r or r.get("value") is None:
+                    cells.append("–")
+                    continue
+                mech = " %s" % r["auth_mech"][0] if r.get("auth_mech") else ""
+                cells.append("%s (%d RTT %+.2f%s)" % (fmt(r["median_ms"], 1), r["rtt_multiple"],
+                                                    r["value"], mech))
             lines.append("| %s | %s | %s |" % (mode, kind, " | ".join(cells)))
     return lines
 
@@ -169,8 +177,9 @@ def write(path, rows, info, mode):
             "- Run: `flock /tmp/heavy.lock %s` (mode **%s**), started %s, took %s s." % (
                 cmd, mode, run, fmt(dur, 0)),
             "- Full mode (`bench/run`, 5 passes of P1, 3 of P2 and P3, P4 over 5 cycles of "
-            "60 s at each size) takes about 35 minutes; `--quick` about 12; `--smoke` (CTest "
-            "`bench.smoke`) a second.",
+            "60 s at each size) takes about 25 minutes; `--quick` about 8; `--smoke` (CTest "
+            "`bench.smoke`) a second. The peers are installed by `scripts/setup` "
+            "(`BENCH_PACKAGES`); `../shared/tools/nfqdelay` is built at run time.",
             "- Raw figures: `bench/results.jsonl`, one JSON object per figure.",
             "",
             "## The machine",
@@ -221,7 +230,9 @@ def write(path, rows, info, mode):
             "Measured RTT (median TCP connect): %s ms. Cells: median phase time ms "
             "(expected round trips, excess over them in ms). After TLS 1.3, Postfix's session "
             "tickets cost every client one more round trip on the next exchange "
-            "(bench/benchlib/p3.py); a delayed-ACK artifact would show as about +40." % fmt(
+            "(bench/benchlib/p3.py); a delayed-ACK artifact would show as about +40. The "
+            "TLS phase also holds the handshake's CPU on both ends of this one machine "
+            "(s_time above: about 1 ms per handshake per side)." % fmt(
                 f.v("P3", "rtt_measured_ms"), 3),
             "",
            ] + p3_table(f) + [
