@@ -156,7 +156,7 @@ load_config(sc_module *m, smtpchk_config **cfg, bool *kept)
 static int
 apply(sc_module *m, const smtpchk_config *cfg)
 {
-    if (smtpcheck_engine_create(m, cfg->max_in_flight) != 0)
+    if (smtpcheck_engine_create(m, cfg) != 0)
         return -1;
     smtpcheck_persist_load(m);
     apply_rows(m, cfg);

@@ -59,6 +59,7 @@ smtpchk_engine_new(const smtpchk_engine_opts *o, char *err, size_t errlen)
     e->o = o ? *o : none;
     e->ep = e->ctl_fd = e->notify_fd = -1;
     e->cap = e->o.max_in_flight ? e->o.max_in_flight : 256;
+    e->per_dest = e->o.max_per_server ? e->o.max_per_server : SMTPCHK_ENGINE_PER_SERVER;
     e->ehlo = e->o.default_ehlo ? e->o.default_ehlo : smtpchk_default_ehlo();
     pthread_mutex_init(&e->mu, NULL);
     smtpchk_heap_init(&e->timers);
@@ -99,6 +100,7 @@ smtpchk_engine_free(smtpchk_engine *e)
     }
     free(e->entries);
     free(e->wait);
+    dest_table_free(&e->dests); /* after the entries: nothing points here now */
     smtpchk_resolver_free(e->resolver);
     smtpchk_tls_cache_free(e->tls);
     pending_set_free(e->pending);

@@ -946,5 +946,40 @@ class PersistenceTest(SnmpCase):
         self.wait_rows([1, 2], 1)
         self.assert_no_crash()
 
+class SaveInStepsTest(SnmpCase):
+    """The periodic save (every 30 s) writes the rows in steps of at most
+    64 from snmpd's main thread, never all of them in one go (issue 13,
+    defect 3); the file is still one whole file in the same format."""
+
+    ROWS = 300
+
+    def test_periodic_save_in_steps(self):
+        fake = self.fake({})
+        conf = write_checks(os.path.join(self.dir, "checks.conf"),
+                            [check(i, "c%d" % i, fake.port) for i in range(1, self.ROWS + 1)],
+                            {"interval": 5, "jitter": 0})
+        self.start_snmpd(conf, args=["-Dsmtpcheck:save"])
+        done = re.compile(r"smtpcheck:save: saved (\d+) rows in (\d+) steps")
+
+        def saves():  # (rows, steps) of every save so far
+            return [tuple(map(int, x)) for x in done.findall(self.snmpd.log())]
+
+        # Net-SNMP's own store at start saves whole (1 step); the periodic
+        # save comes 30 s after the start.
+        self.assertTrue(wait_until(lambda: any(st > 1 for _, st in saves()), 60), self.ctx())
+        rows, steps = [x for x in saves() if x[1] > 1][0]
+        self.assertEqual(rows, self.ROWS, self.ctx())
+        self.assertGreaterEqual(steps, 3, self.ctx())  # 300 rows, 64 a step
+        path = os.path.join(self.dir, "persist", "smtpcheck-state.conf")
+        with open(path) as f:
+            saved = f.read()
+        self.assertIn("\nformat version=2\n", saved)
+        indexes = [int(x) for x in re.findall(r"^row index=(\d+) ", saved, re.M)]
+        self.assertEqual(indexes, list(range(1, self.ROWS + 1)))
+        self.assertFalse(os.path.exists(path + ".tmp"))
+        self.assertEqual(self.get(column_oid("status", self.ROWS)), STATUS["ok"], self.ctx())
+        self.assert_no_crash()
+
+
 if __name__ == "__main__":
     unittest.main()
