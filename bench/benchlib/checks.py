@@ -36,6 +36,18 @@ def count_column(port, column, timeout=120):
     return sum(v for v in values.values() if isinstance(v, int)), len(values)
 
 
+def last_errors(port):
+    """{error name: rows} of the rows whose last run failed."""
+    base = "%s.%d" % (snmp.ENTRY, snmp.COL["errorCode"])
+    values = snmp.parse_output(snmp._run_tool("snmpbulkwalk", port, ["-Cr50", base]))
+    names = {v: k for k, v in snmp.mib_enum("SmtpCheckError").items()}
+    out = {}
+    for v in values.values():
+        if isinstance(v, int) and v != 0:
+            out[names.get(v, str(v))] = out.get(names.get(v, str(v)), 0) + 1
+    return out
+
+
 def in_flight(port):
     return snmp.snmpget_one(port, snmp.global_oid("checksInFlight"))
 

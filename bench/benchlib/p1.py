@@ -94,6 +94,8 @@ class P1:
             runs1, rows = ck.count_column(d.port, "runs")
             fail1, _ = ck.count_column(d.port, "failures")
             t2 = time.monotonic()
+            if fail1 > fail0:
+                log("P1 module %s: last errors %s", kind, ck.last_errors(d.port))
         finally:
             d.stop()
         # Runs counted between the two walks, CPU over the window in between.
