@@ -112,6 +112,23 @@ schedule_next(smtpchk_engine *e, entry *en)
     smtpchk_heap_set(&e->timers, &en->due.t, due);
 }
 
+/* Goes on with a schedule from before this engine: the first run is
+ * due one interval after the last one ended. 0 when that is not ahead,
+ * or more than an interval ahead (the wall clock moved). */
+static int
+schedule_resume(smtpchk_engine *e, entry *en, int64_t last_end, int64_t now)
+{
+    if (e->once || last_end <= 0)
+        return 0;
+    int64_t ahead_s = last_end + en->interval_ms / 1000 - (int64_t)time(NULL);
+    if (ahead_s <= 0 || ahead_s > (int64_t)en->interval_ms / 1000)
+        return 0;
+    en->k = 0;
+    en->base = now + ahead_s * 1000000 + (int64_t)rnd(e, 1000) * 1000;
+    smtpchk_heap_set(&e->timers, &en->due.t, en->base);
+    return 1;
+}
+
 static void
 schedule_first(smtpchk_engine *e, entry *en, int64_t now)
 {
@@ -396,7 +413,8 @@ entry_new(smtpchk_engine *e, const smtpchk_engine_spec *sp, smtpchk_check *c, in
     en->jitter_ms = sp->jitter_ms;
     en->due.kind = TM_DUE;
     en->due.owner = en;
-    schedule_first(e, en, now);
+    if (!schedule_resume(e, en, sp->last_end, now))
+        schedule_first(e, en, now);
     return en;
 }
 

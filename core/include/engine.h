@@ -20,6 +20,13 @@ typedef struct smtpchk_engine_spec {
     const smtpchk_check *check; /* copied once by the engine; its runs share the copy */
     uint32_t interval_ms;     /* > 0 */
     uint32_t jitter_ms;       /* each run starts up to this much late */
+    /* For a key the engine does not know yet: when its last run ended
+     * (wall clock, seconds since the epoch; 0 = unknown), so that its
+     * schedule goes on where it was (a new engine after a reload, a
+     * restart) instead of running at once. Its first run is then due one
+     * interval after that; a time past, or too far ahead (the clock
+     * moved), gives the usual spread over the first seconds. */
+    int64_t last_end;
 } smtpchk_engine_spec;
 
 typedef struct smtpchk_engine_result {

@@ -406,6 +406,31 @@ class ReloadTest(SnmpCase):
                         self.ctx())
         return self.snmpd.log(whole=True)[offset:]
 
+    def test_hup_keeps_the_schedule(self):
+        """A SIGHUP reloads the module and makes a new engine: unchanged
+        checks go on with their schedule instead of all running again
+        within the first seconds (issue 13); one whose interval changed
+        starts a new schedule."""
+        fake = self.fake({})
+        conf = os.path.join(self.dir, "checks.conf")
+        kept = [check(i, "c%d" % i, fake.port) for i in range(1, 6)]
+        write_checks(conf, kept + [check(6, "changed", fake.port, interval=40)],
+                     {"interval": 30, "jitter": 0})
+        self.start_snmpd(conf)
+        self.assertTrue(wait_until(lambda: all(self.runs(i) == 1 for i in range(1, 7)), WAIT),
+                        self.ctx())
+        write_checks(conf, kept + [check(6, "changed", fake.port, interval=35)],
+                     {"interval": 30, "jitter": 0})
+        offset = len(self.snmpd.log(whole=True))
+        self.snmpd.hup()
+        self.assertTrue(wait_until(
+            lambda: "checks from" in self.snmpd.log(whole=True)[offset:], WAIT), self.ctx())
+        # A new schedule runs within the first 5 s (first_spread): check 6.
+        self.assertTrue(wait_until(lambda: self.runs(6) == 2, WAIT), self.ctx())
+        time.sleep(6)  # past any first spread (5 s)
+        self.assertEqual([self.runs(i) for i in range(1, 6)], [1] * 5, self.ctx())
+        self.assert_no_crash()
+
     def test_hup_changes_broken_files_and_restart(self):
         fake = self.fake({})
         conf = os.path.join(self.dir, "checks.conf")
@@ -769,7 +794,10 @@ class NonBlockingTest(SnmpCase):
         n = 200
         conf = write_checks(os.path.join(self.dir, "checks.conf"),
                             [check(i, "stalled%d" % i, fake.port) for i in range(1, n + 1)],
-                            {"interval": 5, "step_timeout": STEP, "timeout": 2 * STEP})
+                            # All n in flight at once against one server:
+                            # above the cap per server's default (32).
+                            {"interval": 5, "step_timeout": STEP, "timeout": 2 * STEP,
+                             "max_per_server": n})
         self.start_snmpd(conf)
         started = time.monotonic()
         connected = wait_until(

@@ -1575,6 +1575,54 @@ test_per_server_cap_body(void)
     recs_free(&rs);
 }
 
+/* ---- 11c. a schedule from before this engine ----------------------------- */
+
+/*
+ * A new engine given when a check's last run ended (a module reload)
+ * runs it one interval after that, not at once; without it, or with a
+ * time past or too far ahead, the first run comes at once (first spread
+ * 1 ms). Lower bound only: the resumed check must not run before
+ * RESUME_AHEAD_MS (its due time is 2-3 s away, by whole seconds).
+ */
+#define RESUME_INTERVAL_S 4
+#define RESUME_AHEAD_MS 1900
+
+static void
+test_resume_schedule_body(void)
+{
+    uint16_t pf = srv_port(SRV_FAST);
+    CU_ASSERT_FATAL(pf);
+    smtpchk_engine *e = mk_engine(0, 1);
+    int64_t now = (int64_t)time(NULL);
+    int64_t last_end[] = {now - 1, 0, now - 100, now + 100};
+    specset ss = {0};
+    for (uint64_t k = 0; k < ARRAY_LEN(last_end); k++) {
+        spec_add(&ss, k, mk_check("127.0.0.1", pf, 5000, 2000), RESUME_INTERVAL_S * 1000, 0);
+        ss.v[k].last_end = last_end[k];
+    }
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    recs rs = {0};
+    CU_ASSERT(pump_until_runs(e, &rs, 1, 4, 1));
+    double others = now_ms() - t0;
+    CU_ASSERT(pump_until_runs(e, &rs, 0, 1, 1));
+    double resumed = -1;
+    size_t early = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        if (rs.v[i].r.key == 0 && resumed < 0)
+            resumed = rs.v[i].at - t0;
+        early += rs.v[i].r.key == 0 && rs.v[i].at - t0 < RESUME_AHEAD_MS;
+    }
+    engine_free_emptied(e);
+    fprintf(stderr, "engine: resumed schedule: first run after %.0f ms (others by %.0f ms)\n",
+            resumed, others);
+    CU_ASSERT(resumed >= RESUME_AHEAD_MS);
+    CU_ASSERT_EQUAL(early, 0);
+    recs_free(&rs);
+}
+
 /* ---- 12. draining an empty queue ----------------------------------------- */
 
 static void
@@ -1710,6 +1758,7 @@ ISOLATED(test_drain_empty)
 ISOLATED(test_change_schedule)
 ISOLATED(test_change_schedule_in_flight)
 ISOLATED(test_per_server_cap)
+ISOLATED(test_resume_schedule)
 
 void
 register_tests(void)
@@ -1722,6 +1771,6 @@ register_tests(void)
               TEST(test_fd_hygiene), TEST(test_two_engines), TEST(test_dns),
               TEST(test_free_scheduled), TEST(test_drain_empty),
               TEST(test_change_schedule), TEST(test_change_schedule_in_flight),
-              TEST(test_per_server_cap),
+              TEST(test_per_server_cap), TEST(test_resume_schedule),
               TEST(test_overlap_detector));
 }
