@@ -3,6 +3,7 @@
 import datetime
 
 from .p1 import CONC
+from .p2 import BLOCKS, GETS
 from .p3 import EXPECTED, LOAD_CHECKS
 
 PEERS = ("smtpcheck-cli", "smtpcheck-module", "check_smtp", "blackbox_exporter", "rawsmtp",
@@ -102,7 +103,7 @@ def p1_table(f):
             if not r or r.get("value") is None:
                 cells.append("–")
                 continue
-            okn = "%d/%d" % (min(r["ok"]), max(r["n"])) if r.get("ok") else ""
+            okn = "%d/%d" % (sum(r["ok"]), sum(r["n"])) if r.get("ok") else ""
             cells.append("%s (%s ms; %s ok)" % (fmt(r["value"], 0), fmt(r["ms_cpu_per_check"], 3),
                                                  okn))
         lines.append("| %s | %s | %s |" % (kind, server, " | ".join(cells)))
@@ -174,8 +175,9 @@ def write(path, rows, info, mode):
             "the measured window), not wall time. The ratios matter more than the absolute "
             "numbers: other jobs shared the machine.",
             "",
-            "- Run: `flock /tmp/heavy.lock %s` (mode **%s**), started %s, took %s s." % (
-                cmd, mode, run, fmt(dur, 0)),
+            "- Run: %s (mode **%s**), started %s, took %s s." % (
+                " then ".join("`flock /tmp/heavy.lock %s`" % c for c in cmd.split("; ")), mode,
+                run, fmt(dur, 0)),
             "- Full mode (`bench/run`, 5 passes of P1, 3 of P2 and P3, P4 over 5 cycles of "
             "60 s at each size) takes about 25 minutes; `--quick` about 8; `--smoke` (CTest "
             "`bench.smoke`) a second. The peers are installed by `scripts/setup` "
@@ -200,7 +202,8 @@ def write(path, rows, info, mode):
             "",
             "## P1: checks per CPU-second",
             "",
-            "Checks per CPU-second of the client (ms of CPU per check; checks ok/total). "
+            "Checks per CPU-second of the client (ms of CPU per check; checks ok/total over "
+            "every pass). "
             "Every peer runs %d checks at a time: `smtpcheck --config` with "
             "`max_in_flight = %d`, check_smtp through `xargs -P%d`, blackbox_exporter "
             "through %d concurrent HTTP keep-alive clients of `/probe`, rawsmtp "
@@ -216,10 +219,12 @@ def write(path, rows, info, mode):
             "",
             "## P2: agent responsiveness",
             "",
-            "GETs of sysUpTime.0 from one process over one UDP socket, one after another. "
+            "GETs of sysUpTime.0 from one process over one UDP socket per snmpd, one after "
+            "another; the three snmpd run at once and get their GETs in alternating blocks "
+            "of %d. "
             "module-1000: 1000 checks held in flight by a listener that never speaks. "
             "extend-check_smtp: `extend` running check_smtp (-t 2) against the same "
-            "listener, asked for every 0.5 s from another socket.",
+            "listener, asked for every 0.5 s from another socket." % (GETS // BLOCKS),
             "",
            ] + p2_table(f) + [
             "",
