@@ -236,8 +236,11 @@ release_dest(smtpchk_engine *e, dest *d, int requeue)
     if (requeue) {
         dest_ref(d); /* unblock drops the waits' references */
         entry *en = unblock_live(e, d);
-        if (en != NULL && wait_push(e, en) != 0)
-            block(e, en); /* no memory: it waits for the next run to end */
+        /* No memory to queue it: it misses this run (unblock cleared
+         * "waiting", so its next due time queues it again). Blocking it
+         * again could leave it where no run ends to free it. */
+        if (en != NULL)
+            (void)wait_push(e, en);
         dest_put(&e->dests, d);
     }
     dest_put(&e->dests, d); /* the run's reference */
