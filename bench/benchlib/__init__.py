@@ -1,0 +1,1 @@
+"""bench/run's parts: common plumbing, servers, peers, P1..P4, the report."""
