@@ -180,10 +180,15 @@ def cleanup(ns, work, saved_config, had_resource, tally):
     rrds = os.path.join(work, "rrd_files.txt")
     if os.path.exists(rrds):
         for path in open(rrds).read().split():
-            if path.startswith(RRA + "/") and os.path.exists(path):
-                os.remove(path)
+            # Cacti names them by its own path (site/rra -> /var/lib/cacti/rra)
+            real = os.path.realpath(path)
+            if os.path.dirname(real) == os.path.realpath(RRA) and os.path.exists(real):
+                os.remove(real)
     left = run(["ip", "netns", "list"])
     tally.ok(ns not in left and not pids, "namespace %s and its processes gone" % ns)
+    kept = [p for p in open(rrds).read().split() if os.path.exists(p)] if os.path.exists(rrds) else []
+    tally.ok(not kept and open(CONFIG).read() == open(saved_config).read(),
+             "%s restored, the test's RRD files removed %s" % (CONFIG, " ".join(kept)))
 
 
 # ================================================================== inside
