@@ -79,6 +79,7 @@ json_value(const smtpchk_field *f, smtpchk_value v)
         return;
     case SMTPCHK_FT_CAPS:
     case SMTPCHK_FT_MECHS:
+    case SMTPCHK_FT_PHASES:
         putchar('[');
         cli_set_names(f, v.i, json_list_item, &l);
         putchar(']');

@@ -26,6 +26,17 @@ cli_ms(int64_t us)
     return (double)us / 1000.0;
 }
 
+/* The name of one bit of a set-typed field. */
+static const char *
+set_name(smtpchk_ftype type, unsigned bit)
+{
+    switch (type) {
+    case SMTPCHK_FT_CAPS: return smtpchk_cap_name(bit);
+    case SMTPCHK_FT_PHASES: return smtpchk_phase_name((smtpchk_phase)__builtin_ctz(bit));
+    default: return smtpchk_auth_mech_name(bit);
+    }
+}
+
 void
 cli_set_names(const smtpchk_field *f, int64_t bits, void (*fn)(const char *, void *),
               void *ud)
@@ -33,8 +44,7 @@ cli_set_names(const smtpchk_field *f, int64_t bits, void (*fn)(const char *, voi
     for (unsigned bit = 1; bit != 0 && bit <= (uint64_t)bits; bit <<= 1) {
         if (!(bits & bit))
             continue;
-        const char *name = f->type == SMTPCHK_FT_CAPS ? smtpchk_cap_name(bit)
-                                                      : smtpchk_auth_mech_name(bit);
+        const char *name = set_name(f->type, bit);
         if (name != NULL)
             fn(name, ud);
     }
@@ -65,7 +75,8 @@ cli_value_text(const smtpchk_field *f, smtpchk_value v, char *buf, size_t len)
     case SMTPCHK_FT_BOOL:
     case SMTPCHK_FT_OK: snprintf(buf, len, "%s", v.i ? "yes" : "no"); return;
     case SMTPCHK_FT_CAPS:
-    case SMTPCHK_FT_MECHS: cli_set_names(f, v.i, join_one, &j); return;
+    case SMTPCHK_FT_MECHS:
+    case SMTPCHK_FT_PHASES: cli_set_names(f, v.i, join_one, &j); return;
     case SMTPCHK_FT_TEXT:
     case SMTPCHK_FT_ERROR_NAME:
     case SMTPCHK_FT_STEP: snprintf(buf, len, "%s", v.s); return;

@@ -53,6 +53,24 @@ get_last_run(netsnmp_variable_list *v, const sc_row *r)
 }
 
 static void
+get_last_success(netsnmp_variable_list *v, const sc_row *r)
+{
+    sc_set_date_and_time(v, r->last_success);
+}
+
+static void
+get_last_run_unix(netsnmp_variable_list *v, const sc_row *r)
+{
+    snmp_set_var_typed_integer(v, ASN_UNSIGNED, (long)sc_unix_u32(r->last_run));
+}
+
+static void
+get_last_success_unix(netsnmp_variable_list *v, const sc_row *r)
+{
+    snmp_set_var_typed_integer(v, ASN_UNSIGNED, (long)sc_unix_u32(r->last_success));
+}
+
+static void
 get_avg_connect(netsnmp_variable_list *v, const sc_row *r)
 {
     snmp_set_var_typed_integer(v, ASN_GAUGE, sc_stat_avg(&r->connect));
@@ -92,6 +110,9 @@ static const column columns[] = {
     {.number = 35, .mib_name = "smtpCheckAvgTotalTime", COMPUTED(get_avg_total)},
     {.number = 36, .mib_name = "smtpCheckMaxTotalTime", MEMBER(ASN_GAUGE, total.max)},
     {.number = 38, .mib_name = "smtpCheckInterval", MEMBER(ASN_UNSIGNED, interval_s)},
+    {.number = 51, .mib_name = "smtpCheckLastRunUnix", COMPUTED(get_last_run_unix)},
+    {.number = 52, .mib_name = "smtpCheckLastSuccessUnix", COMPUTED(get_last_success_unix)},
+    {.number = 53, .mib_name = "smtpCheckLastSuccess", COMPUTED(get_last_success)},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -128,16 +149,23 @@ clamp_u32(int64_t x)
     return x < 0 ? 0 : x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
 }
 
-/* The SNMP type and number of a numeric field; 0 when it has none. */
+/* TruthValue (SNMPv2-TC). */
+enum { SC_TRUE = 1, SC_FALSE = 2 };
+
+/* The SNMP type and number of a numeric field in column col; 0 when it
+ * has none. */
 static u_char
-field_number(const smtpchk_field *f, smtpchk_value x, long *n)
+field_number(const smtpchk_field *f, unsigned col, smtpchk_value x, long *n)
 {
     switch (f->type) {
-    case SMTPCHK_FT_DURATION: /* ms, rounded */
-        *n = x.present ? sc_ms(x.i) : 0;
+    case SMTPCHK_FT_DURATION: /* ms, rounded; or whole us in the us column */
+        *n = !x.present ? 0 : col == f->mib_us_column ? (long)clamp_u32(x.i) : sc_ms(x.i);
         return ASN_GAUGE;
     case SMTPCHK_FT_INT: /* e.g. no certificate: 0 */
         *n = x.present ? (long)x.i : 0;
+        return ASN_INTEGER;
+    case SMTPCHK_FT_BOOL:
+        *n = x.present && x.i ? SC_TRUE : SC_FALSE;
         return ASN_INTEGER;
     case SMTPCHK_FT_ERROR:
     case SMTPCHK_FT_STEP:
@@ -154,9 +182,21 @@ field_number(const smtpchk_field *f, smtpchk_value x, long *n)
     }
 }
 
-/* Before the first result every field reads as absent: 0 or "". */
+/* BITS: bit i of the set is bit 7 - i % 8 of octet i / 8 (RFC 2578 7.1.4). */
+static void
+set_bits(netsnmp_variable_list *v, int64_t set, size_t nbits)
+{
+    u_char octets[8] = {0};
+    size_t len = (nbits + 7) / 8;
+    for (size_t i = 0; i < nbits && i < 8 * sizeof(octets); i++)
+        if (set & ((int64_t)1 << i))
+            octets[i / 8] |= (u_char)(0x80u >> (i % 8));
+    snmp_set_var_typed_value(v, ASN_OCTET_STR, octets, len);
+}
+
+/* Before the first result every field reads as absent: 0, "", false(2). */
 static int
-set_field(netsnmp_variable_list *v, const smtpchk_field *f, const sc_row *r)
+set_field(netsnmp_variable_list *v, const smtpchk_field *f, unsigned col, const sc_row *r)
 {
     smtpchk_value x = {0};
     if (r->have_result)
@@ -165,8 +205,12 @@ set_field(netsnmp_variable_list *v, const smtpchk_field *f, const sc_row *r)
         sc_set_text(v, x.present ? x.s : "", f->size);
         return 1;
     }
+    if (f->type == SMTPCHK_FT_PHASES) {
+        set_bits(v, x.i, SMTPCHK_PHASE_TOTAL);
+        return 1;
+    }
     long n = 0;
-    u_char type = field_number(f, x, &n);
+    u_char type = field_number(f, col, x, &n);
     if (type == 0)
         return 0; /* no SNMP type for it: not publishable */
     snmp_set_var_typed_integer(v, type, n);
@@ -186,7 +230,7 @@ smtpCheckTable_value(netsnmp_variable_list *v, const sc_row *r, unsigned col)
         return 1;
     }
     const smtpchk_field *f = smtpchk_field_by_column(col);
-    return c == NULL && f != NULL && set_field(v, f, r);
+    return c == NULL && f != NULL && set_field(v, f, col, r);
 }
 
 unsigned
@@ -199,6 +243,8 @@ smtpCheckTable_column(const char *mib_name)
         const smtpchk_field *f = smtpchk_field_at(i);
         if (f->mib_column != 0 && strcmp(f->mib_name, mib_name) == 0)
             return f->mib_column;
+        if (f->mib_us_column != 0 && strcmp(f->mib_us_name, mib_name) == 0)
+            return f->mib_us_column;
     }
     return 0;
 }
@@ -214,6 +260,9 @@ smtpCheckTable_objects(sc_object_cb *cb, void *ud)
         if (f->mib_column != 0)
             sc_list_object(cb, ud, entry_oid, OID_LENGTH(entry_oid), f->mib_name,
                            f->mib_column);
+        if (f->mib_us_column != 0)
+            sc_list_object(cb, ud, entry_oid, OID_LENGTH(entry_oid), f->mib_us_name,
+                           f->mib_us_column);
     }
 }
 
@@ -238,6 +287,15 @@ smtpCheckTable_handler(netsnmp_mib_handler *handler, netsnmp_handler_registratio
     return SNMP_ERR_NOERROR;
 }
 
+static void
+span_add(unsigned col, unsigned *lo, unsigned *hi)
+{
+    if (col == 0)
+        return;
+    *lo = col < *lo ? col : *lo;
+    *hi = col > *hi ? col : *hi;
+}
+
 /* The accessible columns' span, from both tables. */
 static void
 column_span(unsigned *lo, unsigned *hi)
@@ -245,16 +303,11 @@ column_span(unsigned *lo, unsigned *hi)
     *lo = UINT32_MAX;
     *hi = 0;
     for (size_t i = 0; i < NCOLUMNS; i++)
-        if (columns[i].get != NULL || columns[i].type != 0) { /* accessible */
-            *lo = columns[i].number < *lo ? columns[i].number : *lo;
-            *hi = columns[i].number > *hi ? columns[i].number : *hi;
-        }
+        if (columns[i].get != NULL || columns[i].type != 0) /* accessible */
+            span_add(columns[i].number, lo, hi);
     for (size_t i = 0; i < smtpchk_field_count(); i++) {
-        unsigned col = smtpchk_field_at(i)->mib_column;
-        if (col != 0) {
-            *lo = col < *lo ? col : *lo;
-            *hi = col > *hi ? col : *hi;
-        }
+        span_add(smtpchk_field_at(i)->mib_column, lo, hi);
+        span_add(smtpchk_field_at(i)->mib_us_column, lo, hi);
     }
 }
 

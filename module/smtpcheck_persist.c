@@ -11,7 +11,9 @@
  * for keys it does not find. A row's state goes back only to the check
  * with the same index and name: another check now at that index starts
  * afresh. A file without "format version=2" (version 1 was a hex dump of
- * memory) is ignored.
+ * memory) is ignored. Keys added later (last_success) need no new version:
+ * an older module skips them, and a row written before them is mended in
+ * mend_row.
  */
 #include "smtpcheck_persist.h"
 
@@ -61,6 +63,7 @@ static const num_key row_keys[] = {
     U32_KEY("skipped", sc_row, skipped),
     U32_KEY("consecutive", sc_row, consecutive),
     I64_KEY("last_run", sc_row, last_run),
+    I64_KEY("last_success", sc_row, last_success),
     BOOL_KEY("have_result", sc_row, have_result),
     U32_KEY("connect_min", sc_row, connect.min),
     U32_KEY("connect_max", sc_row, connect.max),
@@ -360,6 +363,16 @@ saved_row(sc_module *m, const sc_row *r, size_t first, size_t end)
     return NULL;
 }
 
+/* A row saved before last_success was kept: its last run, when that
+ * ended ok, is the last success known. */
+static void
+mend_row(const smtpchk_record *row, sc_row *r)
+{
+    if (smtpchk_record_get(row, "last_success") == NULL && r->have_result &&
+        r->last.error == SMTPCHK_OK)
+        r->last_success = r->last_run;
+}
+
 void
 smtpcheck_persist_restore(sc_module *m, sc_row *r)
 {
@@ -376,6 +389,7 @@ smtpcheck_persist_restore(sc_module *m, sc_row *r)
         else if (is_kind(&m->saved[i], "alarm"))
             restore_alarm(r, m->saved[i].rec);
     }
+    mend_row(row, r);
     DEBUGMSGTL(("smtpcheck:persist", "restored check %u (%s): %u runs\n", r->index, r->name,
                 r->runs));
 }

@@ -43,6 +43,12 @@ sc_ms(int64_t us)
     return ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 }
 
+uint32_t
+sc_unix_u32(int64_t t)
+{
+    return t <= 0 ? 0 : t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
 static void
 stat_add(sc_stat *s, int64_t us)
 {
@@ -78,6 +84,7 @@ sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *
         r->consecutive++;
     } else {
         r->consecutive = 0;
+        r->last_success = res->finished;
         stat_add(&r->total, x->phase_us[SMTPCHK_PHASE_TOTAL]);
     }
     stat_add(&r->connect, x->phase_us[SMTPCHK_PHASE_CONNECT]);

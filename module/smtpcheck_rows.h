@@ -33,7 +33,8 @@ typedef struct sc_row {
     unsigned interval_s;
     bool have_result;
     smtpchk_result last;
-    int64_t last_run; /* wall clock seconds; 0 = never */
+    int64_t last_run;     /* wall clock seconds; 0 = never */
+    int64_t last_success; /* end of the last run that ended ok; 0 = never */
     uint32_t runs, failures, skipped, consecutive;
     uint32_t skipped_base; /* skips counted before this module instance */
     sc_stat connect, total;
@@ -55,5 +56,7 @@ int sc_row_status(const sc_row *r);
 uint32_t sc_stat_avg(const sc_stat *s);
 /* Microseconds as whole milliseconds, rounded; 0 for none. */
 uint32_t sc_ms(int64_t us);
+/* Unix seconds as Unsigned32: 0 for none or before 1970, saturating. */
+uint32_t sc_unix_u32(int64_t t);
 
 #endif

@@ -2,8 +2,10 @@
  * smtpCheckAlarmRaised / smtpCheckAlarmCleared: everything a receiver needs
  * is in the varbinds, so it never has to GET anything back. The varbinds,
  * in the order of the MIB's OBJECTS clause: the check's name, the
- * notification objects below, then every result field flagged
- * SMTPCHK_FF_TRAP (fields.h), in table order, as smtpCheckTable serves it.
+ * notification objects below, every result field flagged SMTPCHK_FF_TRAP
+ * (fields.h), in table order, as smtpCheckTable serves it, then the
+ * context columns below. The order is on the wire: new varbinds are only
+ * ever appended.
  */
 #include "smtpcheck_traps.h"
 
@@ -53,6 +55,16 @@ static const notif_object notif_objects[] = {
 };
 #define NNOTIF_OBJECTS (sizeof(notif_objects) / sizeof(notif_objects[0]))
 
+/* Appended later (so after the result fields): which server, and why in
+ * words, so a receiver names the check, the server and the reason from
+ * the notification alone. */
+static const char *const context_columns[] = {
+    "smtpCheckHost",
+    "smtpCheckPort",
+    "smtpCheckErrorDetail",
+};
+#define NCONTEXT_COLUMNS (sizeof(context_columns) / sizeof(context_columns[0]))
+
 static const notification raised = {1, "smtpCheckAlarmRaised"};
 static const notification cleared = {2, "smtpCheckAlarmCleared"};
 
@@ -78,6 +90,8 @@ walk_varbinds(const varbind_visitor *v)
         if ((f->flags & SMTPCHK_FF_TRAP) && f->mib_column != 0)
             v->column(v->ud, f->mib_name, f->mib_column);
     }
+    for (size_t i = 0; i < NCONTEXT_COLUMNS; i++)
+        v->column(v->ud, context_columns[i], smtpCheckTable_column(context_columns[i]));
 }
 
 static void

@@ -21,11 +21,13 @@ _Static_assert(OFF(enhanced_detail) == OFF(enhanced_subject) + sizeof(int), "sta
 /* A published field's smtpCheckEntry column: its number and MIB name. */
 #define COL(number, mib_suffix) .mib_column = (number), .mib_name = "smtpCheck" mib_suffix
 #define NOCOL .mib_column = 0
+/* A duration's microsecond column. */
+#define USCOL(number, mib_suffix) .mib_us_column = (number), .mib_us_name = "smtpCheck" mib_suffix
 
-#define PHASE(name_, ph, col, doc_)                                                    \
-    {.name = (name_), .type = SMTPCHK_FT_DURATION, .unit = "us",                      \
-     .offset = OFF(phase_us[ph]), .size = sizeof(int64_t), .present_if = ALWAYS, col, \
-     .flags = SMTPCHK_FF_PERFDATA, .doc = (doc_)}
+#define PHASE(name_, ph, col, uscol, doc_)                                              \
+    {.name = (name_), .type = SMTPCHK_FT_DURATION, .unit = "us",                       \
+     .offset = OFF(phase_us[ph]), .size = sizeof(int64_t), .present_if = ALWAYS, col,  \
+     uscol, .flags = SMTPCHK_FF_PERFDATA, .doc = (doc_)}
 #define FIELD(name_, type_, unit_, member, present, col, flags_, doc_)                   \
     {.name = (name_), .type = (type_), .unit = (unit_), .offset = OFF(member),         \
      .size = SZ(member), .present_if = (present), col, .flags = (flags_), .doc = (doc_)}
@@ -60,7 +62,7 @@ static const smtpchk_field fields[] = {
           SMTPCHK_FF_HUMAN, "the TLS protocol version, e.g. TLSv1.3"),
     FIELD("tls_cipher", SMTPCHK_FT_TEXT, NULL, tls_cipher, ALWAYS, COL(24, "TlsCipher"),
           SMTPCHK_FF_HUMAN, "the TLS cipher suite"),
-    FIELD("tls_cert_seen", SMTPCHK_FT_BOOL, NULL, has_cert, ALWAYS, NOCOL, 0,
+    FIELD("tls_cert_seen", SMTPCHK_FT_BOOL, NULL, has_cert, ALWAYS, COL(41, "CertSeen"), 0,
           "true when the server presented a certificate"),
     FIELD("tls_cert_subject", SMTPCHK_FT_TEXT, NULL, cert_subject, OFF(has_cert), NOCOL,
           SMTPCHK_FF_HUMAN, "the server certificate's subject"),
@@ -82,19 +84,26 @@ static const smtpchk_field fields[] = {
           "true when EHLO was refused and HELO was used"),
     FIELD("quit_clean", SMTPCHK_FT_BOOL, NULL, quit_clean, ALWAYS, NOCOL, 0,
           "true when QUIT got its 221"),
-    PHASE("dns_time", SMTPCHK_PHASE_DNS, COL(12, "DnsTime"), "resolving the host name"),
-    PHASE("connect_time", SMTPCHK_PHASE_CONNECT, COL(7, "ConnectTime"), "the TCP handshake"),
-    PHASE("tls_time", SMTPCHK_PHASE_TLS, COL(13, "TlsTime"),
+    FIELD("phases_run", SMTPCHK_FT_PHASES, NULL, phase_us, ALWAYS, COL(40, "PhasesRun"),
+          SMTPCHK_FF_DERIVED, "the phases that ran (their times below are not null)"),
+    PHASE("dns_time", SMTPCHK_PHASE_DNS, COL(12, "DnsTime"), USCOL(42, "DnsTimeUs"),
+          "resolving the host name"),
+    PHASE("connect_time", SMTPCHK_PHASE_CONNECT, COL(7, "ConnectTime"),
+          USCOL(43, "ConnectTimeUs"), "the TCP handshake"),
+    PHASE("tls_time", SMTPCHK_PHASE_TLS, COL(13, "TlsTime"), USCOL(44, "TlsTimeUs"),
           "the TLS handshake (implicit TLS or STARTTLS)"),
     PHASE("greeting_time", SMTPCHK_PHASE_GREETING, COL(14, "GreetingTime"),
-          "from connected to the 220 greeting"),
-    PHASE("ehlo_time", SMTPCHK_PHASE_EHLO, COL(15, "EhloTime"),
+          USCOL(45, "GreetingTimeUs"), "from connected to the 220 greeting"),
+    PHASE("ehlo_time", SMTPCHK_PHASE_EHLO, COL(15, "EhloTime"), USCOL(46, "EhloTimeUs"),
           "EHLO (and HELO), both of them with STARTTLS"),
-    PHASE("login_time", SMTPCHK_PHASE_LOGIN, COL(8, "LoginTime"), "AUTH, from the command to 235"),
+    PHASE("login_time", SMTPCHK_PHASE_LOGIN, COL(8, "LoginTime"), USCOL(47, "LoginTimeUs"),
+          "AUTH, from the command to 235"),
     PHASE("transfer_time", SMTPCHK_PHASE_TRANSFER, COL(16, "TransferTime"),
-          "MAIL FROM to the reply after the mail"),
-    PHASE("quit_time", SMTPCHK_PHASE_QUIT, COL(17, "QuitTime"), "QUIT to 221 or the close"),
-    PHASE("total_time", SMTPCHK_PHASE_TOTAL, COL(18, "TotalTime"), "the whole check, DNS to close"),
+          USCOL(48, "TransferTimeUs"), "MAIL FROM to the reply after the mail"),
+    PHASE("quit_time", SMTPCHK_PHASE_QUIT, COL(17, "QuitTime"), USCOL(49, "QuitTimeUs"),
+          "QUIT to 221 or the close"),
+    PHASE("total_time", SMTPCHK_PHASE_TOTAL, COL(18, "TotalTime"), USCOL(50, "TotalTimeUs"),
+          "the whole check, DNS to close"),
 };
 
 size_t
@@ -122,7 +131,7 @@ const smtpchk_field *
 smtpchk_field_by_column(unsigned col)
 {
     for (size_t i = 0; col != 0 && i < NELEM(fields); i++)
-        if (fields[i].mib_column == col)
+        if (fields[i].mib_column == col || fields[i].mib_us_column == col)
             return &fields[i];
     return NULL;
 }
@@ -132,7 +141,7 @@ smtpchk_ftype_name(smtpchk_ftype t)
 {
     static const char *const names[] = {
         "duration", "integer", "count", "boolean", "text", "error", "error-name",
-        "boolean", "step", "enhanced-status", "capabilities", "mechanisms"};
+        "boolean", "step", "enhanced-status", "capabilities", "mechanisms", "phases"};
     return (size_t)t < NELEM(names) ? names[t] : "unknown";
 }
 
@@ -181,6 +190,17 @@ present(const smtpchk_field *f, const smtpchk_result *r)
 }
 
 /* ---- get ---- */
+
+/* Which phases ran: the total always "runs", so it is left out. */
+static int64_t
+phases_run(const smtpchk_result *r)
+{
+    int64_t bits = 0;
+    for (int p = 0; p < SMTPCHK_PHASE_TOTAL; p++)
+        if (r->phase_us[p] >= 0)
+            bits |= (int64_t)1 << p;
+    return bits;
+}
 
 static void
 get_number(const smtpchk_field *f, const smtpchk_result *r, smtpchk_value *v)
@@ -231,6 +251,9 @@ smtpchk_field_get(const smtpchk_field *f, const smtpchk_result *r)
     case SMTPCHK_FT_STEP:
         v.i = read_int(r, f->offset);
         v.s = smtpchk_step_name((smtpchk_step)v.i);
+        return v;
+    case SMTPCHK_FT_PHASES:
+        v.i = phases_run(r);
         return v;
     default:
         if (v.present)

@@ -27,7 +27,8 @@ typedef enum smtpchk_ftype {
     SMTPCHK_FT_STEP,          /* smtpchk_step: a number in the MIB, a name in text */
     SMTPCHK_FT_STATUS,        /* enhanced status, MTA-MIB style ((c*1000)+s)*1000+d */
     SMTPCHK_FT_CAPS,          /* set of SMTPCHK_CAP_* */
-    SMTPCHK_FT_MECHS          /* set of SMTPCHK_AUTH_* */
+    SMTPCHK_FT_MECHS,         /* set of SMTPCHK_AUTH_* */
+    SMTPCHK_FT_PHASES         /* bit p set when phase_us[p] >= 0, total left out (derived) */
 } smtpchk_ftype;
 
 /* Field flags. */
@@ -42,12 +43,16 @@ typedef struct smtpchk_field {
     const char *name;         /* JSON key, persisted name, perfdata label */
     const char *unit;         /* "us", "days", "octets"; NULL = none */
     const char *mib_name;     /* the column's OBJECT-TYPE name; NULL = not published */
+    const char *mib_us_name;  /* a duration's microsecond column (below); NULL = none */
     const char *doc;          /* one line, for docs and --result-fields */
     size_t offset;            /* in smtpchk_result */
     size_t size;              /* storage size (the array size for text) */
     long present_if;          /* offset of a bool saying the value exists; -1 = always */
     smtpchk_ftype type;
     unsigned mib_column;      /* smtpCheckEntry column (stable); 0 = not published */
+    /* A duration's second column, in whole microseconds (Gauge32, saturating),
+     * beside the millisecond one; 0 = none. */
+    unsigned mib_us_column;
     unsigned flags;           /* SMTPCHK_FF_* */
 } smtpchk_field;
 
@@ -62,7 +67,8 @@ size_t smtpchk_field_count(void);
 /* Row i, in the order outputs show them; NULL past the end. */
 const smtpchk_field *smtpchk_field_at(size_t i);
 const smtpchk_field *smtpchk_field_find(const char *name);
-/* The field published as smtpCheckEntry column col; NULL if none is. */
+/* The field published as smtpCheckEntry column col (its mib_column or its
+ * mib_us_column); NULL if none is. */
 const smtpchk_field *smtpchk_field_by_column(unsigned col);
 const char *smtpchk_ftype_name(smtpchk_ftype t);
 

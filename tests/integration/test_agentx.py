@@ -123,6 +123,14 @@ class AgentXTest(ScratchDirCase):
         self.assertTrue(0 <= r1["connectTime"] <= r1["totalTime"], msg)
         self.assertIn("fake.test", r1["greeting"], msg)
         self.assertGreaterEqual(r1["runs"], 1, msg)
+        # The explicit columns, through the master too: a plain check saw
+        # no certificate; loopback phases show in microseconds.
+        self.assertEqual(r1["certSeen"], 2, msg)  # false
+        self.assertGreater(r1["connectTimeUs"], 0, msg)
+        self.assertGreater(r1["totalTimeUs"], 0, msg)
+        self.assertLessEqual(abs(r1["lastRunUnix"] - time.time()), 10, msg)
+        self.assertEqual(r1["lastSuccessUnix"], r1["lastRunUnix"], msg)
+        self.assertEqual(r2["lastSuccessUnix"], 0, msg)  # never succeeded
         self.assertEqual(r2["name"], "closed", msg)
         self.assertEqual(r2["port"], closed_port, msg)
         self.assertEqual(r2["status"], STATUS["failed"], msg)
@@ -153,12 +161,18 @@ class AgentXTest(ScratchDirCase):
         # that was still in its backlog.
         self.assertIn(t.get("errorCode", 3), (ERROR["connectionRefused"], ERROR["closed"]), t)
         self.assertNotEqual(t.get("failedStep", 3), STEP["none"], t)
+        # The server and the reason, from the trap alone.
+        self.assertEqual(t.get("host", 3), LOOPBACK, t)
+        self.assertEqual(t.get("port", 3), sb.port, t)
+        self.assertNotEqual(t.get("errorDetail", 3) or "", "", t)
         self.assertEqual(self.get(alarm_oid("state", 3, "failure")), ALARM_STATE["raised"])
         sb.open(good.port)
         t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == METRIC["failure"],
                                 WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmCleared through the master\n" + self.ctx())
         self.assertEqual(t.get("errorCode", 3), 0, t)
+        self.assertEqual((t.get("host", 3), t.get("port", 3), t.get("errorDetail", 3)),
+                         (LOOPBACK, sb.port, ""), t)
         self.assertEqual(self.get(alarm_oid("state", 3, "failure")), ALARM_STATE["armed"])
         self.assertEqual(len([t for t in self.trapd.traps() if t.raised]), 1, self.ctx())
 

@@ -9,6 +9,7 @@ on ports chosen at run time. Figures (latencies, memory) are printed to
 stderr as "FIGURE: ..." lines.
 """
 
+import calendar
 import os
 import re
 import shutil
@@ -18,14 +19,14 @@ import tempfile
 import time
 import unittest
 
-from helpers import FakeServer, REPO, read_env
+from helpers import FakeServer, REPO, certs, read_env
 from helpers import BAD_CONFIGS, bad_config_corpus, generated_bad_configs, has_error
 from snmp_helpers import (
-    ALARM_STATE, COL, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS, ROOT, SHARED_MIBS, STATUS,
-    STEP, SYS_UPTIME, ScratchDirCase, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows,
+    ALARM_STATE, COL, COL_NAME_BY_NUMBER, ENTRY, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS,
+    ROOT, SHARED_MIBS, STATUS, STEP, SYS_UPTIME, ScratchDirCase, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows,
     check, column_oid, free_tcp_port, get_row, global_oid, raw_get, require, smilint_available,
-    snmpbulkwalk, snmpget_one, snmpwalk, table_rows, tool_env, valgrind_reports, wait_until,
-    which, write_checks, write_file)
+    snmpbulkwalk, snmpget, snmpget_one, snmpwalk, table_rows, tool_env, valgrind_reports,
+    wait_until, which, write_checks, write_file)
 
 MAILSTACK = os.path.join(REPO, "scripts", "mailstack")
 # s: the deadline of every wait for something to happen (a run, a trap, a
@@ -92,6 +93,21 @@ class SnmpCase(ScratchDirCase):
             return True
         self.assertTrue(wait_until(ready, timeout, 0.2),
                         "rows %s never reached %d runs\n%s" % (indexes, min_runs, self.ctx()))
+
+    def walk_with_mib(self, name):
+        """snmpwalk of SMTP-CHECK-MIB::NAME with the MIB loaded: the text,
+        after checking that no value has a type or length the MIB denies."""
+        p = subprocess.run(
+            [which("snmpwalk"), "-v2c", "-c", "public", "-M",
+             "+%s:%s" % (SHARED_MIBS, REPO_MIBS), "-m", "+SMTP-CHECK-MIB",
+             "%s:%d" % (LOOPBACK, self.snmpd.port), "SMTP-CHECK-MIB::" + name],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30,
+            env=tool_env({"MIBS": ""}))
+        out = p.stdout.decode(errors="replace")
+        self.assertEqual(p.returncode, 0, out)
+        self.assertNotIn("Wrong Type", out)
+        self.assertNotIn("Wrong Length", out)
+        return out
 
     def assert_no_crash(self):
         log = self.snmpd.log(whole=True)
@@ -229,17 +245,7 @@ class RealPostfixTest(SnmpCase):
 
         # The MIB and the agent agree on every column's type.
         if os.path.exists(MIB_FILE):
-            p = subprocess.run(
-                [which("snmpwalk"), "-v2c", "-c", "public", "-M",
-                 "+%s:%s" % (SHARED_MIBS, REPO_MIBS), "-m", "+SMTP-CHECK-MIB",
-                 "%s:%d" % (LOOPBACK, port), "SMTP-CHECK-MIB::smtpCheckMIB"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30,
-                env=tool_env({"MIBS": ""}))
-            out = p.stdout.decode(errors="replace")
-            self.assertEqual(p.returncode, 0, out)
-            self.assertNotIn("Wrong Type", out)
-            self.assertNotIn("Wrong Length", out)
-            self.assertIn("smtpCheckName.1", out)
+            self.assertIn("smtpCheckName.1", self.walk_with_mib("smtpCheckMIB"))
 
         # runs grows with time, failures only for the failing rows.
         before = {i: rows[i]["runs"] for i in (1, 2, 3, 4)}
@@ -266,6 +272,17 @@ class TrapTest(SnmpCase):
     def alarm_state(self, metric):
         return self.get(alarm_oid("state", 1, METRIC[metric] if isinstance(metric, str)
                                   else metric))
+
+    def assert_context(self, t, port, detail):
+        """The varbinds appended in revision 202612021500Z, after the
+        original eight and in this order: the server and the reason."""
+        names = [COL_NAME_BY_NUMBER.get(int(oid.split(".")[-2]))
+                 for oid in list(t.vars)[-3:] if oid.startswith(ENTRY + ".")]
+        self.assertEqual(names, ["host", "port", "errorDetail"], t)
+        self.assertEqual(len(t.vars), 2 + 11, t)  # sysUpTime, snmpTrapOID, 11 objects
+        self.assertEqual(t.get("host", 1), LOOPBACK, t)
+        self.assertEqual(t.get("port", 1), port, t)
+        self.assertEqual(t.get("errorDetail", 1), detail, t)
 
     def test_raised_cleared_without_storm(self):
         slow = self.fake({"greeting_delay_ms": 800})
@@ -298,6 +315,7 @@ class TrapTest(SnmpCase):
         self.assertEqual(t.get("errorCode", 1), 0, t)
         self.assertEqual(t.get("responseCode", 1), 0, t)
         self.assertEqual(t.get("failedStep", 1), 0, t)
+        self.assert_context(t, sb.port, "")
         self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["raised"])
         self.assertEqual(self.get(column_oid("status", 1)), STATUS["alarm"])
         runs_at_raise = self.runs(1)
@@ -345,6 +363,9 @@ class TrapTest(SnmpCase):
         self.assertEqual(t.get("errorCode", 1), ERROR["connectionRefused"], t)
         self.assertEqual(t.get("failedStep", 1), STEP["connect"], t)
         self.assertEqual(t.get("responseCode", 1), -1, t)
+        detail = self.get(column_oid("errorDetail", 1))
+        self.assertIn("refused", detail.lower(), detail)
+        self.assert_context(t, sb.port, detail)
         self.assertGreaterEqual(self.get(column_oid("consecutiveFailures", 1)), 2)
         self.assertEqual(self.alarm_state("failure"), ALARM_STATE["raised"])
         self.assertEqual(self.get(column_oid("status", 1)), STATUS["alarm"])
@@ -360,6 +381,7 @@ class TrapTest(SnmpCase):
         t = self.trapd.wait_for(lambda t: t.cleared and t.get("metric") == 5, WAIT)
         self.assertIsNotNone(t, "no smtpCheckAlarmCleared for the failure\n" + self.ctx())
         self.assertEqual(t.get("errorCode", 1), 0, t)
+        self.assert_context(t, sb.port, "")
         self.assertEqual(t.get("value"), 0, t)
         self.assertEqual(self.alarm_state("failure"), ALARM_STATE["armed"])
         self.assertEqual(self.alarm_state("totalTime"), ALARM_STATE["armed"])
@@ -369,6 +391,146 @@ class TrapTest(SnmpCase):
         counts = {(r, m): len(self.traps(r, m)) for r in (True, False) for m in (4, 5)}
         self.assertEqual(counts, {(True, 4): 1, (False, 4): 1, (True, 5): 1, (False, 5): 1},
                          self.ctx())
+        self.assert_no_crash()
+
+
+# ------------------------------------------------- 2b. explicit values for an NMS
+
+# smtpCheckPhasesRun: BITS, bit 0 (dns) is the most significant bit of the
+# first octet (RFC 2578 7.1.4). The names are the MIB's, in bit order.
+PHASES = ["dns", "connect", "tls", "greeting", "ehlo", "login", "transfer", "quit"]
+TRUE, FALSE = 1, 2  # TruthValue
+
+
+def phase_mask(name):
+    return 0x80 >> PHASES.index(name)
+
+
+def date_and_time_unix(octets):
+    """Unix time of a UTC DateAndTime (as the module writes it)."""
+    if len(octets) != 11 or octets[8:9] != b"+" or octets[9:] != b"\0\0":
+        raise ValueError("not a UTC DateAndTime: %r" % octets)
+    t = (int.from_bytes(octets[0:2], "big"),) + tuple(octets[2:7])
+    return calendar.timegm(t + (0, 0, 0))
+
+
+class ExplicitValuesTest(SnmpCase):
+    """Columns 40..53: which phases ran, whether a certificate was seen,
+    microsecond times, Unix times and the last success (persisted)."""
+
+    def octets(self, col, index):
+        """An OCTET STRING column as bytes (-Ox: printable ones too)."""
+        oid = column_oid(col, index)
+        v = snmpget(self.snmpd.port, "-Ox", oid).get(oid)
+        return v if isinstance(v, bytes) else b""
+
+    def phases(self, index):
+        v = self.octets("phasesRun", index)
+        self.assertEqual(len(v), 1, "smtpCheckPhasesRun.%d is %r" % (index, v))
+        return {p for p in PHASES if v[0] & phase_mask(p)}
+
+    def assert_times(self, r, ran, msg):
+        """Each phase: microseconds > 0 when it ran (0 when not), and its
+        millisecond column is the same time rounded."""
+        for p in PHASES + ["total"]:
+            us, ms = r[p + "TimeUs"], r[p + "Time"]
+            if p == "dns":
+                self.assertGreaterEqual(us, 0, msg)  # an IP literal: no lookup
+            elif p == "total" or p in ran:
+                self.assertGreater(us, 0, (p, msg))
+            else:
+                self.assertEqual(us, 0, (p, msg))
+            self.assertEqual(ms, (us + 500) // 1000, (p, msg))
+
+    def test_phases_cert_microseconds_and_last_success(self):
+        certdir = certs()
+        plain = self.fake({})
+        tls = self.enterContext(FakeServer({}, certdir=certdir))
+        flaky = self.fake({})
+        sb = Switchboard().open(flaky.port)
+        self.addCleanup(sb.stop)
+        conf = write_checks(
+            os.path.join(self.dir, "checks.conf"),
+            [check(1, "plain", plain.port),
+             check(2, "starttls", tls.port, security="starttls",
+                   tls={"ca_file": os.path.join(certdir, "ca.pem")}),
+             check(3, "flaky", sb.port)],
+            {"interval": 1, "jitter": 0, "step_timeout": 5})
+        self.start_snmpd(conf)
+        self.wait_rows([1, 2, 3], 1)
+        rows = {i: self.row(i) for i in (1, 2, 3)}
+        now = time.time()
+        msg = "%s\n%s" % (rows, self.ctx())
+        for i in (1, 2, 3):
+            self.assertEqual(rows[i]["errorCode"], 0, msg)
+
+        # A plain check: no certificate, no TLS phase; loopback phases
+        # under 1 ms show in the microsecond columns.
+        r = rows[1]
+        ran = self.phases(1)
+        self.assertEqual(ran, {"dns", "connect", "greeting", "ehlo", "quit"}, msg)
+        self.assertEqual(r["certSeen"], FALSE, msg)
+        self.assertEqual(r["certDaysLeft"], 0, msg)
+        self.assert_times(r, ran, msg)
+        self.assertLess(r["connectTimeUs"], 1000 * 1000, msg)
+        figure("plain check on loopback: connect %d us (%d ms), ehlo %d us, total %d us" % (
+            r["connectTimeUs"], r["connectTime"], r["ehloTimeUs"], r["totalTimeUs"]))
+
+        # STARTTLS: a certificate was seen, the tls bit is set.
+        r = rows[2]
+        ran = self.phases(2)
+        self.assertEqual(ran, {"dns", "connect", "tls", "greeting", "ehlo", "quit"}, msg)
+        self.assertEqual(r["certSeen"], TRUE, msg)
+        self.assertTrue(28 <= r["certDaysLeft"] <= 30, msg)
+        self.assert_times(r, ran, msg)
+
+        # Unix times: the last run just now, and a success with it.
+        for i in (1, 2, 3):
+            self.assertLessEqual(abs(rows[i]["lastRunUnix"] - now), 5, msg)
+            self.assertLessEqual(abs(rows[i]["lastSuccessUnix"] - now), 5, msg)
+            self.assertEqual(date_and_time_unix(self.octets("lastRun", i)),
+                             self.get(column_oid("lastRunUnix", i)), msg)
+
+        # The MIB and the agent agree on the new columns' types.
+        out = self.walk_with_mib("smtpCheckTable")
+        self.assertRegex(out, r"smtpCheckPhasesRun\.2 = BITS: [0-9A-F ]+ dns\(0\) "
+                         r"connect\(1\) tls\(2\) greeting\(3\) ehlo\(4\) quit\(7\)")
+        self.assertIn("smtpCheckCertSeen.1 = INTEGER: false(2)", out)
+        self.assertIn("smtpCheckCertSeen.2 = INTEGER: true(1)", out)
+        self.assertRegex(out, r"smtpCheckConnectTimeUs\.1 = Gauge32: [1-9][0-9]* microseconds")
+
+        # The flaky server goes away: failing runs leave the last success.
+        sb.close()
+        self.assertTrue(wait_until(
+            lambda: self.get(column_oid("errorCode", 3)) != 0, WAIT, 0.2), self.ctx())
+        success = self.get(column_oid("lastSuccessUnix", 3))
+        runs = self.runs(3)
+        self.assertTrue(wait_until(lambda: (self.runs(3) or 0) >= runs + 2, WAIT, 0.2),
+                        self.ctx())
+        r = self.row(3)
+        msg = "%s\n%s" % (r, self.ctx())
+        self.assertNotEqual(r["errorCode"], 0, msg)
+        self.assertEqual(r["lastSuccessUnix"], success, msg)
+        self.assertGreater(r["lastRunUnix"], success, msg)
+        self.assertLessEqual(abs(r["lastRunUnix"] - time.time()), 5, msg)
+        self.assertEqual(date_and_time_unix(self.octets("lastSuccess", 3)), success, msg)
+        self.assertNotIn("ehlo", self.phases(3), msg)  # it failed before EHLO
+        self.assertEqual(r["ehloTimeUs"], 0, msg)
+        self.assertEqual(r["certSeen"], FALSE, msg)
+
+        # ... and so does a restart of snmpd (the persisted state).
+        successes = {i: self.get(column_oid("lastSuccessUnix", i)) for i in (1, 2)}
+        self.assertEqual(self.snmpd.stop(), 0, self.ctx())
+        with open(os.path.join(self.dir, "persist", "smtpcheck-state.conf")) as f:
+            self.assertRegex(f.read(), r"\nrow index=3 name=flaky .*last_success=%d " % success)
+        self.snmpd.start()
+        self.assertEqual(self.get(column_oid("lastSuccessUnix", 3)), success, self.ctx())
+        self.assertEqual(date_and_time_unix(self.octets("lastSuccess", 3)), success)
+        for i in (1, 2):  # still running well: the same or later
+            self.assertGreaterEqual(self.get(column_oid("lastSuccessUnix", i)), successes[i])
+        runs = self.runs(3)
+        self.assertTrue(wait_until(lambda: (self.runs(3) or 0) > runs, WAIT, 0.2), self.ctx())
+        self.assertEqual(self.get(column_oid("lastSuccessUnix", 3)), success, self.ctx())
         self.assert_no_crash()
 
 
@@ -867,6 +1029,12 @@ row index=3 name=stalled runs=77 failures=5 have_result=1
 result index=3 error_code=19 response_code=535 failed_step=8 reply_text=535%205.7.8%20no x=1
 """
 
+# Written before smtpCheckLastSuccess: no last_success key.
+STATE_BEFORE_LAST_SUCCESS = """format version=2
+row index=3 name=stalled runs=8 failures=0 have_result=1 last_run=1700000000
+result index=3 error_code=0 response_code=0 failed_step=0 reply_text=221%20bye
+"""
+
 # What the module wrote before state records: a memory image in hex.
 STATE_VERSION_1 = """# smtpcheck state: counters and alarm states. Written by the module.
 globals 1 40 3 1700000000
@@ -911,6 +1079,9 @@ class PersistenceTest(SnmpCase):
                               "responseCode": 535, "failedStep": STEP["auth"],
                               "lastReplyText": "535 5.7.8 no", "enhancedStatus": 0,
                               "lastRun": ""}, msg())
+        # Saved before last_success existed, and failed: no success known.
+        self.assertEqual(self.get(column_oid("lastSuccessUnix", 3)), 0, msg())
+        self.assertEqual(self.get(column_oid("lastSuccess", 3)), "", msg())
         # Index 2 holds another check now: it starts afresh.
         self.assertLess(self.runs(2), 999, msg())
         self.assertEqual(self.get(column_oid("failures", 2)), 0, msg())
@@ -936,6 +1107,20 @@ class PersistenceTest(SnmpCase):
         self.assertEqual(self.get(global_oid("configLoads")), 42, msg())
         self.assertEqual(self.get(column_oid("lastReplyText", 3)), "535 5.7.8 no", msg())
         self.assert_no_crash()
+
+    def test_state_before_last_success_is_mended(self):
+        """A state file written before last_success was kept: a saved
+        result that was ok is the last success known; a failed one is
+        none. A new module writes the key."""
+        self.start_with_state(STATE_BEFORE_LAST_SUCCESS)
+        msg = self.ctx
+        self.assertEqual(self.get(column_oid("lastRunUnix", 3)), 1700000000, msg())
+        self.assertEqual(self.get(column_oid("lastSuccessUnix", 3)), 1700000000, msg())
+        self.assertEqual(self.get(column_oid("status", 3)), STATUS["ok"], msg())
+        self.assertEqual(self.get(column_oid("lastSuccessUnix", 2)), 0, msg())  # afresh
+        self.assertEqual(self.snmpd.stop(), 0, msg())
+        with open(self.state_path()) as f:
+            self.assertRegex(f.read(), r"\nrow index=3 name=stalled .*last_success=1700000000 ")
 
     def test_version_1_state_is_ignored(self):
         self.start_with_state(STATE_VERSION_1)

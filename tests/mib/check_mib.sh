@@ -61,6 +61,7 @@ if out=$(translate -Tp SMTP-CHECK-MIB::smtpCheckMIB 2>"$tmp/err") &&
     [ ! -s "$tmp/err" ] &&
     grep -q 'smtpCheckMIB(25)' <<<"$out" &&
     grep -q 'smtpCheckQueueReply(39)' <<<"$out" &&
+    grep -q 'smtpCheckLastSuccess(53)' <<<"$out" &&
     grep -q 'smtpCheckNotificationGroup(6)' <<<"$out"; then
     pass "snmptranslate -Tp shows the tree"
 else
@@ -103,6 +104,14 @@ smtpCheckEnhancedStatus $root.1.1.1.19
 smtpCheckCertDaysLeft $root.1.1.1.25
 smtpCheckConsecutiveFailures $root.1.1.1.30
 smtpCheckQueueReply $root.1.1.1.39
+smtpCheckPhasesRun $root.1.1.1.40
+smtpCheckCertSeen $root.1.1.1.41
+smtpCheckDnsTimeUs $root.1.1.1.42
+smtpCheckConnectTimeUs $root.1.1.1.43
+smtpCheckTotalTimeUs $root.1.1.1.50
+smtpCheckLastRunUnix $root.1.1.1.51
+smtpCheckLastSuccessUnix $root.1.1.1.52
+smtpCheckLastSuccess $root.1.1.1.53
 smtpCheckAlarmTable $root.1.2
 smtpCheckAlarmRising $root.1.2.1.2
 smtpCheckAlarmState $root.1.2.1.4
@@ -112,7 +121,60 @@ smtpCheckConfigLastLoad $root.1.3.5
 smtpCheckNotifMetric $root.1.4.1
 smtpCheckNotifThreshold $root.1.4.3
 smtpCheckCompliance $root.2.1.1
+smtpCheckFullCompliance $root.2.1.2
 smtpCheckNotificationGroup $root.2.2.6
+smtpCheckPhaseGroup $root.2.2.7
+smtpCheckSuccessGroup $root.2.2.8
+EOF
+
+# 3b. The example snmpd configurations grant a view of the root: every
+#     view under enterprises must be the code's root (docs/mib.md).
+for conf in "$repo"/config/snmpd*.conf; do
+    [ -f "$conf" ] || continue
+    views=$(awk '$1 == "view" && $4 ~ /^\.?1\.3\.6\.1\.4\.1\./ { print $4 }' "$conf")
+    bad=$(grep -vxF -e "$root" <<<"$views" | tr '\n' ' ')
+    if [ -n "$views" ] && [ -z "${bad// /}" ]; then
+        pass "${conf#"$repo"/}: the view is of $root"
+    else
+        fail "${conf#"$repo"/}: view lines name ${bad:-no OID}, not $root"
+    fi
+done
+
+# 3c. The syntax of the columns added for managers (revision
+#     202612021500Z). The code's types for them are checked on a real
+#     agent (tests/integration/test_snmp.py); PhasesRun's bit names are
+#     the core's phase names (unit.fields).
+syntax() { # the textual convention, else the SYNTAX clause on one line
+    translate -Td "SMTP-CHECK-MIB::$1" 2>/dev/null | tr -s ' \t\n' '   ' |
+        sed -n -e 's/.*TEXTUAL CONVENTION \([A-Za-z0-9]*\) .*/\1/p;t' \
+            -e 's/.*SYNTAX *//' -e 's/ *\(DISPLAY-HINT\|UNITS\|MAX-ACCESS\) .*//p'
+}
+units() {
+    translate -Td "SMTP-CHECK-MIB::$1" 2>/dev/null | sed -n 's/.*UNITS[[:space:]]*"\(.*\)".*/\1/p'
+}
+while read -r name unit want; do
+    got=$(syntax "$name")
+    [ "$unit" = - ] && unit=
+    if [ "$got" = "$want" ] && [ "$(units "$name")" = "$unit" ]; then
+        pass "$name is $want${unit:+, $unit}"
+    else
+        fail "$name: expected $want ${unit:-(no units)}, got ${got:-nothing} $(units "$name")"
+    fi
+done <<EOF
+smtpCheckPhasesRun - BITS {dns(0), connect(1), tls(2), greeting(3), ehlo(4), login(5), transfer(6), quit(7)}
+smtpCheckCertSeen - TruthValue
+smtpCheckDnsTimeUs microseconds Gauge32
+smtpCheckConnectTimeUs microseconds Gauge32
+smtpCheckTlsTimeUs microseconds Gauge32
+smtpCheckGreetingTimeUs microseconds Gauge32
+smtpCheckEhloTimeUs microseconds Gauge32
+smtpCheckLoginTimeUs microseconds Gauge32
+smtpCheckTransferTimeUs microseconds Gauge32
+smtpCheckQuitTimeUs microseconds Gauge32
+smtpCheckTotalTimeUs microseconds Gauge32
+smtpCheckLastRunUnix seconds Unsigned32
+smtpCheckLastSuccessUnix seconds Unsigned32
+smtpCheckLastSuccess - DateAndTime
 EOF
 
 # 4. The enumerations the core library numbers: unit.fields compares

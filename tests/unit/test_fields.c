@@ -52,10 +52,19 @@ test_table_is_consistent(void)
         CU_ASSERT_EQUAL(f->mib_column != 0, f->mib_name != NULL);
         if (f->mib_name != NULL)
             CU_ASSERT_EQUAL(strncmp(f->mib_name, "smtpCheck", 9), 0);
+        /* Only a duration has a microsecond column, named like its ms one. */
+        CU_ASSERT_EQUAL(f->mib_us_column != 0, f->mib_us_name != NULL);
+        if (f->mib_us_column != 0) {
+            CU_ASSERT_EQUAL(f->type, SMTPCHK_FT_DURATION);
+            CU_ASSERT_PTR_EQUAL(smtpchk_field_by_column(f->mib_us_column), f);
+            char want[80];
+            snprintf(want, sizeof(want), "%sUs", f->mib_name);
+            CU_ASSERT_STRING_EQUAL(f->mib_us_name, want);
+        }
         CU_ASSERT_TRUE(f->offset + f->size <= sizeof(smtpchk_result));
         durations += f->type == SMTPCHK_FT_DURATION;
     }
-    /* Every phase is a field, in phase order. */
+    /* Every phase is a field, in phase order, with both columns. */
     CU_ASSERT_EQUAL(durations, SMTPCHK_PHASE__COUNT);
     for (size_t p = 0; p < SMTPCHK_PHASE__COUNT; p++) {
         char name[32];
@@ -63,6 +72,8 @@ test_table_is_consistent(void)
         const smtpchk_field *f = smtpchk_field_find(name);
         CU_ASSERT_PTR_NOT_NULL_FATAL(f);
         CU_ASSERT_EQUAL(f->offset, offsetof(smtpchk_result, phase_us) + p * sizeof(int64_t));
+        CU_ASSERT_NOT_EQUAL(f->mib_column, 0);
+        CU_ASSERT_NOT_EQUAL(f->mib_us_column, 0);
     }
     CU_ASSERT_PTR_NULL(smtpchk_field_at(smtpchk_field_count()));
     CU_ASSERT_PTR_NULL(smtpchk_field_find("nope"));
@@ -102,6 +113,36 @@ test_values(void)
     smtpchk_result_init(&r);
     v = smtpchk_field_get(smtpchk_field_find("enhanced_status"), &r);
     CU_ASSERT_FALSE(v.present);
+}
+
+/* phases_run: bit p when phase p ran, whatever its time; total left out. */
+static void
+test_phases_run(void)
+{
+    const smtpchk_field *f = smtpchk_field_find("phases_run");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(f->mib_column, 40);
+    CU_ASSERT_TRUE(f->flags & SMTPCHK_FF_DERIVED);
+    smtpchk_result r;
+    sample(&r); /* every phase but login */
+    smtpchk_value v = smtpchk_field_get(f, &r);
+    CU_ASSERT_TRUE(v.present);
+    CU_ASSERT_EQUAL(v.i, 0xff & ~(1 << SMTPCHK_PHASE_LOGIN));
+    smtpchk_result_init(&r);
+    CU_ASSERT_EQUAL(smtpchk_field_get(f, &r).i, 0);
+    r.phase_us[SMTPCHK_PHASE_CONNECT] = 0; /* ran in under 1 us: still ran */
+    r.phase_us[SMTPCHK_PHASE_TOTAL] = 5;
+    CU_ASSERT_EQUAL(smtpchk_field_get(f, &r).i, 1 << SMTPCHK_PHASE_CONNECT);
+    char buf[8];
+    CU_ASSERT_EQUAL(smtpchk_field_format(f, &r, buf, sizeof(buf)), -1); /* not stored */
+    /* The certificate flag is the CertSeen column. */
+    const smtpchk_field *seen = smtpchk_field_find("tls_cert_seen");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(seen);
+    CU_ASSERT_EQUAL(seen->mib_column, 41);
+    CU_ASSERT_PTR_EQUAL(smtpchk_field_by_column(41), seen);
+    CU_ASSERT_EQUAL(smtpchk_field_get(seen, &r).i, 0);
+    r.has_cert = true;
+    CU_ASSERT_EQUAL(smtpchk_field_get(seen, &r).i, 1);
 }
 
 /* Writes r as one record and reads it back into a fresh result. */
@@ -195,7 +236,8 @@ test_record_rejects_garbage(void)
     smtpchk_record_free(rec);
 }
 
-/* The SYNTAX INTEGER { name(n), ... } body of a textual convention. */
+/* The SYNTAX INTEGER { name(n), ... } (or BITS) body of a textual
+ * convention, or of an object when tc is "<name> OBJECT-TYPE". */
 static char *
 mib_enum(const char *tc)
 {
@@ -206,7 +248,7 @@ mib_enum(const char *tc)
     fclose(f);
     mib[n] = '\0';
     char head[80];
-    snprintf(head, sizeof(head), "\n%s ::= TEXTUAL-CONVENTION", tc);
+    snprintf(head, sizeof(head), strchr(tc, ' ') ? "\n%s" : "\n%s ::= TEXTUAL-CONVENTION", tc);
     char *p = strstr(mib, head);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     p = strstr(p, "SYNTAX");
@@ -241,6 +283,7 @@ static const char *error_name(int v) { return smtpchk_error_name((smtpchk_error)
 static const char *step_name(int v) { return smtpchk_step_name((smtpchk_step)v); }
 static const char *metric_name(int v) { return smtpchk_metric_name((smtpchk_metric)v); }
 static const char *security_name(int v) { return smtpchk_security_name((smtpchk_security)v); }
+static const char *phase_name(int v) { return smtpchk_phase_name((smtpchk_phase)v); }
 
 /* The MIB's enumerations are the core's tables, every value of them. */
 static void
@@ -250,12 +293,14 @@ test_mib_enumerations_match_the_code(void)
     expect_enum("SmtpCheckStep", 0, SMTPCHK_STEP__COUNT, step_name);
     expect_enum("SmtpCheckMetric", 1, SMTPCHK_METRIC__COUNT, metric_name);
     expect_enum("SmtpCheckSecurityMode", SMTPCHK_SEC_NONE, SMTPCHK_SEC_TLS + 1, security_name);
+    /* smtpCheckPhasesRun's bits are the phases, the total left out. */
+    expect_enum("smtpCheckPhasesRun OBJECT-TYPE", 0, SMTPCHK_PHASE_TOTAL, phase_name);
 }
 
 void
 register_tests(void)
 {
-    SUITE_ADD("fields", TEST(test_table_is_consistent), TEST(test_values),
+    SUITE_ADD("fields", TEST(test_table_is_consistent), TEST(test_values), TEST(test_phases_run),
               TEST(test_result_round_trip), TEST(test_record_tolerates_versions),
               TEST(test_record_rejects_garbage), TEST(test_mib_enumerations_match_the_code));
 }
