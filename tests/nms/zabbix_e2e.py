@@ -152,13 +152,7 @@ def must(cond, what, detail=""):
         raise Fatal(what)
 
 
-def wait_for(pred, timeout, interval=1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
+wait_for = sh.wait_until
 
 
 def run(cmd, **kw):
@@ -606,7 +600,7 @@ def render_graph(api, url, hid):
     opener = urllib.request.build_opener(jar)
     opener.open(url + "/index.php", urllib.parse.urlencode(
         {"name": "Admin", "password": "zabbix", "enter": "Sign in"}).encode(), timeout=60).read()
-    q = urllib.parse.urlencode({"graphid": gid, "from": "now-5m", "to": "now", "width": 900,
+    q = urllib.parse.urlencode({"graphid": gid, "from": "now-1m", "to": "now", "width": 900,
                                 "height": 250, "profileIdx": "web.graphs.filter"})
     png = opener.open(url + "/chart2.php?" + q, timeout=60).read()
     path = os.path.join(WORK, "zabbix-phases.png")

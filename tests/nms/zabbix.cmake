@@ -1,8 +1,9 @@
-# NMS templates (contrib/) and their end-to-end tests in the real products.
+# Zabbix: the template (contrib/zabbix) and its end-to-end test in the real product.
+# Included from tests/CMakeLists.txt.
 
 # The committed Zabbix template is regenerated from the MIB and checked against it.
 add_test(NAME zabbix.template
-         COMMAND ${SMTPCHECK_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/check_zabbix_template.py
+         COMMAND ${SMTPCHECK_PYTHON} ${CMAKE_SOURCE_DIR}/tests/nms/check_zabbix_template.py
                  ${CMAKE_SOURCE_DIR})
 set_tests_properties(zabbix.template PROPERTIES LABELS "mib;zabbix" TIMEOUT 60)
 
@@ -10,7 +11,7 @@ set_tests_properties(zabbix.template PROPERTIES LABELS "mib;zabbix" TIMEOUT 60)
 # two snmpd with our module. Normal build only: an ASan-built .so cannot be
 # loaded into snmpd. Exit 77 (skip) only outside CI when Zabbix is missing.
 if(SMTPCHECK_BUILD_MODULE AND NOT SMTPCHECK_SANITIZE)
-  add_test(NAME e2e.zabbix COMMAND ${SMTPCHECK_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/zabbix_e2e.py)
+  add_test(NAME e2e.zabbix COMMAND ${SMTPCHECK_PYTHON} ${CMAKE_SOURCE_DIR}/tests/nms/zabbix_e2e.py)
   set_tests_properties(e2e.zabbix PROPERTIES
     LABELS "e2e;zabbix" TIMEOUT 900 RUN_SERIAL TRUE SKIP_RETURN_CODE 77
     ENVIRONMENT "SMTPCHECK_MODULE=$<TARGET_FILE:smtpcheck_module>")
