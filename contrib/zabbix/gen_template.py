@@ -67,6 +67,8 @@ ITEMS = [
     ("smtpCheckFailedStep", "failed_step", "failed step", "UNSIGNED", "", {}),
     ("smtpCheckErrorDetail", "error_detail", "error detail", "TEXT", "", {}),
     ("smtpCheckConsecutiveFailures", "consecutive_failures", "failed runs in a row", "UNSIGNED", "", {}),
+    ("smtpCheckPhasesRun", "phases_run", "phases run (mask: dns 128 .. quit 1)", "UNSIGNED", "",
+     {"preprocessing": [{"type": "HEX_TO_DECIMAL", "parameters": [""]}]}),
     ("smtpCheckCertSeen", "cert_seen", "certificate seen", "UNSIGNED", "", {}),
     ("smtpCheckCertDaysLeft", "cert_days_left", "certificate days left", "FLOAT", "days", {}),
     ("smtpCheckTlsVersion", "tls_version", "TLS version", "CHAR", "", {}),

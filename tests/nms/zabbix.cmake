@@ -6,6 +6,11 @@ add_test(NAME zabbix.template
          COMMAND ${SMTPCHECK_PYTHON} ${CMAKE_SOURCE_DIR}/tests/nms/check_zabbix_template.py
                  ${CMAKE_SOURCE_DIR})
 set_tests_properties(zabbix.template PROPERTIES LABELS "mib;zabbix" TIMEOUT 60)
+# The trap receiver: snmptrapd's traphandle input in, SNMPTrapperFile records out.
+add_test(NAME zabbix.traps
+         COMMAND ${SMTPCHECK_PYTHON} ${CMAKE_SOURCE_DIR}/tests/nms/check_zabbix_traps.py
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(zabbix.traps PROPERTIES LABELS "mib;zabbix" TIMEOUT 60)
 
 # A real Zabbix 6.0 + PostgreSQL in a loopback-only network namespace, polling
 # two snmpd with our module. Normal build only: an ASan-built .so cannot be
