@@ -703,14 +703,19 @@ def inner():
     os.chmod(WORK, 0o755)
     shutil.chown(WORK, "zabbix")
     st = Stack(WORK)
-    signal.signal(signal.SIGTERM, lambda s, f: (_ for _ in ()).throw(SystemExit(143)))
+
+    def interrupted(signum, _frame):
+        raise Fatal("signal %d" % signum)
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         scenario(st)
-    except Fatal:
-        pass
+    except Fatal as e:
+        if str(e).startswith("signal"):
+            R.check(False, "interrupted by %s" % e)
     except Exception as e:  # report, then clean up
         R.check(False, "unexpected error", repr(e))
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # let the cleanup finish
         st.stop()
     wall = time.time() - float(os.environ.get("SMTPCHECK_E2E_T0", time.time()))
     for k, v in R.counts.items():
