@@ -32,7 +32,8 @@ typedef struct cli {
     bool failed;              /* an error was printed: stay quiet after it */
     const char *const *names; /* with --config: the checks to run (none = all) */
     size_t nnames;
-    size_t max_in_flight;
+    size_t max_in_flight;     /* 0 = the engine's default; an option beats the file */
+    size_t max_per_server;
 } cli;
 
 /* An option about the run and its output (not a check field). */

@@ -44,6 +44,8 @@ take_checks(cli *o, smtpchk_config *cfg)
     }
     if (o->max_in_flight == 0)
         o->max_in_flight = cfg->max_in_flight;
+    if (o->max_per_server == 0)
+        o->max_per_server = cfg->max_per_server;
     return 0;
 }
 

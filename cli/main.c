@@ -102,6 +102,7 @@ main(int argc, char **argv)
     run_ctx ctx = {.o = &o, .total = o.ntargets, .tty = isatty(STDERR_FILENO)};
     smtpchk_run_opts ro = {
         .max_in_flight = o.max_in_flight,
+        .max_per_server = o.max_per_server,
         .transcript = o.verbose ? on_transcript : NULL,
         .done = on_done,
         .ud = &ctx,

@@ -410,9 +410,10 @@ cli_parse(int argc, char **argv, cli *o)
     int rc = parse_loop(o, argc, argv);
     if (rc != 0 || o->list_fields)
         return rc;
-    const smtpchk_setting *mif = smtpchk_schema_find_key("max_in_flight");
-    if (o->fill.given & ((uint64_t)1 << smtpchk_schema_index(mif)))
+    if (o->fill.given & ((uint64_t)1 << smtpchk_schema_index(smtpchk_schema_find_key("max_in_flight"))))
         o->max_in_flight = o->fill.max_in_flight;
+    if (o->fill.given & ((uint64_t)1 << smtpchk_schema_index(smtpchk_schema_find_key("max_per_server"))))
+        o->max_per_server = o->fill.max_per_server;
     return finish_parse(o, argc, argv);
 }
 

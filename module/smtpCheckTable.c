@@ -388,6 +388,16 @@ smtpCheckTable_first(sc_module *m)
 }
 
 sc_row *
+smtpCheckTable_after(sc_module *m, unsigned index)
+{
+    oid idx = index;
+    netsnmp_tdata_row *row = m->checks.table == NULL ? NULL
+                             : index == 0 ? netsnmp_tdata_row_first(m->checks.table)
+                                          : netsnmp_tdata_row_next_byoid(m->checks.table, &idx, 1);
+    return row != NULL ? row->data : NULL;
+}
+
+sc_row *
 smtpCheckTable_next(sc_module *m, sc_row *r)
 {
     netsnmp_tdata_row *row = netsnmp_tdata_row_next(m->checks.table, r->row);

@@ -18,6 +18,8 @@ sc_row *smtpCheckTable_first(sc_module *m);
 /* The row with the least index above index; NULL when none. */
 sc_row *smtpCheckTable_after(sc_module *m, unsigned index);
 sc_row *smtpCheckTable_next(sc_module *m, sc_row *r);
+/* The first row whose index is above index (0: the first row). */
+sc_row *smtpCheckTable_after(sc_module *m, unsigned index);
 
 /* Sets v to column col of r as a GET would; 0 when no such column. */
 int smtpCheckTable_value(netsnmp_variable_list *v, const sc_row *r, unsigned col);

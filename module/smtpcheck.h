@@ -16,6 +16,7 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "engine.h"
+#include "smtpcheck_files.h"
 #include "smtpcheck_globals.h"
 #include "smtpcheck_tdata.h"
 #include "smtpcheck_walk.h"
@@ -24,10 +25,22 @@ struct sc_saved; /* smtpcheck_persist.c */
 
 typedef struct sc_module sc_module;
 
+/* A save of the state in steps (smtpcheck_persist.h). */
+typedef struct sc_save {
+    bool on;
+    sc_file_writer w;
+    unsigned last_index;      /* the last row written */
+    size_t rows, steps;       /* written so far, for the debug log */
+    long longest_us;          /* the longest step so far (debug log) */
+} sc_save;
+
 struct sc_module {
     /* smtpcheck.c */
     unsigned save_alarm;
-    bool dirty; /* results since the last save */
+    unsigned save_step_alarm; /* while a save in steps runs */
+    bool dirty; /* results since the last save began */
+    /* smtpcheck_persist.c */
+    sc_save save;
     /* smtpcheck_engine.c */
     smtpchk_engine *engine; /* NULL until a check file loaded */
     unsigned start_alarm;

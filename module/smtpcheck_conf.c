@@ -89,6 +89,27 @@ apply_rows(sc_module *m, const smtpchk_config *cfg)
     }
 }
 
+/*
+ * When the check's last run ended, for a new engine to go on with its
+ * schedule (a reload makes a new engine, as the module is reloaded): the
+ * row's, restored or kept. 0, for a new schedule, when the interval or
+ * jitter changed since the last configuration (as the engine does for a
+ * key it knows); a changed check otherwise keeps its schedule and is
+ * used from its next run, as in smtpchk_engine_set_checks.
+ */
+static int64_t
+last_end_of(sc_module *m, const smtpchk_config_entry *e)
+{
+    const smtpchk_config *prev = smtpcheck_kept_get();
+    const smtpchk_config_entry *was =
+        prev != NULL ? smtpchk_config_find_index(prev, e->check->index) : NULL;
+    if (prev != NULL &&
+        (was == NULL || was->interval_ms != e->interval_ms || was->jitter_ms != e->jitter_ms))
+        return 0;
+    const sc_row *row = smtpCheckTable_find(m, e->check->index);
+    return row != NULL ? row->last_run : 0;
+}
+
 static int
 apply_engine(sc_module *m, const smtpchk_config *cfg)
 {
@@ -99,7 +120,8 @@ apply_engine(sc_module *m, const smtpchk_config *cfg)
         const smtpchk_config_entry *e = &cfg->entries[i];
         specs[i] = (smtpchk_engine_spec){.key = e->check->index, .check = e->check,
                                          .interval_ms = e->interval_ms,
-                                         .jitter_ms = e->jitter_ms};
+                                         .jitter_ms = e->jitter_ms,
+                                         .last_end = last_end_of(m, e)};
     }
     int rc = smtpchk_engine_set_checks(m->engine, specs, cfg->n);
     free(specs);
@@ -157,7 +179,7 @@ load_config(sc_module *m, smtpchk_config **cfg, bool *kept)
 static int
 apply(sc_module *m, const smtpchk_config *cfg)
 {
-    if (smtpcheck_engine_create(m, cfg->max_in_flight) != 0)
+    if (smtpcheck_engine_create(m, cfg) != 0)
         return -1;
     smtpcheck_persist_load(m);
     apply_rows(m, cfg);

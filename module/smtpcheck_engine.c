@@ -16,12 +16,13 @@ smtpcheck_engine_init(sc_module *m)
 }
 
 int
-smtpcheck_engine_create(sc_module *m, size_t max_in_flight)
+smtpcheck_engine_create(sc_module *m, const smtpchk_config *cfg)
 {
     if (m->engine != NULL)
         return 0;
     char err[200];
-    smtpchk_engine_opts o = {.max_in_flight = max_in_flight};
+    smtpchk_engine_opts o = {.max_in_flight = cfg->max_in_flight,
+                             .max_per_server = cfg->max_per_server};
     m->engine = smtpchk_engine_new(&o, err, sizeof(err));
     if (m->engine == NULL) {
         snmp_log(LOG_ERR, "smtpcheck: %s\n", err);

@@ -22,8 +22,10 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "record.h"
 #include "smtpCheckTable.h"
@@ -225,22 +227,68 @@ write_row(FILE *f, const sc_row *r)
     write_window(f, r);
 }
 
+int
+smtpcheck_persist_save_begin(sc_module *m)
+{
+    sc_save *s = &m->save;
+    smtpcheck_persist_save_abort(m);
+    if (smtpcheck_file_begin(&s->w, STATE_FILE) != 0)
+        return 1;
+    s->on = true;
+    s->last_index = 0;
+    s->rows = s->steps = 0;
+    s->longest_us = 0;
+    fprintf(s->w.f, "# smtpcheck state: counters and alarm states. Written by the module.\n");
+    smtpchk_record_begin(s->w.f, "format");
+    smtpchk_record_put_int(s->w.f, "version", FORMAT_VERSION);
+    smtpchk_record_end(s->w.f);
+    smtpchk_record_begin(s->w.f, "globals");
+    put_nums(s->w.f, globals_keys, NKEYS(globals_keys), &m->globals);
+    smtpchk_record_end(s->w.f);
+    return 0;
+}
+
+int
+smtpcheck_persist_save_step(sc_module *m, size_t max_rows)
+{
+    sc_save *s = &m->save;
+    if (!s->on)
+        return 1;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sc_row *r = smtpCheckTable_after(m, s->last_index);
+    s->steps++;
+    for (size_t n = 0; r != NULL && n < max_rows; n++) {
+        write_row(s->w.f, r);
+        s->last_index = r->index;
+        s->rows++;
+        r = smtpCheckTable_next(m, r);
+    }
+    int rc = r != NULL ? 1 : smtpcheck_file_end(&s->w, 1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    s->longest_us = us > s->longest_us ? us : s->longest_us;
+    if (r != NULL)
+        return 0;
+    s->on = false;
+    DEBUGMSGTL(("smtpcheck:save", "%s %zu rows in %zu steps, the longest %ld us\n",
+                rc == 0 ? "saved" : "failed:", s->rows, s->steps, s->longest_us));
+    return 1;
+}
+
+void
+smtpcheck_persist_save_abort(sc_module *m)
+{
+    if (m->save.on)
+        smtpcheck_file_end(&m->save.w, 0);
+    m->save.on = false;
+}
+
 void
 smtpcheck_persist_save(sc_module *m)
 {
-    sc_file_writer w;
-    if (smtpcheck_file_begin(&w, STATE_FILE) != 0)
-        return;
-    fprintf(w.f, "# smtpcheck state: counters and alarm states. Written by the module.\n");
-    smtpchk_record_begin(w.f, "format");
-    smtpchk_record_put_int(w.f, "version", FORMAT_VERSION);
-    smtpchk_record_end(w.f);
-    smtpchk_record_begin(w.f, "globals");
-    put_nums(w.f, globals_keys, NKEYS(globals_keys), &m->globals);
-    smtpchk_record_end(w.f);
-    for (sc_row *r = smtpCheckTable_first(m); r != NULL; r = smtpCheckTable_next(m, r))
-        write_row(w.f, r);
-    smtpcheck_file_end(&w, 1);
+    if (smtpcheck_persist_save_begin(m) == 0)
+        smtpcheck_persist_save_step(m, SIZE_MAX);
 }
 
 /* ---- reading ---- */

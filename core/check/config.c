@@ -540,6 +540,7 @@ build(loader *ld, const config_t *lc, smtpchk_config *cfg)
         fill_setup(ld, &defaults);
         parse_defaults(ld, root, &defaults);
         cfg->max_in_flight = defaults.max_in_flight;
+        cfg->max_per_server = defaults.max_per_server;
         parse_checks(ld, root, &defaults, cfg);
         report_duplicates(ld, root, cfg);
     }

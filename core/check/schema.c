@@ -20,7 +20,9 @@
 #define ENTRY(m) .at = AT_ENTRY, .off = offsetof(smtpchk_config_entry, m), \
                  .size = MEMBER_SIZE(smtpchk_config_entry, m)
 #define ALARM(m) ENTRY(alarms.m)
-#define RUN .at = AT_RUN, .off = 0, .size = sizeof(uint32_t)
+#define RUN(m) .at = AT_RUN, \
+               .off = offsetof(smtpchk_fill, m) - offsetof(smtpchk_fill, max_in_flight), \
+               .size = MEMBER_SIZE(smtpchk_fill, m)
 #define CONTENT(m) .off2 = offsetof(smtpchk_check, m)
 
 #define BOTH (SMTPCHK_IN_DEFAULTS | SMTPCHK_IN_CHECK)
@@ -164,7 +166,12 @@ static const row rows[] = {
     {.f = {.key = "max_in_flight", .option = "max-in-flight", .arg = "N", .type = T(INT),
            .scope = IN_DEFAULTS, .lo = 1, .hi = 100000, .def = "256", .example = "64",
            .doc = "checks running at the same time"},
-     RUN},
+     RUN(max_in_flight)},
+    {.f = {.key = "max_per_server", .option = "max-per-server", .arg = "N", .type = T(INT),
+           .scope = IN_DEFAULTS, .lo = 1, .hi = 100000, .def = "32", .example = "16",
+           .doc = "checks running at the same time against one server (host as "
+                  "written, and port); more wait, their deadlines not started"},
+     RUN(max_per_server)},
     /* tls */
     {.f = {.key = "tls.verify", .option = "insecure", .type = T(BOOL), .scope = BOTH,
            .flags = F(FLAG), .def = "true", .example = "false",
@@ -195,7 +202,8 @@ static const row rows[] = {
     {.f = {.key = "auth.mechanisms", .option = "auth-mechs", .arg = "LIST", .type = T(LIST),
            .syntax = S(MECHANISM), .scope = IN_CHECK, .flags = F(SPLIT), .lo = 1, .hi = 8,
            .def = "PLAIN,LOGIN,CRAM-MD5", .example = "PLAIN,LOGIN",
-           .doc = "allowed mechanisms; the strongest one the server offers is used"},
+           .doc = "allowed mechanisms; of those the server offers, the first in the "
+                  "order of docs/cli.md is used"},
      CHECK(auth_mechs), .values = &mech_values},
     {.f = {.key = "auth.allow_insecure", .option = "allow-insecure-auth", .type = T(BOOL),
            .scope = IN_CHECK, .flags = F(FLAG), .def = "false", .example = "true",

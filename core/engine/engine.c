@@ -59,6 +59,7 @@ smtpchk_engine_new(const smtpchk_engine_opts *o, char *err, size_t errlen)
     e->o = o ? *o : none;
     e->ep = e->ctl_fd = e->notify_fd = -1;
     e->cap = e->o.max_in_flight ? e->o.max_in_flight : 256;
+    e->per_dest = e->o.max_per_server ? e->o.max_per_server : SMTPCHK_ENGINE_PER_SERVER;
     e->ehlo = e->o.default_ehlo ? e->o.default_ehlo : smtpchk_default_ehlo();
     pthread_mutex_init(&e->mu, NULL);
     smtpchk_heap_init(&e->timers);
@@ -74,6 +75,13 @@ smtpchk_engine_new(const smtpchk_engine_opts *o, char *err, size_t errlen)
         smtpchk_engine_free(e);
         return NULL;
     }
+    e->tls = smtpchk_tls_cache_new();
+    if (e->tls == NULL) {
+        snprintf(err, errlen, "out of memory");
+        smtpchk_engine_free(e);
+        return NULL;
+    }
+    e->job_env = (smtpchk_job_env){.resolver = e->resolver, .tls = e->tls, .default_ehlo = e->ehlo};
     return e;
 }
 
@@ -92,7 +100,9 @@ smtpchk_engine_free(smtpchk_engine *e)
     }
     free(e->entries);
     free(e->wait);
+    dest_table_free(&e->dests); /* after the entries: nothing points here now */
     smtpchk_resolver_free(e->resolver);
+    smtpchk_tls_cache_free(e->tls);
     pending_set_free(e->pending);
     free(e->results);
     free(e->slots);

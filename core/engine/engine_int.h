@@ -5,10 +5,12 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "dest.h"
 #include "engine.h"
 #include "heap.h"
 #include "job.h"
 #include "resolve.h"
+#include "tlsctx.h"
 
 typedef enum { TM_DUE, TM_DEADLINE } timer_kind;
 
@@ -29,7 +31,10 @@ typedef struct entry {
     int64_t base;             /* schedule origin: run k is due at base + k*interval + jitter */
     uint64_t k;
     struct slot *running;     /* the run in flight, if any */
-    int waiting;              /* due, queued for a free slot */
+    dest *dest;               /* where the check connects (a reference) */
+    int waiting;              /* due, queued for a free slot or its destination */
+    struct entry *next_blocked; /* in blocked_in's FIFO */
+    dest *blocked_in;         /* waiting for a run to that destination to end */
     int removed;              /* gone from the set; freed when its run ends */
     int ran_once;             /* run-once mode: its run has finished */
     uint64_t runs, skipped;
@@ -39,8 +44,10 @@ typedef struct entry {
 typedef struct slot {
     struct smtpchk_engine *e;
     entry *ent;
-    smtpchk_check *check;     /* the run's own copy */
+    const smtpchk_check *check; /* the entry's, shared read-only: no copy per run */
+    smtpchk_check *own;       /* that check, when a reload replaced it mid-run */
     smtpchk_job *job;
+    dest *dest;               /* the run's destination (a reference) */
     etimer deadline;
     int reg_fd;               /* registered with epoll, or -1 */
     uint32_t reg_events;
@@ -57,6 +64,8 @@ struct smtpchk_engine {
     const char *ehlo;
     int ep, ctl_fd, notify_fd;
     smtpchk_resolver *resolver;
+    smtpchk_tls_cache *tls;   /* one TLS context per distinct setting */
+    smtpchk_job_env job_env;
     smtpchk_heap timers;
     entry **entries;
     size_t nentries;
@@ -65,6 +74,9 @@ struct smtpchk_engine {
     size_t cap, active;
     entry **wait;             /* FIFO of due entries without a slot */
     size_t wait_head, wait_n, wait_cap;
+    dest_table dests;
+    size_t per_dest;          /* runs in flight per destination at most */
+    size_t blocked_n;         /* due entries waiting for their destination */
     uint64_t rng;
     int once;
     uint64_t started, finished; /* the loop's own; published as stat_* */

@@ -85,10 +85,18 @@ engine_sock_cb(void *ud, int fd, int readable, int writable)
 /* ---- entries and scheduling ------------------------------------------- */
 
 static void
-entry_free(entry *en)
+entry_free(smtpchk_engine *e, entry *en)
 {
+    dest_put(&e->dests, en->dest);
     smtpchk_check_free(en->check);
     free(en);
+}
+
+/* The check's destination, with a reference; NULL (no cap) without memory. */
+static dest *
+dest_of(smtpchk_engine *e, const smtpchk_check *c)
+{
+    return dest_get(&e->dests, c->host != NULL ? c->host : "", smtpchk_check_port(c));
 }
 
 static void
@@ -102,6 +110,23 @@ schedule_next(smtpchk_engine *e, entry *en)
     int64_t due = en->base + (int64_t)en->k * en->interval_ms * 1000 +
                   (int64_t)rnd(e, en->jitter_ms) * 1000;
     smtpchk_heap_set(&e->timers, &en->due.t, due);
+}
+
+/* Goes on with a schedule from before this engine: the first run is
+ * due one interval after the last one ended. 0 when that is not ahead,
+ * or more than an interval ahead (the wall clock moved). */
+static int
+schedule_resume(smtpchk_engine *e, entry *en, int64_t last_end, int64_t now)
+{
+    if (e->once || last_end <= 0)
+        return 0;
+    int64_t ahead_s = last_end + en->interval_ms / 1000 - (int64_t)time(NULL);
+    if (ahead_s <= 0 || ahead_s > (int64_t)en->interval_ms / 1000)
+        return 0;
+    en->k = 0;
+    en->base = now + ahead_s * 1000000 + (int64_t)rnd(e, 1000) * 1000;
+    smtpchk_heap_set(&e->timers, &en->due.t, en->base);
+    return 1;
 }
 
 static void
@@ -146,9 +171,82 @@ wait_pop(smtpchk_engine *e)
         if (!en->removed)
             return en;
         if (en->running == NULL)
-            entry_free(en);
+            entry_free(e, en);
     }
     return NULL;
+}
+
+/* ---- the cap per destination ----------------------------------------- */
+
+/* en is due but its destination is at the cap: it waits there, still
+ * "waiting" (so it is skipped when due again), without a slot. */
+static void
+block(smtpchk_engine *e, entry *en)
+{
+    dest *d = en->dest;
+    en->waiting = 1;
+    en->blocked_in = dest_ref(d);
+    en->next_blocked = NULL;
+    if (d->blocked_tail != NULL)
+        d->blocked_tail->next_blocked = en;
+    else
+        d->blocked = en;
+    d->blocked_tail = en;
+    e->blocked_n++;
+}
+
+/* The first entry waiting for d, out of its FIFO (NULL if none). */
+static entry *
+unblock(smtpchk_engine *e, dest *d)
+{
+    entry *en = d->blocked;
+    if (en == NULL)
+        return NULL;
+    d->blocked = en->next_blocked;
+    if (d->blocked == NULL)
+        d->blocked_tail = NULL;
+    en->next_blocked = NULL;
+    en->blocked_in = NULL;
+    en->waiting = 0;
+    e->blocked_n--;
+    dest_put(&e->dests, d);
+    return en;
+}
+
+/* Frees the removed entries at the head of d's FIFO; returns the first
+ * live one, out of the FIFO, or NULL. */
+static entry *
+unblock_live(smtpchk_engine *e, dest *d)
+{
+    entry *en;
+    while ((en = unblock(e, d)) != NULL && en->removed)
+        if (en->running == NULL)
+            entry_free(e, en);
+    return en;
+}
+
+/* A run to d ended: the first check waiting for d queues for a slot
+ * again; when the engine stops (requeue 0) waits stay as they are. */
+static void
+release_dest(smtpchk_engine *e, dest *d, int requeue)
+{
+    if (d == NULL)
+        return;
+    d->in_flight--;
+    if (requeue) {
+        dest_ref(d); /* unblock drops the waits' references */
+        entry *en = unblock_live(e, d);
+        if (en != NULL && wait_push(e, en) != 0)
+            block(e, en); /* no memory: it waits for the next run to end */
+        dest_put(&e->dests, d);
+    }
+    dest_put(&e->dests, d); /* the run's reference */
+}
+
+static int
+at_cap(const smtpchk_engine *e, const entry *en)
+{
+    return en->dest != NULL && en->dest->in_flight >= e->per_dest;
 }
 
 static void
@@ -188,13 +286,16 @@ finish_run(smtpchk_engine *e, slot *s)
     engine_push_result(e, &r);
     smtpchk_heap_remove(&e->timers, &s->deadline.t);
     smtpchk_job_free(s->job);
-    smtpchk_check_free(s->check);
+    smtpchk_check_free(s->own);
     s->job = NULL;
     s->check = NULL;
+    s->own = NULL;
     en->running = NULL;
     en->ran_once = 1;
+    release_dest(e, s->dest, 1);
+    s->dest = NULL;
     if (en->removed && !en->waiting)
-        entry_free(en);
+        entry_free(e, en);
     s->ent = NULL;
     s->next_free = e->free_slots;
     e->free_slots = s;
@@ -237,17 +338,18 @@ start_run(smtpchk_engine *e, entry *en)
     s->ent = en;
     s->reg_fd = -1;
     s->reg_events = 0;
-    s->check = smtpchk_check_dup(en->check);
-    s->job = s->check ? smtpchk_job_new(s->check, e->resolver, e->ehlo,
-                                        e->o.transcript ? on_line : NULL, s)
-                      : NULL;
+    s->check = en->check;
+    s->own = NULL;
+    s->job = smtpchk_job_new(s->check, &e->job_env, e->o.transcript ? on_line : NULL, s);
     if (s->job == NULL) {
-        smtpchk_check_free(s->check);
         s->check = NULL;
         fail_start(e, en, s);
         return;
     }
     smtpchk_job_set_close_hook(s->job, on_fd_close, s);
+    s->dest = dest_ref(en->dest);
+    if (s->dest != NULL)
+        s->dest->in_flight++;
     en->running = s;
     e->active++;
     e->started++;
@@ -262,11 +364,17 @@ start_run(smtpchk_engine *e, entry *en)
 static void
 start_waiting(smtpchk_engine *e)
 {
-    for (int n = 0; n < STARTS_PER_PASS && e->free_slots != NULL && e->wait_n > 0; n++) {
+    int n = 0;
+    while (n < STARTS_PER_PASS && e->free_slots != NULL && e->wait_n > 0) {
         entry *en = wait_pop(e);
         if (en == NULL)
             break;
+        if (at_cap(e, en)) {
+            block(e, en); /* a run to its server ending queues it again */
+            continue;
+        }
         start_run(e, en);
+        n++;
     }
 }
 
@@ -287,7 +395,7 @@ retire(smtpchk_engine *e, entry *en)
     smtpchk_heap_remove(&e->timers, &en->due.t);
     en->removed = 1;
     if (en->running == NULL && !en->waiting)
-        entry_free(en);
+        entry_free(e, en);
 }
 
 static entry *
@@ -300,11 +408,13 @@ entry_new(smtpchk_engine *e, const smtpchk_engine_spec *sp, smtpchk_check *c, in
     }
     en->key = sp->key;
     en->check = c;
+    en->dest = dest_of(e, c);
     en->interval_ms = sp->interval_ms ? sp->interval_ms : 60000;
     en->jitter_ms = sp->jitter_ms;
     en->due.kind = TM_DUE;
     en->due.owner = en;
-    schedule_first(e, en, now);
+    if (!schedule_resume(e, en, sp->last_end, now))
+        schedule_first(e, en, now);
     return en;
 }
 
@@ -321,8 +431,15 @@ adopt(smtpchk_engine *e, entry *old, smtpchk_engine_spec *sp, int64_t now)
     sp->check = NULL;
     if (old == NULL)
         return entry_new(e, sp, c, now);
-    smtpchk_check_free(old->check);
+    /* A run in flight reads the check it started with: it keeps it. A
+     * check replaced twice during one run was never read by it. */
+    if (old->running != NULL && old->running->own == NULL)
+        old->running->own = old->check;
+    else
+        smtpchk_check_free(old->check);
     old->check = c;
+    dest_put(&e->dests, old->dest); /* a wait or a run keeps its own reference */
+    old->dest = dest_of(e, c);
     uint32_t interval = sp->interval_ms ? sp->interval_ms : 60000;
     if (old->interval_ms != interval || old->jitter_ms != sp->jitter_ms) {
         old->interval_ms = interval;
@@ -339,6 +456,19 @@ in_set(entry *const *v, size_t n, const entry *en)
         if (v[i] == en)
             return 1;
     return 0;
+}
+
+/* Contexts of TLS settings that no check uses any more go (a reload). */
+static void
+keep_tls_contexts(smtpchk_engine *e)
+{
+    const smtpchk_check **v = calloc(e->nentries ? e->nentries : 1, sizeof(*v)); // NOLINT(bugprone-sizeof-expression): pointers
+    if (v == NULL)
+        return; /* kept a little longer: harmless */
+    for (size_t i = 0; i < e->nentries; i++)
+        v[i] = e->entries[i]->check;
+    smtpchk_tls_cache_keep(e->tls, v, e->nentries);
+    free(v);
 }
 
 void
@@ -367,6 +497,7 @@ engine_apply_set(smtpchk_engine *e, pending_set *ps)
     e->entries = next;
     e->nentries = nn;
     pending_set_free(ps);
+    keep_tls_contexts(e);
     pthread_mutex_lock(&e->mu);
     e->stat_checks = nn;
     pthread_mutex_unlock(&e->mu);
@@ -378,10 +509,29 @@ publish_stats(smtpchk_engine *e)
 {
     pthread_mutex_lock(&e->mu);
     e->stat_active = e->active;
-    e->stat_wait = e->wait_n;
+    e->stat_wait = e->wait_n + e->blocked_n;
     e->stat_started = e->started;
     e->stat_finished = e->finished;
     pthread_mutex_unlock(&e->mu);
+}
+
+/* Every check waiting for its destination stops waiting (the engine
+ * stops). Freeing a removed entry may free another destination, which
+ * leaves the chain: d's next is read only after, while d is held. */
+static void
+unblock_all(smtpchk_engine *e)
+{
+    for (size_t i = 0; i < e->dests.nbuckets; i++) {
+        dest *d = e->dests.buckets[i];
+        while (d != NULL) {
+            dest_ref(d);
+            while (unblock_live(e, d) != NULL)
+                ;
+            dest *next = d->next;
+            dest_put(&e->dests, d);
+            d = next;
+        }
+    }
 }
 
 void
@@ -392,14 +542,17 @@ engine_abort_all(smtpchk_engine *e)
         if (s->job == NULL)
             continue;
         smtpchk_job_free(s->job); /* its close hook drops the fd from epoll */
-        smtpchk_check_free(s->check);
+        smtpchk_check_free(s->own);
         smtpchk_heap_remove(&e->timers, &s->deadline.t);
         s->job = NULL;
         s->check = NULL;
+        s->own = NULL;
+        release_dest(e, s->dest, 0);
+        s->dest = NULL;
         if (s->ent != NULL) {
             s->ent->running = NULL;
             if (s->ent->removed && !s->ent->waiting)
-                entry_free(s->ent);
+                entry_free(e, s->ent);
         }
         s->ent = NULL;
         s->next_free = e->free_slots;
@@ -408,6 +561,7 @@ engine_abort_all(smtpchk_engine *e)
     e->active = 0;
     while (wait_pop(e) != NULL)
         ;
+    unblock_all(e);
     publish_stats(e);
 }
 
@@ -483,7 +637,7 @@ handle_events(smtpchk_engine *e, struct epoll_event *evs, int n)
 static int
 once_finished(const smtpchk_engine *e)
 {
-    if (e->active > 0 || e->wait_n > 0)
+    if (e->active > 0 || e->wait_n > 0 || e->blocked_n > 0)
         return 0;
     for (size_t i = 0; i < e->nentries; i++)
         if (!e->entries[i]->ran_once)

@@ -21,6 +21,7 @@ typedef enum { PH_IDLE, PH_RESOLVING, PH_CONNECTING, PH_HANDSHAKE, PH_STREAM, PH
 struct smtpchk_job {
     const smtpchk_check *check;
     smtpchk_resolver *resolver;
+    smtpchk_tls_cache *tls;
     smtpchk_session *session;
     smtpchk_conn *conn;
     SSL_CTX *ssl_ctx;
@@ -65,15 +66,16 @@ random_bytes(void *ud, unsigned char *buf, size_t len)
 static const smtpchk_session_env real_env = {wall_clock, random_bytes, NULL};
 
 smtpchk_job *
-smtpchk_job_new(const smtpchk_check *check, smtpchk_resolver *resolver,
-                const char *default_ehlo, smtpchk_transcript_fn tfn, void *tud)
+smtpchk_job_new(const smtpchk_check *check, const smtpchk_job_env *env,
+                smtpchk_transcript_fn tfn, void *tud)
 {
     smtpchk_job *j = calloc(1, sizeof(*j));
     if (j == NULL)
         return NULL;
     j->check = check;
-    j->resolver = resolver;
-    j->session = smtpchk_session_new(check, default_ehlo, &real_env, smtpchk_now_us());
+    j->resolver = env->resolver;
+    j->tls = env->tls;
+    j->session = smtpchk_session_new(check, env->default_ehlo, &real_env, smtpchk_now_us());
     j->conn = smtpchk_conn_new();
     if (j->session == NULL || j->conn == NULL) {
         smtpchk_job_free(j);
@@ -214,7 +216,7 @@ smtpchk_job_start(smtpchk_job *j)
         return;
     }
     if (j->check->security != SMTPCHK_SEC_NONE) {
-        j->ssl_ctx = smtpchk_tls_ctx_new(j->check, err, sizeof(err));
+        j->ssl_ctx = smtpchk_tls_cache_get(j->tls, j->check, err, sizeof(err));
         if (j->ssl_ctx == NULL) {
             job_fail(j, SMTPCHK_ERR_CONFIG, err);
             return;

@@ -11,12 +11,20 @@
 #include "resolve.h"
 #include "session.h"
 #include "smtpchk.h"
+#include "tlsctx.h"
 
 typedef struct smtpchk_job smtpchk_job;
 
-/* check, resolver and default_ehlo are borrowed; they outlive the job. */
-smtpchk_job *smtpchk_job_new(const smtpchk_check *check, smtpchk_resolver *resolver,
-                             const char *default_ehlo, smtpchk_transcript_fn tfn, void *tud);
+/* What a job borrows from its engine; all of it outlives the job. */
+typedef struct smtpchk_job_env {
+    smtpchk_resolver *resolver;
+    smtpchk_tls_cache *tls;   /* the job holds a reference to its context */
+    const char *default_ehlo;
+} smtpchk_job_env;
+
+/* check and env are borrowed; they outlive the job. */
+smtpchk_job *smtpchk_job_new(const smtpchk_check *check, const smtpchk_job_env *env,
+                             smtpchk_transcript_fn tfn, void *tud);
 /* Called with the job's fd just before it is closed (to drop it from epoll). */
 typedef void (*smtpchk_fd_close_fn)(void *ud, int fd);
 void smtpchk_job_set_close_hook(smtpchk_job *j, smtpchk_fd_close_fn fn, void *ud);

@@ -41,6 +41,7 @@ smtpchk_run(const smtpchk_check *const *checks, size_t n, smtpchk_result *result
     char err[200];
     smtpchk_engine_opts eo = {
         .max_in_flight = o->max_in_flight,
+        .max_per_server = o->max_per_server,
         .transcript = o->transcript,
         .ud = o->ud,
     };

@@ -35,6 +35,7 @@ typedef struct smtpchk_config {
     smtpchk_config_entry *entries; /* sorted by check->index */
     size_t n;
     uint32_t max_in_flight;
+    uint32_t max_per_server;
 } smtpchk_config;
 
 typedef struct smtpchk_config_opts {

@@ -17,9 +17,16 @@ typedef struct smtpchk_engine smtpchk_engine;
 
 typedef struct smtpchk_engine_spec {
     uint64_t key;             /* the caller's id for this check (e.g. its index) */
-    const smtpchk_check *check; /* copied by the engine */
+    const smtpchk_check *check; /* copied once by the engine; its runs share the copy */
     uint32_t interval_ms;     /* > 0 */
     uint32_t jitter_ms;       /* each run starts up to this much late */
+    /* For a key the engine does not know yet: when its last run ended
+     * (wall clock, seconds since the epoch; 0 = unknown), so that its
+     * schedule goes on where it was (a new engine after a reload, a
+     * restart) instead of running at once. Its first run is then due one
+     * interval after that; a time past, or too far ahead (the clock
+     * moved), gives the usual spread over the first seconds. */
+    int64_t last_end;
 } smtpchk_engine_spec;
 
 typedef struct smtpchk_engine_result {
@@ -30,8 +37,17 @@ typedef struct smtpchk_engine_result {
     smtpchk_result result;
 } smtpchk_engine_result;
 
+/* The default cap per server: below Postfix's defaults of 50 connections
+ * per client (smtpd_client_connection_count_limit) and 100 smtpd
+ * processes and listen backlog, which 500 at once overflowed. */
+#define SMTPCHK_ENGINE_PER_SERVER 32
+
 typedef struct smtpchk_engine_opts {
     size_t max_in_flight;     /* 0 = 256; more due checks wait in a queue */
+    /* Runs in flight against one server (host as written, and port) at
+     * most; 0 = SMTPCHK_ENGINE_PER_SERVER. More due checks of that server
+     * wait without a slot; a check's deadlines start when it starts. */
+    size_t max_per_server;
     const char *default_ehlo; /* NULL = this host's FQDN (net/fqdn.h) */
     uint32_t first_spread_ms; /* first runs spread over [0, min(interval, this)]; 0 = 5000 */
     /* Optional, called in the loop's thread: each check's transcript. */
@@ -76,6 +92,7 @@ void smtpchk_engine_stats_get(smtpchk_engine *e, smtpchk_engine_stats *st);
 /* Runs checks once and fills results[i] for checks[i] (the CLI's way). */
 typedef struct smtpchk_run_opts {
     size_t max_in_flight;
+    size_t max_per_server;
     void (*transcript)(void *ud, const smtpchk_check *c, char dir, const char *line, size_t len);
     void (*done)(void *ud, size_t idx, const smtpchk_result *r);
     void *ud;

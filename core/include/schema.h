@@ -139,7 +139,8 @@ typedef void (*smtpchk_fill_report)(void *ud, const smtpchk_setting *f, long ite
 
 typedef struct smtpchk_fill {
     smtpchk_config_entry *entry; /* what is filled; its check and paths are the caller's */
-    uint32_t max_in_flight;      /* the one key about the whole run */
+    uint32_t max_in_flight;      /* the keys about the whole run: this one first */
+    uint32_t max_per_server;
     unsigned scope;              /* SMTPCHK_IN_DEFAULTS or SMTPCHK_IN_CHECK */
     uint64_t given;              /* fields given here or inherited (bit = index) */
     uint64_t here;               /* fields given in this group: rules report only these */

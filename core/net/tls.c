@@ -26,10 +26,14 @@ smtpchk_tls_ctx_new(const smtpchk_check *c, char *err, size_t errlen)
     }
     SSL_CTX_set_min_proto_version(ctx, c->tls_min_version ? c->tls_min_version : TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (!c->tls_verify) { /* never consulted: parsing a bundle would be wasted */
+        ERR_clear_error();
+        return ctx;
+    }
     int ok = (c->ca_file != NULL || c->ca_dir != NULL)
                  ? SSL_CTX_load_verify_locations(ctx, c->ca_file, c->ca_dir)
                  : SSL_CTX_set_default_verify_paths(ctx);
-    if (!ok && c->tls_verify) {
+    if (!ok) {
         snprintf(err, errlen, "cannot load CA certificates from %s",
                  c->ca_file ? c->ca_file : c->ca_dir ? c->ca_dir : "the system store");
         SSL_CTX_free(ctx);

@@ -19,7 +19,9 @@ typedef struct smtpchk_tls_info {
     long verify_error;        /* first X509_V_ERR_*; 0 = none */
 } smtpchk_tls_info;
 
-/* A client context for the check's TLS options; NULL with err on failure. */
+/* A client context for the check's TLS options, its trust store loaded
+ * only when it verifies; NULL with err on failure. Costly (the system
+ * bundle is parsed): the engine shares them (tlsctx.h). */
 SSL_CTX *smtpchk_tls_ctx_new(const smtpchk_check *c, char *err, size_t errlen);
 /* A connection object on fd: SNI and host or IP verification set up.
  * info must outlive the SSL object; the verify callback writes to it. */

@@ -2,12 +2,15 @@
 #ifndef SMTPCHK_AUTH_H
 #define SMTPCHK_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
 
-/* The strongest mechanism in both masks (CRAM-MD5 > PLAIN > LOGIN); 0 if none. */
-unsigned smtpchk_auth_choose(unsigned server_mask, unsigned allowed_mask);
+/* The mechanism to use of those in both masks; 0 if none. Inside TLS
+ * PLAIN > CRAM-MD5 > LOGIN (round trips), else CRAM-MD5 > PLAIN > LOGIN
+ * (the password stays off the wire). */
+unsigned smtpchk_auth_choose(unsigned server_mask, unsigned allowed_mask, bool tls);
 
 /* Base64 (no line breaks). Return 0, or -1 on bad input / no memory. */
 int smtpchk_base64_encode(const void *in, size_t len, smtpchk_buf *out);

@@ -470,7 +470,7 @@ start_auth(smtpchk_session *s, int64_t now)
         return;
     }
     unsigned allowed = s->check->auth_mechs ? s->check->auth_mechs : SMTPCHK_AUTH_ALL;
-    s->mech = smtpchk_auth_choose(s->caps.auth, allowed);
+    s->mech = smtpchk_auth_choose(s->caps.auth, allowed, s->res.tls);
     if (s->mech == 0) {
         fail_before(s, now, SMTPCHK_STEP_AUTH, SMTPCHK_ERR_AUTH_UNAVAILABLE, "%s",
                     (s->caps.flags & SMTPCHK_CAP_AUTH) ? "no allowed AUTH mechanism is offered"

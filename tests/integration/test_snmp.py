@@ -569,6 +569,31 @@ class ReloadTest(SnmpCase):
                         self.ctx())
         return self.snmpd.log(whole=True)[offset:]
 
+    def test_hup_keeps_the_schedule(self):
+        """A SIGHUP reloads the module and makes a new engine: unchanged
+        checks go on with their schedule instead of all running again
+        within the first seconds (issue 13); one whose interval changed
+        starts a new schedule."""
+        fake = self.fake({})
+        conf = os.path.join(self.dir, "checks.conf")
+        kept = [check(i, "c%d" % i, fake.port) for i in range(1, 6)]
+        write_checks(conf, kept + [check(6, "changed", fake.port, interval=40)],
+                     {"interval": 30, "jitter": 0})
+        self.start_snmpd(conf)
+        self.assertTrue(wait_until(lambda: all(self.runs(i) == 1 for i in range(1, 7)), WAIT),
+                        self.ctx())
+        write_checks(conf, kept + [check(6, "changed", fake.port, interval=35)],
+                     {"interval": 30, "jitter": 0})
+        offset = len(self.snmpd.log(whole=True))
+        self.snmpd.hup()
+        self.assertTrue(wait_until(
+            lambda: "checks from" in self.snmpd.log(whole=True)[offset:], WAIT), self.ctx())
+        # A new schedule runs within the first 5 s (first_spread): check 6.
+        self.assertTrue(wait_until(lambda: self.runs(6) == 2, WAIT), self.ctx())
+        time.sleep(6)  # past any first spread (5 s)
+        self.assertEqual([self.runs(i) for i in range(1, 6)], [1] * 5, self.ctx())
+        self.assert_no_crash()
+
     def test_hup_changes_broken_files_and_restart(self):
         fake = self.fake({})
         conf = os.path.join(self.dir, "checks.conf")
@@ -932,7 +957,10 @@ class NonBlockingTest(SnmpCase):
         n = 200
         conf = write_checks(os.path.join(self.dir, "checks.conf"),
                             [check(i, "stalled%d" % i, fake.port) for i in range(1, n + 1)],
-                            {"interval": 5, "step_timeout": STEP, "timeout": 2 * STEP})
+                            # All n in flight at once against one server:
+                            # above the cap per server's default (32).
+                            {"interval": 5, "step_timeout": STEP, "timeout": 2 * STEP,
+                             "max_per_server": n})
         self.start_snmpd(conf)
         started = time.monotonic()
         connected = wait_until(
@@ -1257,6 +1285,41 @@ class HistoryTest(SnmpCase):
         self.assertEqual(sorted(after[1]), list(range(min(after[1]), max(after[1]) + 1)))
         self.assertGreaterEqual(self.stats(1)["24hRuns"], row["runs"])
         self.assert_no_crash()
+
+class SaveInStepsTest(SnmpCase):
+    """The periodic save (every 30 s) writes the rows in steps of at most
+    64 from snmpd's main thread, never all of them in one go (issue 13,
+    defect 3); the file is still one whole file in the same format."""
+
+    ROWS = 300
+
+    def test_periodic_save_in_steps(self):
+        fake = self.fake({})
+        conf = write_checks(os.path.join(self.dir, "checks.conf"),
+                            [check(i, "c%d" % i, fake.port) for i in range(1, self.ROWS + 1)],
+                            {"interval": 5, "jitter": 0})
+        self.start_snmpd(conf, args=["-Dsmtpcheck:save"])
+        done = re.compile(r"smtpcheck:save: saved (\d+) rows in (\d+) steps")
+
+        def saves():  # (rows, steps) of every save so far
+            return [tuple(map(int, x)) for x in done.findall(self.snmpd.log())]
+
+        # Net-SNMP's own store at start saves whole (1 step); the periodic
+        # save comes 30 s after the start.
+        self.assertTrue(wait_until(lambda: any(st > 1 for _, st in saves()), 60), self.ctx())
+        rows, steps = [x for x in saves() if x[1] > 1][0]
+        self.assertEqual(rows, self.ROWS, self.ctx())
+        self.assertGreaterEqual(steps, 3, self.ctx())  # 300 rows, 64 a step
+        path = os.path.join(self.dir, "persist", "smtpcheck-state.conf")
+        with open(path) as f:
+            saved = f.read()
+        self.assertIn("\nformat version=2\n", saved)
+        indexes = [int(x) for x in re.findall(r"^row index=(\d+) ", saved, re.M)]
+        self.assertEqual(indexes, list(range(1, self.ROWS + 1)))
+        self.assertFalse(os.path.exists(path + ".tmp"))
+        self.assertEqual(self.get(column_oid("status", self.ROWS)), STATUS["ok"], self.ctx())
+        self.assert_no_crash()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -204,28 +204,48 @@ test_parse_list_errors(void)
     CU_ASSERT(strlen(err) < 100);
 }
 
+/* Without TLS (allow_insecure_auth): the password stays off the wire. */
 static void
-test_choose(void)
+test_choose_plaintext(void)
 {
-    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL, SMTPCHK_AUTH_ALL),
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL, SMTPCHK_AUTH_ALL, false),
                     SMTPCHK_AUTH_CRAM_MD5);
     CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_PLAIN | SMTPCHK_AUTH_LOGIN,
-                                        SMTPCHK_AUTH_ALL),
+                                        SMTPCHK_AUTH_ALL, false),
                     SMTPCHK_AUTH_PLAIN);
     CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL,
-                                        SMTPCHK_AUTH_PLAIN | SMTPCHK_AUTH_LOGIN),
+                                        SMTPCHK_AUTH_PLAIN | SMTPCHK_AUTH_LOGIN, false),
                     SMTPCHK_AUTH_PLAIN);
-    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL, SMTPCHK_AUTH_LOGIN),
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL, SMTPCHK_AUTH_LOGIN, false),
                     SMTPCHK_AUTH_LOGIN);
     CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_LOGIN | SMTPCHK_AUTH_CRAM_MD5,
-                                        SMTPCHK_AUTH_ALL),
+                                        SMTPCHK_AUTH_ALL, false),
                     SMTPCHK_AUTH_CRAM_MD5);
     /* Empty intersection. */
-    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_LOGIN, SMTPCHK_AUTH_PLAIN), 0u);
-    CU_ASSERT_EQUAL(smtpchk_auth_choose(0, SMTPCHK_AUTH_ALL), 0u);
-    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL, 0), 0u);
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_LOGIN, SMTPCHK_AUTH_PLAIN, false), 0u);
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(0, SMTPCHK_AUTH_ALL, false), 0u);
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL, 0, false), 0u);
     /* Unknown bits are ignored. */
-    CU_ASSERT_EQUAL(smtpchk_auth_choose(0xf0u, 0xf0u), 0u);
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(0xf0u, 0xf0u, false), 0u);
+}
+
+/* Inside TLS: the fewest round trips (issue 13, defect 6): PLAIN (1),
+ * then CRAM-MD5 (2), then LOGIN (2 or 3). */
+static void
+test_choose_tls(void)
+{
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL, SMTPCHK_AUTH_ALL, true),
+                    SMTPCHK_AUTH_PLAIN);
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_LOGIN | SMTPCHK_AUTH_CRAM_MD5,
+                                        SMTPCHK_AUTH_ALL, true),
+                    SMTPCHK_AUTH_CRAM_MD5);
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL,
+                                        SMTPCHK_AUTH_LOGIN | SMTPCHK_AUTH_CRAM_MD5, true),
+                    SMTPCHK_AUTH_CRAM_MD5);
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_ALL, SMTPCHK_AUTH_LOGIN, true),
+                    SMTPCHK_AUTH_LOGIN);
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(SMTPCHK_AUTH_LOGIN, SMTPCHK_AUTH_PLAIN, true), 0u);
+    CU_ASSERT_EQUAL(smtpchk_auth_choose(0xf0u, 0xf0u, true), 0u);
 }
 
 static void
@@ -323,7 +343,7 @@ register_tests(void)
               TEST(test_mech_names),
               TEST(test_parse_list),
               TEST(test_parse_list_errors),
-              TEST(test_choose),
+              TEST(test_choose_plaintext), TEST(test_choose_tls),
               TEST(test_plain_response),
               TEST(test_cram_md5_rfc2195),
               TEST(test_cram_md5_rfc2202),

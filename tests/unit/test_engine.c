@@ -31,6 +31,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -189,16 +190,18 @@ specset_free(specset *s)
 
 /*
  * The engine calls the transcript callback in its loop thread, in the order
- * things happen, with each run's own copy of its check. Recording which run
- * each line came from shows, for instance, whether a run was still going
- * when the next one started: an order of events, which load cannot change.
+ * things happen, with the check (its runs share one copy). A run begins
+ * with the RUN_MARKER note and ends with the RUN_END one, so the order of
+ * one check's lines shows whether a run was still going when the next one
+ * started: an order of events, which load cannot change.
  */
 #define RUN_MARKER "connecting to" /* job.c's note as each run connects */
+#define RUN_END "-> DONE"          /* session.c's last state change */
 
 typedef struct tline {
-    const smtpchk_check *run; /* the run's copy of its check */
     char dir;                 /* '>' sent, '<' received, '*' note */
     int marker;               /* the RUN_MARKER note */
+    int end;                  /* the RUN_END note */
 } tline;
 
 typedef struct tlog {
@@ -230,8 +233,9 @@ tlog_cb(void *ud, const smtpchk_check *c, char dir, const char *line, size_t len
     tlog *t = ud;
     if (t->port != 0 && c->port != t->port)
         return;
-    size_t ml = strlen(RUN_MARKER);
+    size_t ml = strlen(RUN_MARKER), el = strlen(RUN_END);
     int marker = dir == '*' && len >= ml && memcmp(line, RUN_MARKER, ml) == 0;
+    int end = dir == '*' && len >= el && memcmp(line + len - el, RUN_END, el) == 0;
     pthread_mutex_lock(&t->mu);
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 256;
@@ -244,7 +248,7 @@ tlog_cb(void *ud, const smtpchk_check *c, char dir, const char *line, size_t len
         t->v = v;
         t->cap = cap;
     }
-    t->v[t->n++] = (tline){.run = c, .dir = dir, .marker = marker};
+    t->v[t->n++] = (tline){.dir = dir, .marker = marker, .end = end};
     pthread_mutex_unlock(&t->mu);
 }
 
@@ -263,28 +267,25 @@ tlog_count(tlog *t, size_t *received)
 }
 
 /*
- * Splits the recorded lines (of one check) into stretches that come from
- * one run copy. A run's first lines (resolving an address literal, then
- * the RUN_MARKER note) come out in one go as the loop starts it. So if runs
- * never overlap, every stretch begins a run and holds a marker (two, when
- * the next run's copy reused the address of the last one). A stretch with
- * no marker is a run that went on after a later run had started: an
- * overlap. Sets *markers to the number of RUN_MARKER notes.
+ * Walks the recorded lines of one check: if runs never overlap, RUN_MARKER
+ * and RUN_END notes alternate. A marker while a run is open (no RUN_END
+ * since the last marker) is a run that began before the previous one
+ * ended: an overlap. Sets *markers to the number of RUN_MARKER notes.
  */
 static size_t
 tlog_overlaps(tlog *t, size_t *markers)
 {
     size_t bad = 0, marks = 0;
+    int open = 0;
     pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < t->n;) {
-        const smtpchk_check *run = t->v[i].run;
-        int marked = 0;
-        for (; i < t->n && t->v[i].run == run; i++)
-            if (t->v[i].marker) {
-                marked = 1;
-                marks++;
-            }
-        bad += !marked;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->v[i].marker) {
+            bad += open;
+            open = 1;
+            marks++;
+        }
+        if (t->v[i].end)
+            open = 0;
     }
     CU_ASSERT_FALSE(t->oom);
     pthread_mutex_unlock(&t->mu);
@@ -297,6 +298,9 @@ mk_engine_t(size_t max_in_flight, uint32_t first_spread_ms, tlog *t)
 {
     smtpchk_engine_opts o = {
         .max_in_flight = max_in_flight,
+        /* These tests load one server with hundreds of checks on purpose:
+         * the cap per server has its own test (test_per_server_cap). */
+        .max_per_server = 100000,
         .default_ehlo = EHLO_NAME,
         .first_spread_ms = first_spread_ms,
         .transcript = t != NULL ? tlog_cb : NULL,
@@ -1399,6 +1403,226 @@ test_change_schedule_in_flight_body(void)
     tlog_free(&tl);
 }
 
+/* ---- 11b. the cap per server --------------------------------------------- */
+
+/*
+ * A server on 127.0.0.1 that counts its open connections. It holds every
+ * connection until PSC_CAP are open at once (or PSC_HOLD_MAX ms passed),
+ * and at least PSC_HOLD_MS, then answers "421" and closes it itself. It
+ * closes before the client can see it, so its count never lags behind
+ * the client's runs: the most it saw open is at most the runs in flight.
+ */
+#define PSC_CAP 3
+#define PSC_BATCHES 5
+#define PSC_HOLD_MS 600
+#define PSC_HOLD_MAX 10000
+#define PSC_TIMEOUT_MS 2000 /* each check's deadline: < PSC_BATCHES * PSC_HOLD_MS */
+
+typedef struct counting_srv {
+    int lfd;
+    uint16_t port;
+    pthread_t th;
+    int stop_fd[2];
+    size_t accepted, max_open;
+} counting_srv;
+
+static void
+csrv_close_all(int *fds, size_t *n)
+{
+    static const char bye[] = "421 4.3.2 busy\r\n";
+    for (size_t i = 0; i < *n; i++) {
+        ssize_t w = write(fds[i], bye, sizeof(bye) - 1);
+        (void)w;
+        close(fds[i]);
+    }
+    *n = 0;
+}
+
+static void *
+csrv_main(void *arg)
+{
+    counting_srv *cs = arg;
+    int open_fds[PSC_CAP * PSC_BATCHES];
+    size_t n = 0;
+    double first = 0;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = cs->lfd, .events = POLLIN},
+                              {.fd = cs->stop_fd[0], .events = POLLIN}};
+        double held = n > 0 ? now_ms() - first : 0;
+        int full = n >= PSC_CAP && held >= PSC_HOLD_MS;
+        if (full || (n > 0 && held >= PSC_HOLD_MAX)) {
+            csrv_close_all(open_fds, &n);
+            continue;
+        }
+        int wait = n == 0 ? -1 : (int)((n >= PSC_CAP ? PSC_HOLD_MS : PSC_HOLD_MAX) - held) + 1;
+        if (poll(p, 2, wait) < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        if (!(p[0].revents & POLLIN))
+            continue;
+        int fd = accept4(cs->lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        if (n == ARRAY_LEN(open_fds)) {
+            close(fd);
+            continue;
+        }
+        if (n == 0)
+            first = now_ms();
+        open_fds[n++] = fd;
+        cs->accepted++;
+        if (n > cs->max_open)
+            cs->max_open = n;
+    }
+    csrv_close_all(open_fds, &n);
+    return NULL;
+}
+
+static int
+csrv_start(counting_srv *cs)
+{
+    memset(cs, 0, sizeof(*cs));
+    cs->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    if (cs->lfd < 0 || bind(cs->lfd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        listen(cs->lfd, 128) != 0 || getsockname(cs->lfd, (struct sockaddr *)&a, &len) != 0 ||
+        pipe2(cs->stop_fd, O_CLOEXEC) != 0)
+        return -1;
+    cs->port = ntohs(a.sin_port);
+    return pthread_create(&cs->th, NULL, csrv_main, cs);
+}
+
+static void
+csrv_stop(counting_srv *cs)
+{
+    ssize_t w = write(cs->stop_fd[1], "x", 1);
+    (void)w;
+    pthread_join(cs->th, NULL);
+    close(cs->lfd);
+    close(cs->stop_fd[0]);
+    close(cs->stop_fd[1]);
+}
+
+/*
+ * PSC_CAP * PSC_BATCHES checks of one server, all due at once, with a
+ * global cap far above: the server never sees more than PSC_CAP of them
+ * at once, and sees that many (the cap is reached, not just respected).
+ * The waiting ones hold no slot: a check of another server starts and
+ * ends meanwhile. And a check's deadline starts when it starts: the last
+ * batch begins some PSC_HOLD_MS * (PSC_BATCHES - 1) after it was due,
+ * beyond its deadline, yet each gets the server's 421, not a timeout.
+ */
+static void
+test_per_server_cap_body(void)
+{
+    counting_srv cs;
+    CU_ASSERT_EQUAL_FATAL(csrv_start(&cs), 0);
+    uint16_t pf = srv_port(SRV_FAST);
+    CU_ASSERT_FATAL(pf);
+    smtpchk_engine_opts o = {.max_in_flight = 64, .max_per_server = PSC_CAP,
+                             .default_ehlo = EHLO_NAME, .first_spread_ms = 1};
+    char err[256] = "";
+    smtpchk_engine *e = smtpchk_engine_new(&o, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    specset ss = {0};
+    for (uint64_t k = 0; k < PSC_CAP * PSC_BATCHES; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", cs.port, PSC_TIMEOUT_MS, PSC_TIMEOUT_MS), 600000,
+                 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    CU_ASSERT(wait_in_flight(e, PSC_CAP));
+    smtpchk_engine_stats st;
+    smtpchk_engine_stats_get(e, &st);
+    CU_ASSERT_EQUAL(st.waiting, PSC_CAP * (PSC_BATCHES - 1));
+    /* Another server's check, added while the others wait: it runs now. */
+    for (uint64_t k = 0; k < PSC_CAP * PSC_BATCHES; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", cs.port, PSC_TIMEOUT_MS, PSC_TIMEOUT_MS), 600000,
+                 0);
+    spec_add(&ss, 100, mk_check("127.0.0.1", pf, 5000, 2000), 600000, 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    recs rs = {0};
+    CU_ASSERT(pump_until_runs(e, &rs, 100, 101, 1));
+    size_t capped_before = 0;
+    for (size_t i = 0; i < rs.n; i++)
+        capped_before += rs.v[i].r.key < 100;
+    CU_ASSERT(pump_until_runs(e, &rs, 0, PSC_CAP * PSC_BATCHES, 1));
+    engine_free_emptied(e);
+    csrv_stop(&cs);
+    fprintf(stderr,
+            "engine: per-server cap %d: %zu connections, at most %zu open at once; the other "
+            "server's check ended after %zu capped ones\n",
+            PSC_CAP, cs.accepted, cs.max_open, capped_before);
+    CU_ASSERT_EQUAL(cs.max_open, PSC_CAP);
+    CU_ASSERT_EQUAL(cs.accepted, PSC_CAP * PSC_BATCHES);
+    CU_ASSERT(capped_before < PSC_CAP * PSC_BATCHES);
+    size_t greeting = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        if (rs.v[i].r.key == 100) {
+            CU_ASSERT_EQUAL(rs.v[i].r.result.error, SMTPCHK_OK);
+            continue;
+        }
+        greeting += rs.v[i].r.result.error == SMTPCHK_ERR_GREETING;
+        if (rs.v[i].r.result.error != SMTPCHK_ERR_GREETING)
+            fprintf(stderr, "engine: per-server cap: check %llu: %s\n",
+                    (unsigned long long)rs.v[i].r.key,
+                    smtpchk_error_name(rs.v[i].r.result.error));
+    }
+    CU_ASSERT_EQUAL(greeting, PSC_CAP * PSC_BATCHES);
+    recs_free(&rs);
+}
+
+/* ---- 11c. a schedule from before this engine ----------------------------- */
+
+/*
+ * A new engine given when a check's last run ended (a module reload)
+ * runs it one interval after that, not at once; without it, or with a
+ * time past or too far ahead, the first run comes at once (first spread
+ * 1 ms). Lower bound only: the resumed check must not run before
+ * RESUME_AHEAD_MS (its due time is 2-3 s away, by whole seconds).
+ */
+#define RESUME_INTERVAL_S 4
+#define RESUME_AHEAD_MS 1900
+
+static void
+test_resume_schedule_body(void)
+{
+    uint16_t pf = srv_port(SRV_FAST);
+    CU_ASSERT_FATAL(pf);
+    smtpchk_engine *e = mk_engine(0, 1);
+    int64_t now = (int64_t)time(NULL);
+    int64_t last_end[] = {now - 1, 0, now - 100, now + 100};
+    specset ss = {0};
+    for (uint64_t k = 0; k < ARRAY_LEN(last_end); k++) {
+        spec_add(&ss, k, mk_check("127.0.0.1", pf, 5000, 2000), RESUME_INTERVAL_S * 1000, 0);
+        ss.v[k].last_end = last_end[k];
+    }
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    recs rs = {0};
+    CU_ASSERT(pump_until_runs(e, &rs, 1, 4, 1));
+    double others = now_ms() - t0;
+    CU_ASSERT(pump_until_runs(e, &rs, 0, 1, 1));
+    double resumed = -1;
+    size_t early = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        if (rs.v[i].r.key == 0 && resumed < 0)
+            resumed = rs.v[i].at - t0;
+        early += rs.v[i].r.key == 0 && rs.v[i].at - t0 < RESUME_AHEAD_MS;
+    }
+    engine_free_emptied(e);
+    fprintf(stderr, "engine: resumed schedule: first run after %.0f ms (others by %.0f ms)\n",
+            resumed, others);
+    CU_ASSERT(resumed >= RESUME_AHEAD_MS);
+    CU_ASSERT_EQUAL(early, 0);
+    recs_free(&rs);
+}
+
 /* ---- 12. draining an empty queue ----------------------------------------- */
 
 static void
@@ -1420,16 +1644,16 @@ test_drain_empty_body(void)
 static size_t
 overlaps_in(const char *pattern, size_t *markers)
 {
-    /* One letter per transcript line: the letter names the run copy, an
-     * upper-case letter is its RUN_MARKER note. */
-    static smtpchk_check copies[26];
+    /* One letter per transcript line: M a RUN_MARKER note, E a RUN_END
+     * one, anything else another line. */
+    static smtpchk_check c;
     tlog t;
     tlog_init(&t, 0);
     for (const char *p = pattern; *p != '\0'; p++) {
-        int up = *p >= 'A' && *p <= 'Z';
-        const smtpchk_check *c = &copies[(up ? *p - 'A' : *p - 'a')];
-        const char *line = up ? RUN_MARKER " 127.0.0.1:25" : "state x -> y";
-        tlog_cb(&t, c, '*', line, strlen(line));
+        const char *line = *p == 'M'   ? RUN_MARKER " 127.0.0.1:25"
+                           : *p == 'E' ? "state QUIT -> DONE"
+                                       : "state x -> y";
+        tlog_cb(&t, &c, '*', line, strlen(line));
     }
     size_t n = tlog_overlaps(&t, markers);
     tlog_free(&t);
@@ -1440,14 +1664,13 @@ static void
 test_overlap_detector(void)
 {
     size_t m;
-    CU_ASSERT_EQUAL(overlaps_in("aAaabBbb", &m), 0); /* one after the other */
+    CU_ASSERT_EQUAL(overlaps_in("xMxxExMxxE", &m), 0); /* one after the other */
     CU_ASSERT_EQUAL(m, 2);
-    CU_ASSERT_EQUAL(overlaps_in("aAaaAaa", &m), 0);  /* the next run reused the copy */
+    CU_ASSERT_EQUAL(overlaps_in("xMxMxExE", &m), 1);   /* the second began first */
     CU_ASSERT_EQUAL(m, 2);
-    CU_ASSERT_EQUAL(overlaps_in("aAbBaA", &m), 0);   /* reused after another run */
-    CU_ASSERT_EQUAL(overlaps_in("aAabBab", &m), 2);  /* a went on after b began */
-    CU_ASSERT_EQUAL(overlaps_in("aAbBa", &m), 1);
-    CU_ASSERT_EQUAL(overlaps_in("aabb", &m), 2);     /* no markers: the note changed */
+    CU_ASSERT_EQUAL(overlaps_in("MMMEEE", &m), 2);
+    CU_ASSERT_EQUAL(overlaps_in("MxxMxE", &m), 1);     /* no end: the note changed */
+    CU_ASSERT_EQUAL(overlaps_in("xxEx", &m), 0);       /* no markers: the note changed */
     CU_ASSERT_EQUAL(m, 0);
 }
 
@@ -1534,6 +1757,8 @@ ISOLATED(test_free_scheduled)
 ISOLATED(test_drain_empty)
 ISOLATED(test_change_schedule)
 ISOLATED(test_change_schedule_in_flight)
+ISOLATED(test_per_server_cap)
+ISOLATED(test_resume_schedule)
 
 void
 register_tests(void)
@@ -1546,5 +1771,6 @@ register_tests(void)
               TEST(test_fd_hygiene), TEST(test_two_engines), TEST(test_dns),
               TEST(test_free_scheduled), TEST(test_drain_empty),
               TEST(test_change_schedule), TEST(test_change_schedule_in_flight),
+              TEST(test_per_server_cap), TEST(test_resume_schedule),
               TEST(test_overlap_detector));
 }

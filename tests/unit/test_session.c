@@ -1133,6 +1133,8 @@ run_transcript(const char *file)
     X(implicit_tls_ok)                \
     X(implicit_tls_fail)              \
     X(auth_plain_ok)                  \
+    X(auth_tls_prefers_plain)         \
+    X(auth_tls_cram_before_login)     \
     X(auth_plain_fail)                \
     X(auth_login_ok)                  \
     X(auth_login_fail)                \
