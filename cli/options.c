@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "smtpcheck_version.h"
 
 enum { SCHEMA_OPT = 0x1000, RUN_OPT = 0x2000 };
 
@@ -160,7 +161,7 @@ opt_version(cli *o, const char *arg)
 {
     (void)o;
     (void)arg;
-    printf("smtpcheck %s\n", SMTPCHECK_VERSION);
+    printf("smtpcheck %s\n", SMTPCHECK_VERSION_FULL);
     exit(ST_OK);
 }
 

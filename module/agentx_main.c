@@ -23,6 +23,7 @@
 #include "smtpcheck_globals.h"
 #include "smtpcheck_kept.h"
 #include "smtpcheck_traps.h"
+#include "smtpcheck_version.h"
 
 #define APP "smtpcheck-agentx"
 
@@ -61,12 +62,24 @@ watch_signals(agentx_loop *l)
 }
 
 static void
-usage(void)
+usage(FILE *out)
 {
-    fprintf(stderr, "usage: " APP " [-x AGENTX_SOCKET] [-c CHECK_FILE] [-C SNMP_CONF]"
-                    " [-L LOGFILE] [-D TOKENS]\n"
-                    "       " APP " --columns\n"
-                    "       " APP " --notification-varbinds\n");
+    fprintf(out,
+            "usage: " APP " [-x AGENTX_SOCKET] [-c CHECK_FILE] [-C SNMP_CONF] [-L LOGFILE]"
+            " [-D TOKENS]\n"
+            "       " APP " --columns | --notification-varbinds | --help | --version\n"
+            "Serves SMTP-CHECK-MIB to a master snmpd over AgentX, running the checks of\n"
+            "CHECK_FILE (smtpcheck.conf(5)). SIGHUP re-reads it; SIGTERM stops.\n"
+            "  -x AGENTX_SOCKET  the master's AgentX address (default unix:/var/agentx/master)\n"
+            "  -c CHECK_FILE     the check file (or smtpcheckConfig in an snmp config file)\n"
+            "  -C SNMP_CONF      one more snmp-style config file to read\n"
+            "  -L LOGFILE        log to this file (default: standard error)\n"
+            "  -D TOKENS         debug output for these tokens, e.g. smtpcheck\n"
+            "  --columns         every object served or sent: MIB name, number, OID\n"
+            "  --notification-varbinds  the notifications' varbinds, in order\n"
+            "  -h, --help        this text\n"
+            "  -V, --version     the version\n"
+            "See smtpcheck-agentx(8).\n");
 }
 
 /* "mibName number OID", one line per object. */
@@ -116,9 +129,10 @@ parse_args(int argc, char **argv, const char **checks)
     static const struct option longopts[] = {{"columns", no_argument, NULL, 'K'},
                                              {"notification-varbinds", no_argument, NULL, 'N'},
                                              {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
     int opt;
-    while ((opt = getopt_long(argc, argv, "x:c:C:L:D:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "x:c:C:L:D:hV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'x':
             netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, optarg);
@@ -134,8 +148,9 @@ parse_args(int argc, char **argv, const char **checks)
             break;
         case 'K': return print_columns();
         case 'N': return print_varbinds();
-        case 'h': usage(); return 0;
-        default: usage(); return 2;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf(APP " %s\n", SMTPCHECK_VERSION_FULL); return 0;
+        default: usage(stderr); return 2;
         }
     }
     return -1;
