@@ -372,15 +372,6 @@ smtpCheckTable_find(sc_module *m, unsigned index)
 }
 
 sc_row *
-smtpCheckTable_after(sc_module *m, unsigned index)
-{
-    oid idx = index;
-    netsnmp_tdata_row *row =
-        m->checks.table ? netsnmp_tdata_row_next_byoid(m->checks.table, &idx, 1) : NULL;
-    return row != NULL ? row->data : NULL;
-}
-
-sc_row *
 smtpCheckTable_first(sc_module *m)
 {
     netsnmp_tdata_row *row = m->checks.table ? netsnmp_tdata_row_first(m->checks.table) : NULL;

@@ -15,8 +15,6 @@ int smtpCheckTable_add(sc_module *m, sc_row *r);
 void smtpCheckTable_remove(sc_module *m, sc_row *r);
 sc_row *smtpCheckTable_find(sc_module *m, unsigned index);
 sc_row *smtpCheckTable_first(sc_module *m);
-/* The row with the least index above index; NULL when none. */
-sc_row *smtpCheckTable_after(sc_module *m, unsigned index);
 sc_row *smtpCheckTable_next(sc_module *m, sc_row *r);
 /* The first row whose index is above index (0: the first row). */
 sc_row *smtpCheckTable_after(sc_module *m, unsigned index);
