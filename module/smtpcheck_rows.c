@@ -30,7 +30,7 @@ sc_row_describe(sc_row *r, const smtpchk_config_entry *e)
 {
     const smtpchk_check *c = e->check;
     snprintf(r->name, sizeof(r->name), "%s", c->name ? c->name : "");
-    snprintf(r->host, sizeof(r->host), "%s", c->host ? c->host : "");
+    snprintf(r->host, sizeof(r->host), "%s", c->host ? c->host : c->mx ? c->mx : "");
     r->port = smtpchk_check_port(c);
     r->security = c->security;
     r->interval_s = e->interval_ms / 1000;
