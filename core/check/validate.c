@@ -425,26 +425,22 @@ required(const smtpchk_fill *f, const row *r)
     return (fl & SMTPCHK_F_GROUP_REQUIRED) && group_given(f, r);
 }
 
-/* A check names a host or an MX domain: one of them, never both (the
- * rules' table says the second). */
-static void
-validate_target(smtpchk_fill *f)
+/* A check names a host or an MX domain: one of them (the rules' table
+ * forbids both), so host is required only without mx. */
+static bool
+needs_host(const smtpchk_fill *f, const row *r)
 {
-    const row *host = row_of(smtpchk_schema_find_key("host"));
     const row *mx = row_of(smtpchk_schema_find_key("mx"));
-    if (f->bad & (bit_of(&host->f) | bit_of(&mx->f)))
-        return;
-    if (!fill_is_set(f, host) && !fill_is_set(f, mx))
-        fill_say(f, host, -1, true, "missing {} (or mx)", "no {}");
+    return strcmp(r->f.key, "host") == 0 && !(f->bad & bit_of(&mx->f)) && !fill_is_set(f, mx);
 }
 
 void
 validate_required(smtpchk_fill *f)
 {
-    validate_target(f);
     for (size_t i = 0; i < smtpchk_schema_count(); i++) {
         const row *r = schema_row(i);
-        if (!(f->bad & bit_of(&r->f)) && required(f, r) && !fill_is_set(f, r))
+        if (!(f->bad & bit_of(&r->f)) && (required(f, r) || needs_host(f, r)) &&
+            !fill_is_set(f, r))
             fill_say(f, r, -1, true, "missing {}", "no {}");
     }
 }

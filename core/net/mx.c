@@ -11,11 +11,16 @@
 void
 smtpchk_mx_add(smtpchk_mx_list *l, const char *host, int preference)
 {
-    if (l->n == SMTPCHK_MX_MAX) {
+    smtpchk_mx *m = l->n < SMTPCHK_MX_MAX ? &l->mx[l->n++] : NULL;
+    if (m == NULL) { /* full: the new record replaces the least preferred, if better */
         l->dropped++;
-        return;
+        m = &l->mx[0];
+        for (size_t i = 1; i < l->n; i++)
+            if (l->mx[i].preference >= m->preference)
+                m = &l->mx[i];
+        if (preference >= m->preference)
+            return;
     }
-    smtpchk_mx *m = &l->mx[l->n++];
     snprintf(m->host, sizeof(m->host), "%s", host);
     size_t len = strlen(m->host);
     if (len > 0 && m->host[len - 1] == '.')

@@ -32,7 +32,8 @@ typedef enum smtpchk_mx_kind {
 
 /* Parses a DNS answer to an MX query (wire format) into l, in order. */
 smtpchk_mx_kind smtpchk_mx_parse(const unsigned char *abuf, int alen, smtpchk_mx_list *l);
-/* Adds one record (answer order); beyond SMTPCHK_MX_MAX it is counted, not kept. */
+/* Adds one record (answer order). Beyond SMTPCHK_MX_MAX the list keeps
+ * those of the lowest preference; dropped counts the others. */
 void smtpchk_mx_add(smtpchk_mx_list *l, const char *host, int preference);
 /*
  * Sorts by preference, ties in answer order (a stable sort: RFC 5321
