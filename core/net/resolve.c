@@ -102,8 +102,10 @@ chan_for(smtpchk_resolver *r, const char *servers, char *err, size_t errlen)
                             : c->servers != NULL && strcmp(c->servers, servers) == 0)
             return c;
     chan *c = chan_new(r, servers, err, errlen);
-    if (c != NULL)
+    if (c != NULL && last != NULL)
         last->next = c;
+    else if (c != NULL)
+        r->chans = c;
     return c;
 }
 

@@ -1387,7 +1387,7 @@ class MxTest(SnmpCase):
         # The table with the MIB loaded: types and lengths as the MIB says.
         out = self.walk_with_mib("smtpCheckTargetTable")
         self.assertIn("smtpCheckTargetAddress.1.", out)
-        p = subprocess.run([which("snmptable"), "-v2c", "-c", "public", "-Cb", "-M",
+        p = subprocess.run([which("snmptable"), "-v2c", "-c", "public", "-Ci", "-Cb", "-M",
                             "+%s:%s" % (SHARED_MIBS, REPO_MIBS), "-m", "+SMTP-CHECK-MIB",
                             "%s:%d" % (LOOPBACK, self.snmpd.port),
                             "SMTP-CHECK-MIB::smtpCheckTargetTable"],
