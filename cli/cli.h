@@ -34,7 +34,14 @@ typedef struct cli {
     size_t nnames;
     size_t max_in_flight;     /* 0 = the engine's default; an option beats the file */
     size_t max_per_server;
+    struct cli_mx *mx;        /* per check, after the run: an MX check's targets */
 } cli;
+
+/* An MX check's targets, in preference order (n = 0 for a host check). */
+typedef struct cli_mx {
+    smtpchk_target *t;
+    size_t n;
+} cli_mx;
 
 /* An option about the run and its output (not a check field). */
 typedef struct cli_run_opt {
@@ -67,7 +74,8 @@ int cli_state(const cli *o, const smtpchk_result *r);
 /* The same, and for a threshold state which threshold was crossed, in
  * words, into why ("" otherwise). */
 int cli_state_why(const cli *o, const smtpchk_result *r, char *why, size_t len);
-void output_human(const cli *o, const smtpchk_check *c, const smtpchk_result *r);
+void output_human(const cli *o, const smtpchk_check *c, const smtpchk_result *r,
+                  const cli_mx *mx);
 /* JSON: one object per check; several are wrapped in an array. */
 void output_json(const cli *o, const smtpchk_check *const *c, const smtpchk_result *r, size_t n);
 /* One Nagios status line with perfdata; returns the worst state. */

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "values.h"
 
 typedef struct run_ctx {
     const cli *o;
@@ -40,12 +41,25 @@ on_transcript(void *ud, const smtpchk_check *c, char dir, const char *line, size
 {
     (void)ud;
     const char *who = dir == '>' ? "C:" : dir == '<' ? "S:" : "* ";
-    const char *label = c->name ? c->name : c->host;
+    const char *label = cli_label(c);
     fputc('[', stderr);
     print_escaped(label, strlen(label));
     fprintf(stderr, "] %s ", who);
     print_escaped(line, len);
     fputc('\n', stderr);
+}
+
+/* Keeps an MX check's targets for the output (the engine frees its own). */
+static void
+on_targets(void *ud, size_t idx, const smtpchk_target *t, size_t n)
+{
+    run_ctx *ctx = ud;
+    cli_mx *m = &ctx->o->mx[idx];
+    free(m->t);
+    m->t = malloc(n * sizeof(*t));
+    m->n = m->t != NULL ? n : 0;
+    if (m->t != NULL)
+        memcpy(m->t, t, n * sizeof(*t));
 }
 
 static void
@@ -70,7 +84,7 @@ report(const cli *o, smtpchk_result *res)
         int st = cli_state(o, &res[i]);
         worst = st > worst ? st : worst;
         if (o->format == OUT_HUMAN)
-            output_human(o, checks[i], &res[i]);
+            output_human(o, checks[i], &res[i], &o->mx[i]);
     }
     if (o->format == OUT_JSON)
         output_json(o, checks, res, o->ntargets);
@@ -94,7 +108,9 @@ main(int argc, char **argv)
         return rc;
     }
     smtpchk_result *res = calloc(o.ntargets, sizeof(*res));
-    if (res == NULL) {
+    o.mx = calloc(o.ntargets ? o.ntargets : 1, sizeof(*o.mx));
+    if (res == NULL || o.mx == NULL) {
+        free(res);
         fprintf(stderr, "smtpcheck: out of memory\n");
         cli_free(&o);
         return ST_UNKNOWN;
@@ -105,6 +121,7 @@ main(int argc, char **argv)
         .max_per_server = o.max_per_server,
         .transcript = o.verbose ? on_transcript : NULL,
         .done = on_done,
+        .targets = on_targets,
         .ud = &ctx,
     };
     smtpchk_run((const smtpchk_check *const *)o.targets, o.ntargets, res, &ro);

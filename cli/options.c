@@ -298,6 +298,7 @@ fill_host(smtpchk_fill *f, const char *arg)
     return port != NULL ? smtpchk_fill_text(f, smtpchk_schema_find_key("port"), port) : 0;
 }
 
+/* One check from the options; arg, when not NULL, is a HOST argument. */
 static int
 add_host(cli *o, const char *arg)
 {
@@ -308,7 +309,7 @@ add_host(cli *o, const char *arg)
         fail(o, "out of memory");
     } else {
         f.here = f.given; /* one group: every option takes part in the rules */
-        if (fill_host(&f, arg) == 0 && smtpchk_fill_finish(&f) == 0) {
+        if ((arg == NULL || fill_host(&f, arg) == 0) && smtpchk_fill_finish(&f) == 0) {
             rc = cli_add_target(o, e.check) == 0 ? 0 : fail(o, "out of memory");
             e.check = NULL;
         }
@@ -351,6 +352,9 @@ drop_template_password(cli *o)
 static int
 add_hosts(cli *o, int argc, char **argv)
 {
+    const smtpchk_setting *mx = smtpchk_schema_find_key("mx");
+    if (optind >= argc && (o->fill.given & ((uint64_t)1 << smtpchk_schema_index(mx))))
+        return add_host(o, NULL); /* --mx DOMAIN: the domain's MX set */
     if (optind >= argc)
         return fail(o, "no HOST given (see --help)");
     for (int i = optind; i < argc; i++)
@@ -424,6 +428,9 @@ cli_free(cli *o)
     for (size_t i = 0; i < o->ntargets; i++)
         smtpchk_check_free(o->targets[i]);
     free(o->targets);
+    for (size_t i = 0; o->mx != NULL && i < o->ntargets; i++)
+        free(o->mx[i].t);
+    free(o->mx);
     smtpchk_config_entry_clear(&o->tmpl);
     memset(o, 0, sizeof(*o));
 }

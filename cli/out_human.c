@@ -49,10 +49,36 @@ verdict(int st, const smtpchk_result *r)
            r->response_code, r->reply_text[0] ? "; server said: " : "", r->reply_text);
 }
 
-void
-output_human(const cli *o, const smtpchk_check *c, const smtpchk_result *r)
+/* One line per target of an MX check, in the order they ran. */
+static void
+targets(const cli *o, const cli_mx *mx)
 {
-    printf("%s  %s port %u, security %s%s%s\n", cli_label(c), c->host,
+    for (size_t i = 0; mx != NULL && i < mx->n; i++) {
+        const smtpchk_target *t = &mx->t[i];
+        const smtpchk_result *r = &t->result;
+        printf("  target %zu: %s", i + 1, t->mx);
+        if (t->preference >= 0)
+            printf(" (MX %d%s)", t->preference, t->via_cname ? ", a CNAME" : "");
+        else
+            printf(" (no MX: the domain's address)");
+        printf(" %s: %s", t->address[0] ? t->address : "no address",
+               cli_state_word(cli_state(o, r)));
+        if (r->error == SMTPCHK_OK)
+            printf(", %.1f ms\n", cli_ms(r->phase_us[SMTPCHK_PHASE_TOTAL]));
+        else
+            printf(", %s at %s: %s\n", smtpchk_error_name(r->error),
+                   smtpchk_step_name(r->failed_step), r->error_detail);
+    }
+}
+
+void
+output_human(const cli *o, const smtpchk_check *c, const smtpchk_result *r, const cli_mx *mx)
+{
+    if (c->mx != NULL)
+        printf("%s  MX of %s (policy %s), %zu targets\n", cli_label(c), c->mx,
+               smtpchk_mx_policy_name(c->mx_policy), mx != NULL ? mx->n : 0);
+    targets(o, mx);
+    printf("%s  %s port %u, security %s%s%s\n", cli_label(c), smtpchk_check_target(c),
            (unsigned)smtpchk_check_port(c), smtpchk_security_name(c->security),
            r->peer[0] ? ", connected to " : "", r->peer);
     phases(r);

@@ -111,13 +111,44 @@ json_probes(const smtpchk_check *c, const smtpchk_result *r)
     putchar(']');
 }
 
+/* An MX check's targets: where each is, its verdict and its fields. */
 static void
-json_one(const cli *o, const smtpchk_check *c, const smtpchk_result *r)
+json_targets(const cli *o, const smtpchk_check *c, const cli_mx *mx)
+{
+    json_key("targets", "");
+    putchar('[');
+    for (size_t i = 0; mx != NULL && i < mx->n; i++) {
+        const smtpchk_target *t = &mx->t[i];
+        fputs(i ? ", {\"exchanger\": " : "{\"exchanger\": ", stdout);
+        json_str(t->mx);
+        json_key("preference", "");
+        printf("%d", t->preference);
+        json_key("family", "");
+        json_str(t->family == 2 ? "ipv6" : t->family == 1 ? "ipv4" : NULL);
+        json_key("address", "");
+        json_str(t->address[0] ? t->address : NULL);
+        json_key("via_cname", "");
+        fputs(t->via_cname ? "true" : "false", stdout);
+        json_key("state", "");
+        json_str(cli_state_word(cli_state(o, &t->result)));
+        json_fields(&t->result);
+        json_probes(c, &t->result);
+        putchar('}');
+    }
+    putchar(']');
+}
+
+static void
+json_one(const cli *o, const smtpchk_check *c, const smtpchk_result *r, const cli_mx *mx)
 {
     fputs("{\"name\": ", stdout);
     json_str(c->name);
     json_key("host", "");
-    json_str(c->host);
+    json_str(smtpchk_check_target(c));
+    json_key("mx", "");
+    json_str(c->mx);
+    json_key("mx_policy", "");
+    json_str(c->mx != NULL ? smtpchk_mx_policy_name(c->mx_policy) : NULL);
     json_key("port", "");
     printf("%u", (unsigned)smtpchk_check_port(c));
     json_key("security", "");
@@ -126,6 +157,7 @@ json_one(const cli *o, const smtpchk_check *c, const smtpchk_result *r)
     json_str(cli_state_word(cli_state(o, r)));
     json_fields(r);
     json_probes(c, r);
+    json_targets(o, c, mx);
     putchar('}');
 }
 
@@ -135,7 +167,7 @@ output_json(const cli *o, const smtpchk_check *const *c, const smtpchk_result *r
     putchar('[');
     for (size_t i = 0; i < n; i++) {
         fputs(i > 0 ? ",\n" : "", stdout);
-        json_one(o, c[i], &r[i]);
+        json_one(o, c[i], &r[i], o->mx != NULL ? &o->mx[i] : NULL);
     }
     fputs("]\n", stdout);
 }

@@ -70,6 +70,24 @@ perfdata(const cli *o, const char *prefix, const smtpchk_result *r)
         perf_field(o, prefix, smtpchk_field_at(i), r);
 }
 
+/* An MX check's targets: each one's total time, 'U' when it failed. */
+static void
+target_perfdata(const cli *o, const char *prefix, const cli_mx *mx)
+{
+    (void)o;
+    for (size_t i = 0; mx != NULL && i < mx->n; i++) {
+        const smtpchk_result *r = &mx->t[i].result;
+        char label[128];
+        snprintf(label, sizeof(label), "%starget%zu_%s_", prefix, i + 1, mx->t[i].address);
+        putchar(' ');
+        label_text(label, "total_time");
+        if (r->error != SMTPCHK_OK || r->phase_us[SMTPCHK_PHASE_TOTAL] < 0)
+            printf("=U");
+        else
+            printf("=%.3fms", cli_ms(r->phase_us[SMTPCHK_PHASE_TOTAL]));
+    }
+}
+
 static void
 nagios_summary(const cli *o, const smtpchk_check *c, const smtpchk_result *r)
 {
@@ -116,6 +134,7 @@ output_nagios(const cli *o, const smtpchk_check *const *c, const smtpchk_result 
         if (n > 1)
             snprintf(prefix, sizeof(prefix), "%s_", cli_label(c[i]));
         perfdata(o, prefix, &r[i]);
+        target_perfdata(o, prefix, o->mx != NULL ? &o->mx[i] : NULL);
     }
     putchar('\n');
     return worst;

@@ -10,7 +10,7 @@
 const char *
 cli_label(const smtpchk_check *c)
 {
-    return c->name != NULL ? c->name : c->host;
+    return c->name != NULL ? c->name : smtpchk_check_target(c);
 }
 
 const char *

@@ -16,6 +16,7 @@
 
 #include "smtpCheckAlarmTable.h"
 #include "smtpCheckHistoryTable.h"
+#include "smtpCheckTargetTable.h"
 #include "smtpCheckStatsTable.h"
 #include "smtpCheckTable.h"
 #include "smtpcheck.h"
@@ -101,6 +102,7 @@ print_columns(void)
     smtpcheck_globals_objects(print_object, stdout);
     smtpCheckHistoryTable_objects(print_object, stdout);
     smtpCheckStatsTable_objects(print_object, stdout);
+    smtpCheckTargetTable_objects(print_object, stdout);
     smtpcheck_traps_objects(print_object, stdout);
     return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -11,6 +11,7 @@
 
 #include "smtpCheckAlarmTable.h"
 #include "smtpCheckHistoryTable.h"
+#include "smtpCheckTargetTable.h"
 #include "smtpCheckStatsTable.h"
 #include "smtpCheckTable.h"
 #include "smtpcheck_conf.h"
@@ -98,7 +99,7 @@ init_smtpcheck(void)
     /* The engine is made with the first good check file (max_in_flight). */
     if (init_smtpCheckTable(m) != 0 || init_smtpCheckAlarmTable(m) != 0 ||
         init_smtpcheck_globals(m) != 0 || init_smtpCheckHistoryTable(m) != 0 ||
-        init_smtpCheckStatsTable(m) != 0)
+        init_smtpCheckStatsTable(m) != 0 || init_smtpCheckTargetTable(m) != 0)
         snmp_log(LOG_ERR, "smtpcheck: cannot register the MIB tables\n");
     smtpcheck_conf_init(m);
     snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_STORE_DATA, store_data, m);
@@ -125,6 +126,7 @@ deinit_smtpcheck(void)
     shutdown_smtpcheck_globals(m);
     shutdown_smtpCheckHistoryTable(m);
     shutdown_smtpCheckStatsTable(m);
+    shutdown_smtpCheckTargetTable(m);
     shutdown_smtpCheckTable(m);
     shutdown_smtpCheckAlarmTable(m);
     instance = NULL;

@@ -55,7 +55,7 @@ struct sc_module {
     /* smtpCheckTable.c, smtpCheckAlarmTable.c */
     sc_tdata checks, alarms;
     /* smtpCheckHistoryTable.c, smtpCheckStatsTable.c: served from the rows */
-    sc_walk history, stats;
+    sc_walk history, stats, targets; /* + smtpCheckTargetTable.c */
     /* smtpcheck_persist.c: saved state waiting for its rows, by index */
     struct sc_saved *saved;
     size_t nsaved;

@@ -55,8 +55,10 @@ take_batch(sc_module *m)
 {
     smtpchk_engine_result batch[RESULT_BATCH];
     size_t n = smtpchk_engine_drain(m->engine, batch, RESULT_BATCH);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         take_result(m, &batch[i]);
+        smtpchk_engine_result_release(&batch[i]);
+    }
     return n;
 }
 

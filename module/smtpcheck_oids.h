@@ -4,7 +4,8 @@
  * docs/mib.md for moving it to a registered enterprise number. Column and
  * scalar numbers live in the table of the file that serves them
  * (smtpCheckTable.c, smtpCheckAlarmTable.c, smtpcheck_globals.c,
- * smtpcheck_traps.c, smtpCheckHistoryTable.c, smtpCheckStatsTable.c); tests/mib checks each against the MIB.
+ * smtpcheck_traps.c, smtpCheckHistoryTable.c, smtpCheckStatsTable.c,
+ * smtpCheckTargetTable.c); tests/mib checks each against the MIB.
  */
 #ifndef SMTPCHECK_OIDS_H
 #define SMTPCHECK_OIDS_H
@@ -28,6 +29,8 @@
 #define SMTPCHECK_OID_HISTORY_ENTRY SMTPCHECK_OID_HISTORY_TABLE, 1
 #define SMTPCHECK_OID_STATS_TABLE SMTPCHECK_OID_OBJECTS, 6
 #define SMTPCHECK_OID_STATS_ENTRY SMTPCHECK_OID_STATS_TABLE, 1
+#define SMTPCHECK_OID_TARGET_TABLE SMTPCHECK_OID_OBJECTS, 7
+#define SMTPCHECK_OID_TARGET_ENTRY SMTPCHECK_OID_TARGET_TABLE, 1
 
 /* Called once per object the module serves or sends (smtpcheck-agentx
  * --columns): its MIB name and OID, as the code builds it. */

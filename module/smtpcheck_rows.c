@@ -20,8 +20,10 @@ sc_row_new(unsigned index)
 void
 sc_row_free(sc_row *r)
 {
-    if (r != NULL)
+    if (r != NULL) {
         smtpchk_history_clear(&r->history);
+        free(r->targets);
+    }
     free(r);
 }
 
@@ -30,7 +32,7 @@ sc_row_describe(sc_row *r, const smtpchk_config_entry *e)
 {
     const smtpchk_check *c = e->check;
     snprintf(r->name, sizeof(r->name), "%s", c->name ? c->name : "");
-    snprintf(r->host, sizeof(r->host), "%s", c->host ? c->host : "");
+    snprintf(r->host, sizeof(r->host), "%s", c->host ? c->host : c->mx ? c->mx : "");
     r->port = smtpchk_check_port(c);
     r->security = c->security;
     r->interval_s = e->interval_ms / 1000;
@@ -73,12 +75,30 @@ sc_stat_avg(const sc_stat *s)
     return s->count ? (uint32_t)((s->sum + s->count / 2) / s->count) : 0;
 }
 
+/* The run's targets replace the last run's: rows follow DNS. Without
+ * memory the row shows none rather than stale ones. */
+static void
+take_targets(sc_row *r, const smtpchk_engine_result *res)
+{
+    free(r->targets);
+    r->targets = NULL;
+    r->ntargets = 0;
+    if (res->ntargets == 0)
+        return;
+    r->targets = malloc(res->ntargets * sizeof(*r->targets));
+    if (r->targets == NULL)
+        return;
+    memcpy(r->targets, res->targets, res->ntargets * sizeof(*r->targets));
+    r->ntargets = (uint32_t)res->ntargets;
+}
+
 size_t
 sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *ev, size_t max)
 {
     const smtpchk_result *x = &res->result;
     r->have_result = true;
     r->last = *x;
+    take_targets(r, res);
     r->last_run = res->finished;
     r->runs++;
     /* The engine counts skips since this module instance added the check. */

@@ -43,6 +43,8 @@ typedef struct sc_row {
     smtpchk_alarm_set alarms;
     smtpchk_history history; /* the last runs: smtpCheckHistoryTable */
     smtpchk_window window;   /* 1 h and 24 h figures: smtpCheckStatsTable */
+    smtpchk_target *targets; /* an MX check's last run: smtpCheckTargetTable */
+    uint32_t ntargets;
     netsnmp_tdata_row *row;                               /* in smtpCheckTable */
     netsnmp_tdata_row *alarm_rows[SMTPCHK_METRIC__COUNT]; /* in the alarm table */
 } sc_row;

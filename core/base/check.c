@@ -20,6 +20,7 @@ smtpchk_check_new(void)
     c->tls_verify = true;
     c->auth_mechs = SMTPCHK_AUTH_ALL;
     c->timeout_ms = 30000;
+    c->mx_policy = SMTPCHK_MX_ALL;
     c->step_timeout_ms = 10000;
     return c;
 }
@@ -38,7 +39,7 @@ smtpchk_check_free(smtpchk_check *c)
         return;
     if (c->password != NULL)
         OPENSSL_cleanse(c->password, strlen(c->password));
-    char *strs[] = {c->name, c->host, c->source_addr, c->ehlo_name, c->ca_file, c->ca_dir,
+    char *strs[] = {c->name, c->host, c->mx, c->dns_servers, c->source_addr, c->ehlo_name, c->ca_file, c->ca_dir,
                     c->user, c->password, c->mail_from, c->subject, c->body_html,
                     c->body_text};
     free_list(strs, sizeof(strs) / sizeof(strs[0]));
@@ -65,7 +66,7 @@ smtpchk_check_dup(const smtpchk_check *c)
         return NULL;
     *d = *c;
     int bad = 0;
-    char **fields[] = {&d->name, &d->host, &d->source_addr, &d->ehlo_name, &d->ca_file,
+    char **fields[] = {&d->name, &d->host, &d->mx, &d->dns_servers, &d->source_addr, &d->ehlo_name, &d->ca_file,
                        &d->ca_dir, &d->user, &d->password, &d->mail_from, &d->subject,
                        &d->body_html, &d->body_text};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -98,4 +99,10 @@ smtpchk_result_init(smtpchk_result *r)
     r->enhanced_class = r->enhanced_subject = r->enhanced_detail = -1;
     for (size_t i = 0; i < SMTPCHK_MAX_PROBES; i++)
         r->probe_codes[i] = -1;
+}
+
+const char *
+smtpchk_check_target(const smtpchk_check *c)
+{
+    return c->host != NULL ? c->host : c->mx != NULL ? c->mx : "";
 }

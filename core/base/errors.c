@@ -39,6 +39,7 @@ static const error_entry error_table[SMTPCHK_ERR__COUNT] = {
     {SMTPCHK_ERR_CONFIG, "configurationError", "the check is configured wrongly"},
     {SMTPCHK_ERR_INTERNAL, "internalError", "an internal error (out of memory, TLS library)"},
     {SMTPCHK_ERR_SMTPUTF8, "smtputf8NotOffered", "an address is not ASCII and the server does not offer SMTPUTF8"},
+    {SMTPCHK_ERR_NULL_MX, "nullMx", "the domain publishes a null MX (RFC 7505): it accepts no mail"},
 };
 
 static const char *const step_names[SMTPCHK_STEP__COUNT] = {
@@ -105,4 +106,11 @@ smtpchk_security_parse(const char *s, smtpchk_security *out)
         }
     }
     return -1;
+}
+
+const char *
+smtpchk_mx_policy_name(smtpchk_mx_policy p)
+{
+    static const char *const names[] = {"all", "any", "primary"};
+    return p >= SMTPCHK_MX_ALL && p <= SMTPCHK_MX_PRIMARY ? names[p - SMTPCHK_MX_ALL] : "unknown";
 }

@@ -55,6 +55,14 @@ mech_value(int v)
     return smtpchk_auth_mech_name((unsigned)v);
 }
 
+static const char *
+mx_policy_value(int v)
+{
+    return v >= SMTPCHK_MX_ALL && v <= SMTPCHK_MX_PRIMARY
+               ? smtpchk_mx_policy_name((smtpchk_mx_policy)v) : NULL;
+}
+
+static const enum_def mx_policy_values = {SMTPCHK_MX_ALL, SMTPCHK_MX_PRIMARY, mx_policy_value};
 static const enum_def security_values = {SMTPCHK_SEC_NONE, SMTPCHK_SEC_TLS, security_value};
 static const enum_def tls_values = {TLS1_2_VERSION, TLS1_3_VERSION, tls_version_value};
 static const enum_def mech_values = {SMTPCHK_AUTH_PLAIN, SMTPCHK_AUTH_CRAM_MD5, mech_value};
@@ -111,9 +119,26 @@ static const row rows[] = {
      CHECK(name)},
     /* connection */
     {.f = {.key = "host", .type = T(STRING), .syntax = S(HOST), .scope = IN_CHECK,
-           .flags = F(REQUIRED), .lo = 1, .hi = 255, .example = "mx1.example.net",
+           .lo = 1, .hi = 255, .def_doc = "none: host or mx is required",
+           .example = "mx1.example.net",
            .doc = "host name or IPv4/IPv6 address (the CLI's HOST arguments)"},
      CHECK(host)},
+    {.f = {.key = "mx", .option = "mx", .arg = "DOMAIN", .type = T(STRING),
+           .syntax = S(HOSTNAME), .scope = IN_CHECK, .lo = 1, .hi = 253,
+           .def_doc = "none", .example = "example.org",
+           .doc = "check every address of every MX of this domain, in preference order, "
+                  "instead of one host (docs/config.md)"},
+     CHECK(mx)},
+    {.f = {.key = "mx_policy", .option = "mx-policy", .arg = "POLICY", .type = T(ENUM),
+           .scope = BOTH, .def = "all", .example = "any",
+           .doc = "an MX check is OK when all its targets are, any one is, or every target "
+                  "of the primary (lowest preference) MX is"},
+     CHECK(mx_policy), .values = &mx_policy_values, .noun = "MX policy"},
+    {.f = {.key = "dns_servers", .option = "dns-server", .arg = "IP[:PORT]", .type = T(STRING),
+           .syntax = S(DNS_SERVERS), .scope = BOTH, .lo = 1, .hi = 255,
+           .def_doc = "the system's (/etc/resolv.conf)", .example = "192.0.2.53,[2001:db8::53]:5353",
+           .doc = "DNS servers to ask instead of the system's, comma-separated IP[:port]"},
+     CHECK(dns_servers)},
     {.f = {.key = "port", .option = "port", .short_opt = 'p', .arg = "N", .type = T(INT),
            .scope = IN_CHECK, .flags = F(ZERO_UNSET), .lo = 1, .hi = 65535,
            .def_doc = "25, or 465 with security \"tls\"", .example = "25",
@@ -294,7 +319,7 @@ static const char *const type_names[SMTPCHK_ST__COUNT] = {
 
 static const char *const syntax_names[SMTPCHK_SYN__COUNT] = {
     "any", "name", "host", "hostname", "address", "header", "text", "probe", "mechanism",
-    "secret-file", "body-file", "ca-file", "ca-dir",
+    "secret-file", "body-file", "ca-file", "ca-dir", "dns-servers",
 };
 
 static const char *const flag_names[] = {

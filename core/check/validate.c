@@ -6,7 +6,9 @@
  */
 #include "schema_int.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "text.h"
@@ -196,6 +198,54 @@ check_mechanism(smtpchk_fill *f, const row *r, long item, const char *s)
     return -1;
 }
 
+/* One "1.2.3.4", "1.2.3.4:53", "::1" or "[::1]:53" (what c-ares takes). */
+static bool
+dns_server_ok(const char *s, size_t len)
+{
+    char buf[64], port[8] = "";
+    unsigned char a[16];
+    if (len == 0 || len >= sizeof(buf))
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *addr = buf, *colon = strrchr(buf, ':');
+    if (buf[0] == '[') {
+        char *end = strchr(buf, ']');
+        if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+            return false;
+        if (end[1] == ':')
+            snprintf(port, sizeof(port), "%s", end + 2);
+        *end = '\0';
+        addr++;
+    } else if (colon != NULL && strchr(buf, ':') == colon) {
+        *colon = '\0';
+        snprintf(port, sizeof(port), "%s", colon + 1);
+    }
+    if (inet_pton(AF_INET, addr, a) != 1 && inet_pton(AF_INET6, addr, a) != 1)
+        return false;
+    char *end = port;
+    long p = port[0] ? strtol(port, &end, 10) : 53;
+    return *end == '\0' && p >= 1 && p <= 65535;
+}
+
+static int
+check_dns_servers(smtpchk_fill *f, const row *r, long item, const char *s)
+{
+    bool ok = s[0] != '\0' && !too_long(r, s);
+    for (const char *p = s; ok; p++) {
+        size_t n = strcspn(p, ",");
+        ok = dns_server_ok(p, n);
+        p += n;
+        if (*p == '\0')
+            break;
+    }
+    if (ok)
+        return 0;
+    fill_say(f, r, item, true, "{} must be IP[:port] addresses separated by commas",
+             "bad {}");
+    return -1;
+}
+
 typedef int (*syntax_check)(smtpchk_fill *f, const row *r, long item, const char *s);
 
 static const syntax_check syntax_checks[SMTPCHK_SYN__COUNT] = {
@@ -203,6 +253,7 @@ static const syntax_check syntax_checks[SMTPCHK_SYN__COUNT] = {
     [SMTPCHK_SYN_HOSTNAME] = check_hostname, [SMTPCHK_SYN_ADDRESS] = check_address,
     [SMTPCHK_SYN_HEADER] = check_header,     [SMTPCHK_SYN_TEXT] = check_utf8,
     [SMTPCHK_SYN_PROBE] = check_probe,       [SMTPCHK_SYN_MECHANISM] = check_mechanism,
+    [SMTPCHK_SYN_DNS_SERVERS] = check_dns_servers,
 };
 
 static int
@@ -374,12 +425,22 @@ required(const smtpchk_fill *f, const row *r)
     return (fl & SMTPCHK_F_GROUP_REQUIRED) && group_given(f, r);
 }
 
+/* A check names a host or an MX domain: one of them (the rules' table
+ * forbids both), so host is required only without mx. */
+static bool
+needs_host(const smtpchk_fill *f, const row *r)
+{
+    const row *mx = row_of(smtpchk_schema_find_key("mx"));
+    return strcmp(r->f.key, "host") == 0 && !(f->bad & bit_of(&mx->f)) && !fill_is_set(f, mx);
+}
+
 void
 validate_required(smtpchk_fill *f)
 {
     for (size_t i = 0; i < smtpchk_schema_count(); i++) {
         const row *r = schema_row(i);
-        if (!(f->bad & bit_of(&r->f)) && required(f, r) && !fill_is_set(f, r))
+        if (!(f->bad & bit_of(&r->f)) && (required(f, r) || needs_host(f, r)) &&
+            !fill_is_set(f, r))
             fill_say(f, r, -1, true, "missing {}", "no {}");
     }
 }
@@ -393,6 +454,7 @@ static const smtpchk_rule rules[] = {
     {SMTPCHK_RULE_REQUIRES, "mail.to", "mail.from", "recipients are set but no sender (from)"},
     {SMTPCHK_RULE_EXCLUSIVE, "mail.body_html_file", "mail.body_html", NULL},
     {SMTPCHK_RULE_EXCLUSIVE, "mail.body_text_file", "mail.body_text", NULL},
+    {SMTPCHK_RULE_EXCLUSIVE, "mx", "host", "a domain (mx) and a host are both set"},
 };
 
 /* %1$s is the first field, %2$s the second. */

@@ -104,6 +104,8 @@ smtpchk_engine_free(smtpchk_engine *e)
     smtpchk_resolver_free(e->resolver);
     smtpchk_tls_cache_free(e->tls);
     pending_set_free(e->pending);
+    for (size_t i = 0; i < e->nresults; i++)
+        smtpchk_engine_result_release(&e->results[i]);
     free(e->results);
     free(e->slots);
     int fds[] = {e->ep, e->ctl_fd, e->notify_fd};
@@ -255,6 +257,14 @@ smtpchk_engine_run_once(smtpchk_engine *e)
 /* ---- results ---------------------------------------------------------------- */
 
 void
+smtpchk_engine_result_release(smtpchk_engine_result *r)
+{
+    free(r->targets);
+    r->targets = NULL;
+    r->ntargets = 0;
+}
+
+void
 engine_push_result(smtpchk_engine *e, const smtpchk_engine_result *r)
 {
     pthread_mutex_lock(&e->mu);
@@ -263,6 +273,7 @@ engine_push_result(smtpchk_engine *e, const smtpchk_engine_result *r)
         smtpchk_engine_result *v = realloc(e->results, cap * sizeof(*v));
         if (v == NULL) {
             pthread_mutex_unlock(&e->mu);
+            free(r->targets);
             return; /* dropped; the next run reports again */
         }
         e->results = v;

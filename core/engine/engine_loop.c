@@ -96,7 +96,8 @@ entry_free(smtpchk_engine *e, entry *en)
 static dest *
 dest_of(smtpchk_engine *e, const smtpchk_check *c)
 {
-    return dest_get(&e->dests, c->host != NULL ? c->host : "", smtpchk_check_port(c));
+    const char *host = c->host != NULL ? c->host : c->mx != NULL ? c->mx : "";
+    return dest_get(&e->dests, host, smtpchk_check_port(c));
 }
 
 static void
@@ -286,6 +287,7 @@ finish_run(smtpchk_engine *e, slot *s)
     r.skipped = en->skipped;
     r.finished = (int64_t)time(NULL);
     r.result = *smtpchk_job_result(s->job);
+    r.targets = smtpchk_job_take_targets(s->job, &r.ntargets);
     engine_push_result(e, &r);
     smtpchk_heap_remove(&e->timers, &s->deadline.t);
     smtpchk_job_free(s->job);

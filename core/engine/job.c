@@ -1,4 +1,4 @@
-#include "job.h"
+#include "job_int.h"
 
 #include <limits.h>
 #include <poll.h>
@@ -12,27 +12,6 @@
 #include "clock.h"
 #include "conn.h"
 #include "tls.h"
-
-typedef enum { PH_IDLE, PH_RESOLVING, PH_CONNECTING, PH_HANDSHAKE, PH_STREAM, PH_DONE } phase;
-
-#define READ_CHUNK 4096
-#define READS_PER_WAKEUP 16
-
-struct smtpchk_job {
-    const smtpchk_check *check;
-    smtpchk_resolver *resolver;
-    smtpchk_tls_cache *tls;
-    smtpchk_session *session;
-    smtpchk_conn *conn;
-    SSL_CTX *ssl_ctx;
-    smtpchk_lookup *lookup;
-    smtpchk_addrs addrs;
-    size_t addr_i;
-    char tried[SMTPCHK_TEXT_MAX]; /* addresses that failed, for the detail */
-    phase ph;
-    smtpchk_fd_close_fn close_hook;
-    void *close_ud;
-};
 
 static void job_pump(smtpchk_job *j);
 
@@ -63,7 +42,7 @@ random_bytes(void *ud, unsigned char *buf, size_t len)
     return len <= INT_MAX && RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
 }
 
-static const smtpchk_session_env real_env = {wall_clock, random_bytes, NULL};
+const smtpchk_session_env job_session_env = {wall_clock, random_bytes, NULL};
 
 smtpchk_job *
 smtpchk_job_new(const smtpchk_check *check, const smtpchk_job_env *env,
@@ -73,9 +52,12 @@ smtpchk_job_new(const smtpchk_check *check, const smtpchk_job_env *env,
     if (j == NULL)
         return NULL;
     j->check = check;
+    j->default_ehlo = env->default_ehlo;
+    j->tfn = tfn;
+    j->tud = tud;
     j->resolver = env->resolver;
     j->tls = env->tls;
-    j->session = smtpchk_session_new(check, env->default_ehlo, &real_env, smtpchk_now_us());
+    j->session = smtpchk_session_new(check, env->default_ehlo, &job_session_env, smtpchk_now_us());
     j->conn = smtpchk_conn_new();
     if (j->session == NULL || j->conn == NULL) {
         smtpchk_job_free(j);
@@ -112,11 +94,12 @@ smtpchk_job_free(smtpchk_job *j)
         drop_conn(j);
     smtpchk_conn_free(j->conn);
     smtpchk_session_free(j->session);
+    job_mx_free(j->mx);
     SSL_CTX_free(j->ssl_ctx);
     free(j);
 }
 
-static void
+void
 job_fail(smtpchk_job *j, smtpchk_error err, const char *why)
 {
     smtpchk_session_transport_failed(j->session, smtpchk_now_us(), err, why);
@@ -163,8 +146,8 @@ all_addresses_failed(smtpchk_job *j)
 }
 
 /* Tries the addresses in order; a refused or failed one moves to the next. */
-static void
-try_connect(smtpchk_job *j)
+void
+job_try_connect(smtpchk_job *j)
 {
     while (j->addr_i < j->addrs.n) {
         size_t i = j->addr_i++;
@@ -202,7 +185,7 @@ on_resolved(void *ud, int ok, const smtpchk_addrs *addrs, const char *why)
     j->addrs = *addrs;
     j->addr_i = 0;
     smtpchk_session_resolved(j->session, smtpchk_now_us());
-    try_connect(j);
+    job_try_connect(j);
 }
 
 void
@@ -211,7 +194,7 @@ smtpchk_job_start(smtpchk_job *j)
     char err[SMTPCHK_TEXT_MAX];
     /* Checks are validated where they are made (the schema, for the check
      * file and the CLI); only what would crash here is guarded. */
-    if (j->check->host == NULL || j->check->host[0] == '\0') {
+    if ((j->check->host == NULL || j->check->host[0] == '\0') && j->check->mx == NULL) {
         job_fail(j, SMTPCHK_ERR_CONFIG, "no host");
         return;
     }
@@ -223,8 +206,12 @@ smtpchk_job_start(smtpchk_job *j)
         }
     }
     j->ph = PH_RESOLVING;
-    j->lookup = smtpchk_resolve(j->resolver, j->check->host, smtpchk_check_port(j->check),
-                                on_resolved, j);
+    if (j->check->mx != NULL) {
+        job_mx_start(j);
+        return;
+    }
+    j->lookup = smtpchk_resolve(j->resolver, j->check->dns_servers, j->check->host,
+                                smtpchk_check_port(j->check), on_resolved, j);
 }
 
 static void
@@ -254,6 +241,8 @@ close_job(smtpchk_job *j)
 {
     drop_conn(j);
     j->ph = PH_DONE;
+    if (j->mx != NULL)
+        job_mx_session_over(j); /* may start the next target */
 }
 
 /* Writes what the session queued. 1 = all out, 0 = wait, -1 = handled failure. */
@@ -339,7 +328,7 @@ smtpchk_job_io(smtpchk_job *j, short revents)
             connected(j);
         } else {
             remember_failure(j);
-            try_connect(j);
+            job_try_connect(j);
         }
         break;
     case PH_HANDSHAKE:
@@ -403,5 +392,5 @@ smtpchk_job_done(const smtpchk_job *j)
 const smtpchk_result *
 smtpchk_job_result(const smtpchk_job *j)
 {
-    return smtpchk_session_result(j->session);
+    return j->mx != NULL ? job_mx_result(j) : smtpchk_session_result(j->session);
 }

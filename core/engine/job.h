@@ -41,5 +41,8 @@ int64_t smtpchk_job_deadline(const smtpchk_job *j);
 void smtpchk_job_timeout(smtpchk_job *j);
 int smtpchk_job_done(const smtpchk_job *j);
 const smtpchk_result *smtpchk_job_result(const smtpchk_job *j);
+/* An MX check's targets once done, in order; the caller frees the array
+ * (NULL, *n = 0 for a one-host check, or when taken already). */
+smtpchk_target *smtpchk_job_take_targets(smtpchk_job *j, size_t *n);
 
 #endif

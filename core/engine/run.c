@@ -23,6 +23,9 @@ collect(smtpchk_engine *e, smtpchk_result *results, size_t n, const smtpchk_run_
     while ((got = smtpchk_engine_drain(e, batch, 64)) > 0) {
         for (size_t i = 0; i < got; i++) {
             size_t idx = (size_t)batch[i].key;
+            if (idx < n && batch[i].targets != NULL && o->targets != NULL)
+                o->targets(o->ud, idx, batch[i].targets, batch[i].ntargets);
+            smtpchk_engine_result_release(&batch[i]);
             if (idx >= n)
                 continue;
             results[idx] = batch[i].result;

@@ -34,8 +34,15 @@ typedef struct smtpchk_engine_result {
     uint64_t run;             /* this check's run number, from 1 */
     uint64_t skipped;         /* runs skipped so far: the previous one was still busy */
     int64_t finished;         /* wall clock, seconds since the epoch */
-    smtpchk_result result;
+    smtpchk_result result;    /* an MX check's: its targets' by its policy */
+    /* An MX check's targets in preference order, owned by whoever drains
+     * the result: free() them (smtpchk_engine_result_release). */
+    smtpchk_target *targets;
+    size_t ntargets;
 } smtpchk_engine_result;
+
+/* Frees r's targets; r stays usable without them. */
+void smtpchk_engine_result_release(smtpchk_engine_result *r);
 
 /* The default cap per server: below Postfix's defaults of 50 connections
  * per client (smtpd_client_connection_count_limit) and 100 smtpd
@@ -95,6 +102,8 @@ typedef struct smtpchk_run_opts {
     size_t max_per_server;
     void (*transcript)(void *ud, const smtpchk_check *c, char dir, const char *line, size_t len);
     void (*done)(void *ud, size_t idx, const smtpchk_result *r);
+    /* Optional, before done for an MX check: its targets (borrowed for the call). */
+    void (*targets)(void *ud, size_t idx, const smtpchk_target *t, size_t n);
     void *ud;
 } smtpchk_run_opts;
 int smtpchk_run(const smtpchk_check *const *checks, size_t n, smtpchk_result *results,

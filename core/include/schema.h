@@ -50,6 +50,7 @@ typedef enum smtpchk_syntax {
     SMTPCHK_SYN_BODY_FILE,   /* UTF-8 text, at most 1 MiB */
     SMTPCHK_SYN_CA_FILE,     /* a regular file (PEM) */
     SMTPCHK_SYN_CA_DIR,      /* a directory */
+    SMTPCHK_SYN_DNS_SERVERS, /* "IP[:port],...": IPv4, IPv6, [IPv6]:port */
     SMTPCHK_SYN__COUNT
 } smtpchk_syntax;
 

@@ -43,6 +43,7 @@ typedef enum smtpchk_error {
     SMTPCHK_ERR_CONFIG = 25,
     SMTPCHK_ERR_INTERNAL = 26,
     SMTPCHK_ERR_SMTPUTF8 = 27,
+    SMTPCHK_ERR_NULL_MX = 28,
     SMTPCHK_ERR__COUNT
 } smtpchk_error;
 
@@ -65,6 +66,13 @@ typedef enum smtpchk_step {
     SMTPCHK_STEP_QUIT = 14,
     SMTPCHK_STEP__COUNT
 } smtpchk_step;
+
+/* How an MX check's targets make its one result (docs/config.md). */
+typedef enum smtpchk_mx_policy {
+    SMTPCHK_MX_ALL = 1,       /* every target OK */
+    SMTPCHK_MX_ANY = 2,       /* at least one target OK */
+    SMTPCHK_MX_PRIMARY = 3    /* every target of the lowest preference OK */
+} smtpchk_mx_policy;
 
 typedef enum smtpchk_security {
     SMTPCHK_SEC_NONE = 1,
@@ -130,7 +138,10 @@ unsigned smtpchk_cap_from_name(const char *name, size_t len);
 typedef struct smtpchk_check {
     char *name;               /* label for output; may be NULL */
     unsigned index;           /* stable index from the check file; 0 = none */
-    char *host;               /* name or IPv4/IPv6 literal */
+    char *host;               /* name or IPv4/IPv6 literal; NULL with mx */
+    char *mx;                 /* a domain whose MX set is checked instead of host */
+    smtpchk_mx_policy mx_policy;
+    char *dns_servers;        /* "IP[:port],..." for c-ares; NULL = the system's */
     uint16_t port;            /* 0 = 25, or 465 for SMTPCHK_SEC_TLS */
     smtpchk_security security;
     char *source_addr;        /* optional local address to bind */
@@ -166,6 +177,8 @@ void smtpchk_check_free(smtpchk_check *c);
 /* Deep copy; NULL on allocation failure. */
 smtpchk_check *smtpchk_check_dup(const smtpchk_check *c);
 uint16_t smtpchk_check_port(const smtpchk_check *c);
+/* What the check is about: its host, or its MX domain. */
+const char *smtpchk_check_target(const smtpchk_check *c);
 
 /* Text fields are NUL-terminated, sanitised (printable) and truncated. */
 #define SMTPCHK_TEXT_MAX 256
@@ -217,6 +230,20 @@ typedef struct smtpchk_result {
 
 void smtpchk_result_init(smtpchk_result *r);
 
+/* An MX check's caps (RFC 5321 5.1 sets none; these bound one run). */
+#define SMTPCHK_MX_MAX 16
+#define SMTPCHK_TARGETS_MAX 32
+
+/* One address of one exchanger of an MX check, and its run's result. */
+typedef struct smtpchk_target {
+    char mx[256];             /* the exchanger as named by the MX record, or the domain */
+    int preference;           /* -1 = implicit MX (no MX record: the domain's A/AAAA) */
+    int family;               /* 1 = IPv4, 2 = IPv6 (InetAddressType) */
+    char address[48];         /* numeric, without brackets */
+    bool via_cname;           /* the exchanger's name is an alias (CNAME) */
+    smtpchk_result result;
+} smtpchk_target;
+
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
 size_t smtpchk_utf8_seq_len(const unsigned char *s, size_t len);
 
@@ -227,6 +254,8 @@ const char *smtpchk_step_name(smtpchk_step s);
 /* "dns", "connect", ... "total". */
 const char *smtpchk_phase_name(smtpchk_phase p);
 const char *smtpchk_security_name(smtpchk_security s);
+/* "all", "any", "primary". */
+const char *smtpchk_mx_policy_name(smtpchk_mx_policy p);
 /* Parses "none" | "starttls" | "tls"; returns 0 or -1. */
 int smtpchk_security_parse(const char *s, smtpchk_security *out);
 

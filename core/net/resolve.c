@@ -11,12 +11,20 @@
 
 struct smtpchk_lookup {
     smtpchk_resolver *r;
-    smtpchk_resolve_cb cb;    /* NULL once cancelled */
+    smtpchk_resolve_cb cb;    /* NULL once cancelled (both) */
+    smtpchk_mx_cb mx_cb;
     void *ud;
 };
 
-struct smtpchk_resolver {
+/* One c-ares channel per list of servers; the first is the system's. */
+typedef struct chan {
+    struct chan *next;
+    char *servers;            /* NULL = the system's (/etc/resolv.conf) */
     ares_channel channel;
+} chan;
+
+struct smtpchk_resolver {
+    chan *chans;
     size_t pending;
     smtpchk_lookup *starting; /* the lookup inside ares_getaddrinfo() */
     smtpchk_sock_fn sock_cb;
@@ -42,6 +50,65 @@ sock_state(void *data, ares_socket_t fd, int readable, int writable)
         r->sock_cb(r->sock_ud, fd, readable, writable);
 }
 
+static void
+chan_free(chan *c)
+{
+    if (c == NULL)
+        return;
+    ares_destroy(c->channel); /* runs callbacks with ARES_EDESTRUCTION */
+    free(c->servers);
+    free(c);
+}
+
+static chan *
+chan_new(smtpchk_resolver *r, const char *servers, char *err, size_t errlen)
+{
+    chan *c = calloc(1, sizeof(*c));
+    if (c == NULL || (servers != NULL && (c->servers = strdup(servers)) == NULL)) {
+        free(c);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    struct ares_options opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.timeout = 2000; /* ms per try; the check's own deadline still rules */
+    opts.tries = 2;
+    opts.sock_state_cb = sock_state;
+    opts.sock_state_cb_data = r;
+    int rc = ares_init_options(&c->channel, &opts,
+                               ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+    if (rc != ARES_SUCCESS) {
+        snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
+        free(c->servers);
+        free(c);
+        return NULL;
+    }
+    ares_set_socket_configure_callback(c->channel, set_cloexec, NULL);
+    if (servers != NULL && (rc = ares_set_servers_ports_csv(c->channel, servers)) != ARES_SUCCESS) {
+        snprintf(err, errlen, "DNS servers \"%s\": %s", servers, ares_strerror(rc));
+        chan_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The channel for servers, made on first use. */
+static chan *
+chan_for(smtpchk_resolver *r, const char *servers, char *err, size_t errlen)
+{
+    chan *last = NULL;
+    for (chan *c = r->chans; c != NULL; last = c, c = c->next)
+        if (servers == NULL ? c->servers == NULL
+                            : c->servers != NULL && strcmp(c->servers, servers) == 0)
+            return c;
+    chan *c = chan_new(r, servers, err, errlen);
+    if (c != NULL && last != NULL)
+        last->next = c;
+    else if (c != NULL)
+        r->chans = c;
+    return c;
+}
+
 smtpchk_resolver *
 smtpchk_resolver_new(smtpchk_sock_fn sock_cb, void *ud, char *err, size_t errlen)
 {
@@ -53,22 +120,13 @@ smtpchk_resolver_new(smtpchk_sock_fn sock_cb, void *ud, char *err, size_t errlen
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    struct ares_options opts;
-    memset(&opts, 0, sizeof(opts));
-    opts.timeout = 2000; /* ms per try; the check's own deadline still rules */
-    opts.tries = 2;
-    opts.sock_state_cb = sock_state;
-    opts.sock_state_cb_data = r;
     r->sock_cb = sock_cb;
     r->sock_ud = ud;
-    int rc = ares_init_options(&r->channel, &opts,
-                               ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
-    if (rc != ARES_SUCCESS) {
-        snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
+    r->chans = chan_new(r, NULL, err, errlen);
+    if (r->chans == NULL) {
         free(r);
         return NULL;
     }
-    ares_set_socket_configure_callback(r->channel, set_cloexec, NULL);
     return r;
 }
 
@@ -77,7 +135,11 @@ smtpchk_resolver_free(smtpchk_resolver *r)
 {
     if (r == NULL)
         return;
-    ares_destroy(r->channel); /* runs callbacks with ARES_EDESTRUCTION */
+    while (r->chans != NULL) {
+        chan *c = r->chans;
+        r->chans = c->next;
+        chan_free(c);
+    }
     free(r);
 }
 
@@ -123,6 +185,7 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
     smtpchk_addrs addrs;
     memset(&addrs, 0, sizeof(addrs));
     if (status == ARES_SUCCESS && res != NULL) {
+        addrs.cname = res->cnames != NULL;
         for (struct ares_addrinfo_node *n = res->nodes; n != NULL && addrs.n < SMTPCHK_MAX_ADDRS;
              n = n->ai_next) {
             if (n->ai_addrlen > sizeof(addrs.addr[0]))
@@ -142,23 +205,46 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
     free(l);
 }
 
+/* A new lookup, counted as pending and marked as the one starting. */
+static smtpchk_lookup *
+lookup_new(smtpchk_resolver *r, void *ud)
+{
+    smtpchk_lookup *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return NULL;
+    l->r = r;
+    l->ud = ud;
+    r->pending++;
+    r->starting = l;
+    r->sync_done = 0;
+    return l;
+}
+
+/* The callback may already have run (hosts file, a bad name) and freed l. */
+static smtpchk_lookup *
+lookup_started(smtpchk_resolver *r, smtpchk_lookup *l)
+{
+    r->starting = NULL;
+    return r->sync_done ? NULL : l;
+}
+
 smtpchk_lookup *
-smtpchk_resolve(smtpchk_resolver *r, const char *host, uint16_t port, smtpchk_resolve_cb cb,
-                void *ud)
+smtpchk_resolve(smtpchk_resolver *r, const char *servers, const char *host, uint16_t port,
+                smtpchk_resolve_cb cb, void *ud)
 {
     smtpchk_addrs lit;
     if (smtpchk_parse_literal(host, port, &lit)) {
         cb(ud, 1, &lit, NULL);
         return NULL;
     }
-    smtpchk_lookup *l = calloc(1, sizeof(*l));
+    char err[160];
+    chan *c = chan_for(r, servers, err, sizeof(err));
+    smtpchk_lookup *l = c != NULL ? lookup_new(r, ud) : NULL;
     if (l == NULL) {
-        cb(ud, 0, NULL, "out of memory");
+        cb(ud, 0, NULL, c == NULL ? err : "out of memory");
         return NULL;
     }
-    l->r = r;
     l->cb = cb;
-    l->ud = ud;
     char service[8];
     snprintf(service, sizeof(service), "%u", (unsigned)port);
     struct ares_addrinfo_hints hints;
@@ -166,33 +252,74 @@ smtpchk_resolve(smtpchk_resolver *r, const char *host, uint16_t port, smtpchk_re
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = ARES_AI_NUMERICSERV;
-    r->pending++;
-    r->starting = l;
-    r->sync_done = 0;
-    ares_getaddrinfo(r->channel, host, service, &hints, on_addrinfo, l);
-    r->starting = NULL;
-    /* The callback may already have run (hosts file) and freed l. */
-    return r->sync_done ? NULL : l;
+    ares_getaddrinfo(c->channel, host, service, &hints, on_addrinfo, l);
+    return lookup_started(r, l);
+}
+
+static void
+on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    (void)timeouts;
+    smtpchk_lookup *l = arg;
+    l->r->pending--;
+    if (l->r->starting == l)
+        l->r->sync_done = 1;
+    if (l->mx_cb != NULL && status != ARES_EDESTRUCTION)
+        l->mx_cb(l->ud, status, abuf, alen, ares_strerror(status));
+    free(l);
+}
+
+smtpchk_lookup *
+smtpchk_resolve_mx(smtpchk_resolver *r, const char *servers, const char *domain,
+                   smtpchk_mx_cb cb, void *ud)
+{
+    char err[160];
+    chan *c = chan_for(r, servers, err, sizeof(err));
+    smtpchk_lookup *l = c != NULL ? lookup_new(r, ud) : NULL;
+    if (l == NULL) {
+        cb(ud, ARES_ENOMEM, NULL, 0, c == NULL ? err : "out of memory");
+        return NULL;
+    }
+    l->mx_cb = cb;
+    ares_query(c->channel, domain, 1 /* IN */, 15 /* MX */, on_mx, l);
+    return lookup_started(r, l);
+}
+
+int
+smtpchk_resolve_status_nxdomain(int status)
+{
+    return status == ARES_ENOTFOUND;
+}
+
+int
+smtpchk_resolve_status_nodata(int status)
+{
+    return status == ARES_ENODATA;
 }
 
 void
 smtpchk_lookup_cancel(smtpchk_lookup *l)
 {
-    if (l != NULL)
+    if (l != NULL) {
         l->cb = NULL;
+        l->mx_cb = NULL;
+    }
 }
 
 void
 smtpchk_resolver_process_fd(smtpchk_resolver *r, int fd, int readable, int writable)
 {
-    ares_process_fd(r->channel, readable ? fd : ARES_SOCKET_BAD,
-                    writable ? fd : ARES_SOCKET_BAD);
+    /* A channel that does not own fd only looks at its own timeouts. */
+    for (chan *c = r->chans; c != NULL; c = c->next)
+        ares_process_fd(c->channel, readable ? fd : ARES_SOCKET_BAD,
+                        writable ? fd : ARES_SOCKET_BAD);
 }
 
 void
 smtpchk_resolver_process_timeouts(smtpchk_resolver *r)
 {
-    ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    for (chan *c = r->chans; c != NULL; c = c->next)
+        ares_process_fd(c->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
 int
@@ -200,11 +327,15 @@ smtpchk_resolver_timeout_ms(smtpchk_resolver *r)
 {
     if (r->pending == 0)
         return -1;
-    struct timeval tv;
-    struct timeval *t = ares_timeout(r->channel, NULL, &tv);
-    if (t == NULL)
-        return -1;
-    return (int)(t->tv_sec * 1000 + (t->tv_usec + 999) / 1000);
+    int ms = -1;
+    for (chan *c = r->chans; c != NULL; c = c->next) {
+        struct timeval tv;
+        struct timeval *t = ares_timeout(c->channel, NULL, &tv);
+        int v = t != NULL ? (int)(t->tv_sec * 1000 + (t->tv_usec + 999) / 1000) : -1;
+        if (v >= 0 && (ms < 0 || v < ms))
+            ms = v;
+    }
+    return ms;
 }
 
 size_t

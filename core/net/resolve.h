@@ -14,6 +14,7 @@
 
 typedef struct smtpchk_addrs {
     size_t n;
+    int cname;                /* the name was an alias (CNAME) */
     struct sockaddr_storage addr[SMTPCHK_MAX_ADDRS];
     socklen_t len[SMTPCHK_MAX_ADDRS];
 } smtpchk_addrs;
@@ -38,9 +39,23 @@ void smtpchk_resolver_free(smtpchk_resolver *r);
  * Starts a lookup of host ("mx.example", "192.0.2.1", "::1", "[::1]").
  * Literals call cb before returning and give NULL. Otherwise returns a
  * handle, valid until cb runs or smtpchk_lookup_cancel is called.
+ * servers: "IP[:port],..." to ask instead of the system's resolvers
+ * (one c-ares channel per distinct list, kept while r lives); NULL = the
+ * system's.
  */
-smtpchk_lookup *smtpchk_resolve(smtpchk_resolver *r, const char *host, uint16_t port,
-                                smtpchk_resolve_cb cb, void *ud);
+smtpchk_lookup *smtpchk_resolve(smtpchk_resolver *r, const char *servers, const char *host,
+                                uint16_t port, smtpchk_resolve_cb cb, void *ud);
+
+/* An MX answer: status is an ARES_* code (0 = an answer in abuf, which
+ * mx.h parses); why names a failure. abuf is valid during the call. */
+typedef void (*smtpchk_mx_cb)(void *ud, int status, const unsigned char *abuf, int alen,
+                              const char *why);
+/* Queries the MX records of domain (no search list); as smtpchk_resolve. */
+smtpchk_lookup *smtpchk_resolve_mx(smtpchk_resolver *r, const char *servers, const char *domain,
+                                   smtpchk_mx_cb cb, void *ud);
+/* c-ares's "no such domain" and "no records of that type" statuses. */
+int smtpchk_resolve_status_nxdomain(int status);
+int smtpchk_resolve_status_nodata(int status);
 /* cb will not be called; safe until the callback has run. */
 void smtpchk_lookup_cancel(smtpchk_lookup *l);
 

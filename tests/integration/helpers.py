@@ -40,6 +40,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 FAKESMTP = os.path.join(REPO, "tests", "fake", "fakesmtp.py")
+FAKEDNS = os.path.join(REPO, "tests", "fake", "fakedns.py")
 HOSTILE = os.path.join(REPO, "tests", "fake", "hostile.py")
 MKCERTS = os.path.join(REPO, "tests", "fake", "mkcerts.py")
 # The fake server and mkcerts need Debian's python3 (with python3-
@@ -129,7 +130,7 @@ class FakeServer:
     """
 
     def __init__(self, scenario=None, certdir=None, cert="server", host=LOOPBACK,
-                 keep=False, prefix=()):
+                 keep=False, prefix=(), port=0):
         self.scenario = dict(scenario or {})
         if certdir and "cert" not in self.scenario:
             self.scenario["cert"] = os.path.join(certdir, cert + ".pem")
@@ -137,6 +138,7 @@ class FakeServer:
         self.host = host
         self.keep = keep
         self.prefix = list(prefix)  # e.g. ["ip", "netns", "exec", NAME]
+        self.want_port = port       # 0: a free one
         self.port = None
         self.proc = None
         self.dir = None
@@ -149,7 +151,8 @@ class FakeServer:
         scen_file = os.path.join(self.dir, "scenario.json")
         with open(scen_file, "w") as f:
             json.dump(self.scenario, f)
-        return self.prefix + [PYTHON, FAKESMTP, "--host", self.host, "--port", "0",
+        return self.prefix + [PYTHON, FAKESMTP, "--host", self.host,
+                              "--port", str(self.want_port),
                               "--port-file", port_file, "--scenario", "@" + scen_file,
                               "--log", self.log_path]
 
@@ -199,6 +202,43 @@ class FakeServer:
                 return f.read()
         except OSError:
             return ""
+
+
+class FakeDns(FakeServer):
+    """Run tests/fake/fakedns.py (UDP and TCP) for the length of a with block:
+
+        with FakeDns({"d.test": {"MX": [[10, "mx.d.test"]]}}) as dns:
+            run_check(["--mx", "d.test", "--dns-server", dns.server])
+
+    zone: {name: {TYPE: records}} (see fakedns.py). set_zone() replaces it
+    at once (the server reads the file for every query). .queries() is
+    the list of "TYPE name rcode ..." lines so far.
+    """
+
+    script = "fakedns"
+
+    def __init__(self, zone, host=LOOPBACK, keep=False):
+        super().__init__({}, host=host, keep=keep)
+        self.zone = zone
+
+    @property
+    def server(self):
+        return "%s:%d" % (self.host, self.port)
+
+    def set_zone(self, zone):
+        self.zone = zone
+        path = os.path.join(self.dir, "zone.json")
+        with open(path + ".tmp", "w") as f:
+            json.dump(zone, f)
+        os.rename(path + ".tmp", path)
+
+    def command(self, port_file):
+        self.set_zone(self.zone)
+        return [PYTHON, FAKEDNS, "--host", self.host, "--port", "0", "--port-file", port_file,
+                "--zone", os.path.join(self.dir, "zone.json"), "--log", self.log_path]
+
+    def queries(self):
+        return self.log().splitlines()
 
 
 class HostileServer(FakeServer):

@@ -174,6 +174,8 @@ class Samples:
                   "noop", "EXPN root", "QUIT", "VRFY a\r\nDATA"],
         "mechanism": ["PLAIN", "PLAIN,LOGIN", "cram-md5", "PLAIN LOGIN", "XOAUTH2",
                       "PLAIN,NTLM", ""],
+        "dns-servers": ["127.0.0.1", "127.0.0.1:5353,[::1]:53", "::1", "[::1]", "",
+                        "dns.example.net", "127.0.0.1:0", "127.0.0.1:99999", "[::1", "1.2.3.4,"],
     }
 
     def __init__(self, directory):
@@ -277,6 +279,11 @@ class SchemaVerdictTests(unittest.TestCase):
                  and "group-required" in f["flags"]]
         return [f for f in self.fields if f["key"] in need and f["key"] != field["key"]]
 
+    def replaces_host(self, field):
+        """A field that excludes host names the check's target itself (mx)."""
+        return any(r[0] == "exclusive" and set(r[1:3]) == {field["key"], "host"}
+                   for r in self.rules)
+
     def cli_args(self, field, value):
         args = []
         for p in self.partners(field):
@@ -287,6 +294,8 @@ class SchemaVerdictTests(unittest.TestCase):
 
     def conf_text(self, field, value):
         check = {"index": "1", "name": '"t"', "host": '"127.0.0.1"'}
+        if self.replaces_host(field):
+            del check["host"]
         defaults = {}
         for p in self.partners(field):
             check[p["key"]] = conf_string(self.samples.good(p))
@@ -295,8 +304,9 @@ class SchemaVerdictTests(unittest.TestCase):
 
     def verdicts(self, field, value):
         args = [a.encode() if isinstance(a, str) else a for a in self.cli_args(field, value)]
-        cli = subprocess.run([smtpcheck_bin().encode(), b"--check-config"] + args +
-                             [b"127.0.0.1"], capture_output=True, timeout=30)
+        host = [] if self.replaces_host(field) else [b"127.0.0.1"]
+        cli = subprocess.run([smtpcheck_bin().encode(), b"--check-config"] + args + host,
+                             capture_output=True, timeout=30)
         with open(self.conf, "w") as f:
             f.write(self.conf_text(field, value))
         conf = subprocess.run([smtpcheck_bin(), "--config", self.conf, "--check-config"],

@@ -19,7 +19,7 @@ import tempfile
 import time
 import unittest
 
-from helpers import FakeServer, REPO, certs, read_env
+from helpers import FakeDns, FakeServer, REPO, certs, read_env
 from helpers import BAD_CONFIGS, bad_config_corpus, generated_bad_configs, has_error
 from snmp_helpers import (
     ALARM_STATE, COL, COL_NAME_BY_NUMBER, ENTRY, ERROR, LOOPBACK, METRIC, MIB_FILE, REPO_MIBS,
@@ -1297,6 +1297,121 @@ class HistoryTest(SnmpCase):
         self.assertEqual(sorted(after[1]), list(range(min(after[1]), max(after[1]) + 1)))
         self.assertGreaterEqual(self.stats(1)["24hRuns"], row["runs"])
         self.assert_no_crash()
+
+
+
+TARGET_ENTRY = mib_oid("smtpCheckTargetEntry")
+TCOL_NAME = {num: name[len("smtpCheckTarget"):]
+             for name, num in mib_children("smtpCheckTargetEntry").items()}
+MX_GOOD = {"A": ["127.0.0.1"], "AAAA": ["::1"]}
+
+
+class MxTest(SnmpCase):
+    """Whole-domain MX checks in the agent: smtpCheckTargetTable, the
+    parent row's result by policy and its alarms, rows following DNS.
+    The DNS server is tests/fake/fakedns.py (dns_servers): never a real one."""
+
+    def targets(self):
+        """{index: {target: {column: value}}}, walked with GETBULK."""
+        out = {}
+        for oid, v in snmpbulkwalk(self.snmpd.port, mib_oid("smtpCheckTargetTable")).items():
+            self.assertTrue(oid.startswith(TARGET_ENTRY + "."), oid)
+            col, idx, t = (int(x) for x in oid[len(TARGET_ENTRY) + 1:].split("."))
+            out.setdefault(idx, {}).setdefault(t, {})[TCOL_NAME[col]] = v
+        return out
+
+    def zone(self, moving):
+        return {"good.mx.test": MX_GOOD, "bad.mx.test": {"A": ["127.0.0.2"]},
+                "v4.mx.test": {"A": ["127.0.0.1"]},
+                "two.test": {"MX": [[20, "bad.mx.test"], [10, "good.mx.test"]]},
+                "null.test": {"MX": [[0, "."]]},
+                "moving.test": {"MX": moving}}
+
+    def wait_targets(self, index, n):
+        got = {}
+
+        def ready():
+            got.update(self.targets())
+            return len(got.get(index, {})) == n
+        self.assertTrue(wait_until(ready, WAIT, 0.2),
+                        "check %d never had %d targets: %s\n%s" % (index, n, got, self.ctx()))
+        return got[index]
+
+    def test_target_table_policies_and_dns_changes(self):
+        smtp4 = self.fake({})
+        smtp6 = self.enterContext(FakeServer({}, host="::1", port=smtp4.port))
+        dns = self.enterContext(FakeDns(self.zone([[10, "v4.mx.test"]])))
+        conf = os.path.join(self.dir, "checks.conf")
+        on_error = {"on_error": True}
+        mx = {"port": smtp4.port, "alarms": on_error}
+        write_checks(conf, [
+            {"index": 1, "name": "all", "mx": "two.test", "mx_policy": "all", **mx},
+            {"index": 2, "name": "any", "mx": "two.test", "mx_policy": "any", **mx},
+            {"index": 3, "name": "primary", "mx": "two.test", "mx_policy": "primary", **mx},
+            {"index": 4, "name": "null", "mx": "null.test", **mx},
+            {"index": 5, "name": "moving", "mx": "moving.test", **mx},
+            check(6, "host", smtp4.port)],
+            {"interval": 1, "jitter": 0, "dns_servers": dns.server})
+        self.start_snmpd(conf)
+        self.wait_rows([1, 2, 3, 4, 5, 6], 2)
+        rows = self.targets()
+        # Three targets for two.test, in preference order, with their results.
+        for idx in (1, 2, 3):
+            t = rows[idx]
+            self.assertEqual(sorted(t), [1, 2, 3], (idx, t))
+            self.assertEqual({(t[i]["Exchanger"], t[i]["Address"], t[i]["AddressType"])
+                              for i in (1, 2)},
+                             {("good.mx.test", "127.0.0.1", 1), ("good.mx.test", "::1", 2)})
+            for i in (1, 2):
+                self.assertEqual((t[i]["Preference"], t[i]["Status"], t[i]["ErrorCode"]),
+                                 (10, STATUS["ok"], 0), t[i])
+                self.assertTrue(0 < t[i]["ConnectTimeUs"] <= t[i]["TotalTimeUs"], t[i])
+                self.assertGreater(t[i]["DnsTimeUs"], 0, t[i])
+                self.assertEqual(t[i]["Detail"], "")
+            bad = t[3]
+            self.assertEqual((bad["Exchanger"], bad["Preference"], bad["Address"]),
+                             ("bad.mx.test", 20, "127.0.0.2"))
+            self.assertEqual((bad["Status"], bad["ErrorCode"], bad["FailedStep"]),
+                             (STATUS["failed"], ERROR["connectionRefused"], STEP["connect"]))
+            self.assertEqual(bad["ResponseCode"], -1)
+            self.assertEqual(bad["ViaCname"], 2)
+        # The parent rows: the domain as host, the result by policy, alarms after it.
+        r = {i: self.row(i, ["host", "status", "errorCode"]) for i in (1, 2, 3, 4, 6)}
+        self.assertEqual(r[1]["host"], "two.test")
+        self.assertEqual((r[1]["errorCode"], r[1]["status"]),
+                         (ERROR["connectionRefused"], STATUS["alarm"]), self.ctx())
+        self.assertEqual((r[2]["errorCode"], r[2]["status"]), (0, STATUS["ok"]))
+        self.assertEqual((r[3]["errorCode"], r[3]["status"]), (0, STATUS["ok"]))
+        self.assertEqual(self.get(alarm_oid("state", 1, "failure")), ALARM_STATE["raised"])
+        self.assertEqual(self.get(alarm_oid("state", 2, "failure")), ALARM_STATE["armed"])
+        # A null MX: its own error, no target rows; a host check has none either.
+        self.assertEqual(r[4]["errorCode"], ERROR["nullMx"])
+        self.assertNotIn(4, rows)
+        self.assertNotIn(6, rows)
+        self.assertEqual(r[6]["status"], STATUS["ok"])
+        # Rows appear and disappear as DNS changes, re-resolved each run.
+        self.assertEqual(len(rows[5]), 1, rows.get(5))
+        dns.set_zone(self.zone([[10, "v4.mx.test"], [20, "bad.mx.test"]]))
+        t = self.wait_targets(5, 2)
+        self.assertEqual([t[i]["Exchanger"] for i in (1, 2)], ["v4.mx.test", "bad.mx.test"])
+        dns.set_zone(self.zone([[20, "bad.mx.test"]]))
+        t = self.wait_targets(5, 1)
+        self.assertEqual(t[1]["Address"], "127.0.0.2")
+        self.assertIsNone(snmpget_one(self.snmpd.port, "%s.5.5.2" % TARGET_ENTRY))
+        # The table with the MIB loaded: types and lengths as the MIB says.
+        out = self.walk_with_mib("smtpCheckTargetTable")
+        self.assertIn("smtpCheckTargetAddress.1.", out)
+        p = subprocess.run([which("snmptable"), "-v2c", "-c", "public", "-Ci", "-Cb", "-M",
+                            "+%s:%s" % (SHARED_MIBS, REPO_MIBS), "-m", "+SMTP-CHECK-MIB",
+                            "%s:%d" % (LOOPBACK, self.snmpd.port),
+                            "SMTP-CHECK-MIB::smtpCheckTargetTable"],
+                           capture_output=True, text=True, timeout=30, env=tool_env({"MIBS": ""}))
+        figure("snmptable smtpCheckTargetTable:\n" + p.stdout)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(any(q.startswith("MX two.test") for q in dns.queries()))
+        self.assert_no_crash()
+        del smtp6
+
 
 class SaveInStepsTest(SnmpCase):
     """The periodic save (every 30 s) writes the rows in steps of at most

@@ -64,6 +64,7 @@ if out=$(translate -Tp SMTP-CHECK-MIB::smtpCheckMIB 2>"$tmp/err") &&
     grep -q 'smtpCheckLastSuccess(53)' <<<"$out" &&
     grep -q 'smtpCheckNotificationGroup(6)' <<<"$out" &&
     grep -q 'smtpCheckHistoryEnhancedStatus(8)' <<<"$out" &&
+    grep -q 'smtpCheckTargetDetail(14)' <<<"$out" &&
     grep -q 'smtpCheckStats24hP99Us(10)' <<<"$out"; then
     pass "snmptranslate -Tp shows the tree"
 else
@@ -128,6 +129,12 @@ smtpCheckNotificationGroup $root.2.2.6
 smtpCheckPhaseGroup $root.2.2.7
 smtpCheckSuccessGroup $root.2.2.8
 smtpCheckHistoryTable $root.1.5
+smtpCheckTargetTable $root.1.7
+smtpCheckTargetEntry $root.1.7.1
+smtpCheckTargetAddress $root.1.7.1.5
+smtpCheckTargetDetail $root.1.7.1.14
+smtpCheckMxCompliance $root.2.1.4
+smtpCheckTargetGroup $root.2.2.11
 smtpCheckHistoryEntry $root.1.5.1
 smtpCheckHistoryTime $root.1.5.1.2
 smtpCheckHistoryEnhancedStatus $root.1.5.1.8
@@ -225,7 +232,7 @@ done
 objects_of_mib() {
     awk '/^[a-z][A-Za-z0-9]*[ \t]+(OBJECT-TYPE|NOTIFICATION-TYPE)/ { name = $1 }
          /::=/ {
-             if (name != "" && $0 ~ /\{ *(smtpCheckEntry|smtpCheckAlarmEntry|smtpCheckHistoryEntry|smtpCheckStatsEntry|smtpCheckGlobals|smtpCheckNotifObjects|smtpCheckNotifications) +[0-9]+ *\}/)
+             if (name != "" && $0 ~ /\{ *(smtpCheckEntry|smtpCheckAlarmEntry|smtpCheckHistoryEntry|smtpCheckStatsEntry|smtpCheckTargetEntry|smtpCheckGlobals|smtpCheckNotifObjects|smtpCheckNotifications) +[0-9]+ *\}/)
                  print name
              name = ""
          }' "$mib"

@@ -1,0 +1,50 @@
+/* The job's insides, shared by job.c (one host) and job_mx.c (an MX set). */
+#ifndef SMTPCHK_JOB_INT_H
+#define SMTPCHK_JOB_INT_H
+
+#include <stdbool.h>
+
+#include "conn.h"
+#include "job.h"
+#include "mx.h"
+
+typedef struct job_mx job_mx;
+
+typedef enum { PH_IDLE, PH_RESOLVING, PH_CONNECTING, PH_HANDSHAKE, PH_STREAM, PH_DONE } phase;
+
+#define READ_CHUNK 4096
+#define READS_PER_WAKEUP 16
+
+struct smtpchk_job {
+    const smtpchk_check *check;
+    smtpchk_resolver *resolver;
+    smtpchk_tls_cache *tls;
+    smtpchk_session *session;
+    smtpchk_conn *conn;
+    SSL_CTX *ssl_ctx;
+    smtpchk_lookup *lookup;
+    smtpchk_addrs addrs;
+    size_t addr_i;
+    char tried[SMTPCHK_TEXT_MAX]; /* addresses that failed, for the detail */
+    phase ph;
+    smtpchk_fd_close_fn close_hook;
+    void *close_ud;
+    const char *default_ehlo;
+    smtpchk_transcript_fn tfn;
+    void *tud;
+    job_mx *mx;               /* an MX check's targets; NULL for one host */
+};
+
+/* job.c: what job_mx.c drives a target with. */
+extern const smtpchk_session_env job_session_env;
+void job_fail(smtpchk_job *j, smtpchk_error err, const char *why);
+void job_try_connect(smtpchk_job *j);
+
+/* job_mx.c */
+void job_mx_start(smtpchk_job *j);
+/* The session ended: record it, start the next target or finish. */
+void job_mx_session_over(smtpchk_job *j);
+void job_mx_free(job_mx *m);
+const smtpchk_result *job_mx_result(const smtpchk_job *j);
+
+#endif
