@@ -1299,7 +1299,6 @@ class HistoryTest(SnmpCase):
         self.assert_no_crash()
 
 
-
 TARGET_ENTRY = mib_oid("smtpCheckTargetEntry")
 TCOL_NAME = {num: name[len("smtpCheckTarget"):]
              for name, num in mib_children("smtpCheckTargetEntry").items()}
