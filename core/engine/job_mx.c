@@ -66,8 +66,10 @@ add_failed_target(job_mx *m, const smtpchk_mx *x, const char *why)
     smtpchk_result_init(&t->result);
     t->result.error = SMTPCHK_ERR_DNS;
     t->result.failed_step = SMTPCHK_STEP_DNS;
-    snprintf(t->result.error_detail, sizeof(t->result.error_detail), "cannot resolve %s: %s",
-             x->host, why);
+    char msg[2 * SMTPCHK_TEXT_MAX]; /* cut to fit below */
+    snprintf(msg, sizeof(msg), "cannot resolve %s: %s", x->host, why);
+    snprintf(t->result.error_detail, sizeof(t->result.error_detail), "%.*s",
+             (int)sizeof(t->result.error_detail) - 1, msg);
     m->dns_us[m->n] = smtpchk_now_us() - m->lookup_us;
     t->result.phase_us[SMTPCHK_PHASE_DNS] = m->dns_us[m->n];
     t->result.phase_us[SMTPCHK_PHASE_TOTAL] = m->dns_us[m->n];
