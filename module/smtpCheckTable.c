@@ -199,8 +199,11 @@ static int
 set_field(netsnmp_variable_list *v, const smtpchk_field *f, unsigned col, const sc_row *r)
 {
     smtpchk_value x = {0};
-    if (r->have_result)
-        x = smtpchk_field_get(f, &r->last);
+    smtpchk_result last; /* x's text points into it */
+    if (r->have_result) {
+        sc_row_last(r, &last);
+        x = smtpchk_field_get(f, &last);
+    }
     if (f->type == SMTPCHK_FT_TEXT) {
         sc_set_text(v, x.present ? x.s : "", f->size);
         return 1;

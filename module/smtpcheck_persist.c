@@ -210,7 +210,9 @@ write_row(FILE *f, const sc_row *r)
     if (r->have_result) {
         smtpchk_record_begin(f, "result");
         smtpchk_record_put_int(f, "index", r->index);
-        smtpchk_record_put_result(f, &r->last);
+        smtpchk_result last;
+        sc_row_last(r, &last);
+        smtpchk_record_put_result(f, &last);
         smtpchk_record_end(f);
     }
     for (int metric = 1; metric < SMTPCHK_METRIC__COUNT; metric++) {
@@ -493,13 +495,25 @@ saved_row(sc_module *m, const sc_row *r, size_t first, size_t end)
     return NULL;
 }
 
+static void
+restore_result(sc_row *r, const smtpchk_record *rec)
+{
+    smtpchk_result last;
+    sc_row_last(r, &last);
+    smtpchk_record_get_result(rec, &last);
+    sc_row_set_last(r, &last);
+}
+
 /* A row saved before last_success was kept: its last run, when that
  * ended ok, is the last success known. */
 static void
 mend_row(const smtpchk_record *row, sc_row *r)
 {
-    if (smtpchk_record_get(row, "last_success") == NULL && r->have_result &&
-        r->last.error == SMTPCHK_OK)
+    if (smtpchk_record_get(row, "last_success") != NULL || !r->have_result)
+        return;
+    smtpchk_result last;
+    sc_row_last(r, &last);
+    if (last.error == SMTPCHK_OK)
         r->last_success = r->last_run;
 }
 
@@ -516,7 +530,7 @@ smtpcheck_persist_restore(sc_module *m, sc_row *r)
     uint32_t next_run = r->history.next_seq;
     for (size_t i = first; i < end; i++) {
         if (is_kind(&m->saved[i], "result"))
-            smtpchk_record_get_result(m->saved[i].rec, &r->last);
+            restore_result(r, m->saved[i].rec);
         else if (is_kind(&m->saved[i], "alarm"))
             restore_alarm(r, m->saved[i].rec);
         else if (is_kind(&m->saved[i], "history"))

@@ -12,7 +12,6 @@ sc_row_new(unsigned index)
     if (r == NULL)
         return NULL;
     r->index = index;
-    smtpchk_result_init(&r->last);
     smtpchk_history_init(&r->history, 0); /* sized by sc_row_describe */
     return r;
 }
@@ -23,6 +22,7 @@ sc_row_free(sc_row *r)
     if (r != NULL) {
         smtpchk_history_clear(&r->history);
         free(r->targets);
+        free(r->last);
     }
     free(r);
 }
@@ -97,7 +97,7 @@ sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *
 {
     const smtpchk_result *x = &res->result;
     r->have_result = true;
-    r->last = *x;
+    sc_row_set_last(r, x);
     take_targets(r, res);
     r->last_run = res->finished;
     r->runs++;
@@ -130,5 +130,29 @@ sc_row_status(const sc_row *r)
         return SC_STATUS_UNKNOWN;
     if (smtpchk_alarm_set_any_raised(&r->alarms))
         return SC_STATUS_ALARM;
-    return r->last.error == SMTPCHK_OK ? SC_STATUS_OK : SC_STATUS_FAILED;
+    smtpchk_result last;
+    sc_row_last(r, &last);
+    return last.error == SMTPCHK_OK ? SC_STATUS_OK : SC_STATUS_FAILED;
+}
+
+/* Kept packed: a full result is about 1.9 kB, mostly text buffers that
+ * are nearly empty; 10,000 rows hold one each (docs/mib.md). */
+void
+sc_row_last(const sc_row *r, smtpchk_result *out)
+{
+    if (r->last != NULL)
+        smtpchk_result_unpack(r->last, out);
+    else
+        smtpchk_result_init(out);
+}
+
+int
+sc_row_set_last(sc_row *r, const smtpchk_result *x)
+{
+    unsigned char *p = smtpchk_result_pack(x, NULL);
+    if (p == NULL)
+        return -1;
+    free(r->last);
+    r->last = p;
+    return 0;
 }

@@ -15,6 +15,7 @@
 #include "alarm.h"
 #include "config.h"
 #include "engine.h"
+#include "fields.h"
 #include "history.h"
 #include "smtpchk.h"
 #include "window.h"
@@ -34,7 +35,7 @@ typedef struct sc_row {
     int security;
     unsigned interval_s;
     bool have_result;
-    smtpchk_result last;
+    unsigned char *last;  /* packed (fields.h); read it with sc_row_last */
     int64_t last_run;     /* wall clock seconds; 0 = never */
     int64_t last_success; /* end of the last run that ended ok; 0 = never */
     uint32_t runs, failures, skipped, consecutive;
@@ -60,6 +61,10 @@ int sc_row_describe(sc_row *r, const smtpchk_config_entry *e);
 size_t sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *ev,
                      size_t max);
 int sc_row_status(const sc_row *r);
+/* The last result, whole, into out; an empty result before the first. */
+void sc_row_last(const sc_row *r, smtpchk_result *out);
+/* Keeps x as the last result; -1 without memory, keeping the one before. */
+int sc_row_set_last(sc_row *r, const smtpchk_result *x);
 uint32_t sc_stat_avg(const sc_stat *s);
 /* Microseconds as whole milliseconds, rounded; 0 for none. */
 uint32_t sc_ms(int64_t us);

@@ -4,7 +4,10 @@
 int
 sc_tdata_register(sc_tdata *t, const sc_tdata_spec *s)
 {
-    t->table = netsnmp_tdata_create_table(s->name, 0);
+    /* A row's index values are a variable list of about 1.1 kB each (its
+     * inline OID buffer); the row's index OID is all a read-only table
+     * needs, so Net-SNMP frees them once the row is added. */
+    t->table = netsnmp_tdata_create_table(s->name, TDATA_FLAG_NO_STORE_INDEXES);
     t->reg = netsnmp_create_handler_registration(s->name, s->handler, s->table_oid,
                                                  s->table_oid_len, HANDLER_CAN_RONLY);
     netsnmp_table_registration_info *ti = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);

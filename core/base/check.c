@@ -26,10 +26,32 @@ smtpchk_check_new(void)
 }
 
 static void
-free_list(char **v, size_t n)
+free_strs(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(v[i]);
+}
+
+static void
+free_list(char **v, size_t n)
+{
+    if (v != NULL)
+        free_strs(v, n);
+    free(v);
+}
+
+int
+smtpchk_check_list_add(char ***list, size_t *n, const char *s)
+{
+    char *copy = strdup(s);
+    char **v = copy != NULL ? realloc(*list, (*n + 1) * sizeof(*v)) : NULL;
+    if (v == NULL) {
+        free(copy);
+        return -1;
+    }
+    v[(*n)++] = copy;
+    *list = v;
+    return 0;
 }
 
 void
@@ -42,7 +64,7 @@ smtpchk_check_free(smtpchk_check *c)
     char *strs[] = {c->name, c->host, c->mx, c->dns_servers, c->source_addr, c->ehlo_name, c->ca_file, c->ca_dir,
                     c->user, c->password, c->mail_from, c->subject, c->body_html,
                     c->body_text};
-    free_list(strs, sizeof(strs) / sizeof(strs[0]));
+    free_strs(strs, sizeof(strs) / sizeof(strs[0]));
     free_list(c->rcpt, c->nrcpt);
     free_list(c->probes, c->nprobes);
     free(c);
@@ -58,6 +80,19 @@ dup_str(char **dst, const char *src)
     return *dst == NULL ? -1 : 0;
 }
 
+/* A list's copy; on failure a list that smtpchk_check_free can free. */
+static int
+dup_list(char ***dst, size_t *n, char *const *src)
+{
+    size_t want = *n;
+    *dst = NULL;
+    *n = 0;
+    int bad = 0;
+    for (size_t i = 0; i < want; i++)
+        bad |= smtpchk_check_list_add(dst, n, src[i]);
+    return bad;
+}
+
 smtpchk_check *
 smtpchk_check_dup(const smtpchk_check *c)
 {
@@ -71,10 +106,8 @@ smtpchk_check_dup(const smtpchk_check *c)
                        &d->body_html, &d->body_text};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         bad |= dup_str(fields[i], *fields[i]);
-    for (size_t i = 0; i < c->nrcpt; i++)
-        bad |= dup_str(&d->rcpt[i], c->rcpt[i]);
-    for (size_t i = 0; i < c->nprobes; i++)
-        bad |= dup_str(&d->probes[i], c->probes[i]);
+    bad |= dup_list(&d->rcpt, &d->nrcpt, c->rcpt);
+    bad |= dup_list(&d->probes, &d->nprobes, c->probes);
     if (bad) {
         smtpchk_check_free(d);
         return NULL;

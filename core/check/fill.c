@@ -169,21 +169,21 @@ put_list(smtpchk_fill *f, const row *r, const fvalue *v)
         *(unsigned *)fill_at(f, r, r->off) = (unsigned)v->i;
         return 0;
     }
-    char **items = fill_at(f, r, r->off), *fresh[SMTPCHK_MAX_RCPT];
-    size_t *n = fill_at(f, r, r->off2);
-    if (v->n > sizeof(fresh) / sizeof(fresh[0])) /* validate_value keeps lists shorter */
-        return put_str(f, r, &items[0], NULL);
+    char ***items = fill_at(f, r, r->off), **fresh = NULL;
+    size_t *n = fill_at(f, r, r->off2), nfresh = 0;
     for (size_t i = 0; i < v->n; i++) {
-        if ((fresh[i] = strdup(v->items[i])) == NULL) {
-            while (i > 0)
-                free(fresh[--i]);
-            return put_str(f, r, &items[0], NULL);
+        if (smtpchk_check_list_add(&fresh, &nfresh, v->items[i]) != 0) {
+            while (nfresh > 0)
+                free(fresh[--nfresh]);
+            free(fresh);
+            return put_str(f, r, NULL, NULL); /* reports the lack of memory */
         }
     }
     for (size_t i = 0; i < *n; i++)
-        free(items[i]);
-    memcpy(items, fresh, v->n * sizeof(*items));
-    *n = v->n;
+        free((*items)[i]);
+    free(*items);
+    *items = fresh;
+    *n = nfresh;
     return 0;
 }
 
@@ -247,7 +247,7 @@ get_list(const smtpchk_fill *f, const row *r, fvalue *v)
         v->i = *(unsigned *)fill_at(f, r, r->off);
         return true;
     }
-    v->items = (const char *const *)fill_at(f, r, r->off);
+    v->items = *(const char *const **)fill_at(f, r, r->off);
     v->n = *(size_t *)fill_at(f, r, r->off2);
     return v->n > 0;
 }

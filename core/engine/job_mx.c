@@ -176,6 +176,8 @@ target_check(const job_mx *m, const smtpchk_target *t)
     if (m->mailed) {
         for (size_t i = 0; i < c->nrcpt; i++)
             free(c->rcpt[i]);
+        free(c->rcpt);
+        c->rcpt = NULL;
         c->nrcpt = 0;
     }
     if (c->host == NULL) {

@@ -84,6 +84,17 @@ int smtpchk_field_format(const smtpchk_field *f, const smtpchk_result *r, char *
                          size_t len);
 int smtpchk_field_parse(const smtpchk_field *f, smtpchk_result *r, const char *text);
 
+/*
+ * A result kept compactly (an SNMP row's last result): its bytes with each
+ * text field cut at its end of string: 210 bytes plus the texts present
+ * (about 300 for a plain check) instead of sizeof(smtpchk_result), 1896.
+ * pack returns a malloc'd copy (NULL without memory) and its length;
+ * unpack restores it whole into r, the bytes of each text after its end
+ * of string zeroed.
+ */
+unsigned char *smtpchk_result_pack(const smtpchk_result *r, size_t *len);
+void smtpchk_result_unpack(const unsigned char *p, smtpchk_result *r);
+
 /* "4.7.0" for an encoded enhanced status; "" when v is not present. */
 void smtpchk_status_text(smtpchk_value v, char *buf, size_t len);
 

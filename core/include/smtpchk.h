@@ -158,13 +158,15 @@ typedef struct smtpchk_check {
     bool allow_insecure_auth;
 
     char *mail_from;
-    char *rcpt[SMTPCHK_MAX_RCPT];
+    /* Lists are malloc'd to their length (NULL when empty): a check is
+     * held twice per configured check in snmpd, so no fixed arrays. */
+    char **rcpt;              /* at most SMTPCHK_MAX_RCPT */
     size_t nrcpt;             /* 0 = no mail transaction */
     char *subject;
     char *body_html;
     char *body_text;          /* optional plain-text alternative */
 
-    char *probes[SMTPCHK_MAX_PROBES]; /* "NOOP", "RSET", "HELP", "VRFY x" */
+    char **probes;            /* "NOOP", "RSET", "HELP", "VRFY x"; at most SMTPCHK_MAX_PROBES */
     size_t nprobes;
 
     bool strict_quit;         /* a missing 221 fails the check */
@@ -174,6 +176,9 @@ typedef struct smtpchk_check {
 
 smtpchk_check *smtpchk_check_new(void);
 void smtpchk_check_free(smtpchk_check *c);
+/* Appends a copy of s to a list of the check (rcpt, probes); 0, or -1
+ * without memory, the list unchanged. The caller keeps to the list's max. */
+int smtpchk_check_list_add(char ***list, size_t *n, const char *s);
 /* Deep copy; NULL on allocation failure. */
 smtpchk_check *smtpchk_check_dup(const smtpchk_check *c);
 uint16_t smtpchk_check_port(const smtpchk_check *c);

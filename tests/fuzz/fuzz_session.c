@@ -51,12 +51,10 @@ make_check(uint8_t pick)
     c->allow_insecure_auth = (pick & 8) != 0;
     if (pick & 16) {
         c->mail_from = strdup("a@example.net");
-        c->rcpt[0] = strdup("b@example.net");
-        c->nrcpt = 1;
+        smtpchk_check_list_add(&c->rcpt, &c->nrcpt, "b@example.net");
     }
     if (pick & 32) {
-        c->probes[0] = strdup("NOOP");
-        c->nprobes = 1;
+        smtpchk_check_list_add(&c->probes, &c->nprobes, "NOOP");
     }
     return c;
 }

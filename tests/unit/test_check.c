@@ -62,7 +62,7 @@ test_validate(void)
     c->user = strdup("u");
     expect_invalid(c, "a user is set but no password");
     c = valid();
-    c->rcpt[c->nrcpt++] = strdup("a@b");
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(&c->rcpt, &c->nrcpt, "a@b"), 0);
     expect_invalid(c, "recipients are set but no sender (from)");
     c = valid();
     c->mail_from = strdup("a@b>\r\nRCPT TO:<evil@x");
@@ -74,7 +74,7 @@ test_validate(void)
     c->body_html = strdup("caf\xe9");
     expect_invalid(c, "the subject and bodies must be UTF-8");
     c = valid();
-    c->probes[c->nprobes++] = strdup("DATA");
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(&c->probes, &c->nprobes, "DATA"), 0);
     expect_invalid(c, "probe must be NOOP, RSET, HELP or \"VRFY <address>\"");
     c = valid();
     c->ehlo_name = strdup("two words");
@@ -90,10 +90,10 @@ test_validate_one_rule(void)
 {
     char err[200];
     smtpchk_check *c = valid();
-    c->probes[c->nprobes++] = strdup("VRFY  postmaster"); /* two spaces */
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(&c->probes, &c->nprobes, "VRFY  postmaster"), 0); /* two spaces */
     expect_invalid(c, "probe must be NOOP, RSET, HELP or \"VRFY <address>\"");
     c = valid();
-    c->probes[c->nprobes++] = strdup("VRFY postmaster");
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(&c->probes, &c->nprobes, "VRFY postmaster"), 0);
     CU_ASSERT_EQUAL(smtpchk_check_validate(c, err, sizeof(err)), 0);
     smtpchk_check_free(c);
     c = valid();
@@ -107,7 +107,7 @@ test_validate_one_rule(void)
     c->step_timeout_ms = c->timeout_ms + 1;
     expect_invalid(c, "step_timeout must not exceed timeout");
     c = valid();
-    c->rcpt[c->nrcpt++] = strdup("a\tb@example.net");
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(&c->rcpt, &c->nrcpt, "a\tb@example.net"), 0);
     c->mail_from = strdup("a@example.net");
     expect_invalid(c, "bad recipient address (header injection?)");
     c = valid();
@@ -120,8 +120,8 @@ test_dup_is_deep(void)
 {
     smtpchk_check *c = valid();
     c->password = strdup("secret");
-    c->rcpt[c->nrcpt++] = strdup("a@b");
-    c->probes[c->nprobes++] = strdup("NOOP");
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(&c->rcpt, &c->nrcpt, "a@b"), 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(&c->probes, &c->nprobes, "NOOP"), 0);
     smtpchk_check *d = smtpchk_check_dup(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_PTR_NOT_EQUAL(d->host, c->host);

@@ -189,6 +189,43 @@ test_result_round_trip(void)
     CU_ASSERT_EQUAL(out.phase_us[SMTPCHK_PHASE_LOGIN], -1);
 }
 
+/* Packed and unpacked, a result is the same bytes (its texts' unused
+ * tails zeroed), in far fewer bytes than the struct: every text cut. */
+static void
+test_result_pack(void)
+{
+    smtpchk_result in, out;
+    memset(&in, 0, sizeof(in));
+    sample(&in);
+    memset(in.cert_issuer, 'x', sizeof(in.cert_issuer) - 1); /* a text at its limit */
+    in.cert_issuer[sizeof(in.cert_issuer) - 1] = '\0';
+    size_t len = 0;
+    unsigned char *p = smtpchk_result_pack(&in, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    size_t texts = 0, slack = 0;
+    for (size_t i = 0; i < smtpchk_field_count(); i++) {
+        const smtpchk_field *f = smtpchk_field_at(i);
+        if (f->type == SMTPCHK_FT_TEXT) {
+            texts += f->size;
+            slack += f->size - strlen((const char *)&in + f->offset) - 1;
+        }
+    }
+    CU_ASSERT(texts > 0);
+    CU_ASSERT_EQUAL(len, sizeof(in) - slack);
+    memset(&out, 0xa5, sizeof(out));
+    smtpchk_result_unpack(p, &out);
+    CU_ASSERT_EQUAL(memcmp(&in, &out, sizeof(in)), 0);
+    free(p);
+    smtpchk_result_init(&in); /* no text at all */
+    p = smtpchk_result_pack(&in, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT(len < 512);
+    smtpchk_result_unpack(p, &out);
+    CU_ASSERT_EQUAL(out.error_detail[0], '\0');
+    CU_ASSERT_EQUAL(out.phase_us[SMTPCHK_PHASE_TOTAL], in.phase_us[SMTPCHK_PHASE_TOTAL]);
+    free(p);
+}
+
 static void
 test_record_tolerates_versions(void)
 {
@@ -301,6 +338,6 @@ void
 register_tests(void)
 {
     SUITE_ADD("fields", TEST(test_table_is_consistent), TEST(test_values), TEST(test_phases_run),
-              TEST(test_result_round_trip), TEST(test_record_tolerates_versions),
+              TEST(test_result_round_trip), TEST(test_result_pack), TEST(test_record_tolerates_versions),
               TEST(test_record_rejects_garbage), TEST(test_mib_enumerations_match_the_code));
 }

@@ -342,15 +342,13 @@ set_string_key(runner *r, const char *key, const char *value)
 }
 
 static void
-set_list_item(runner *r, char **list, size_t *n, size_t max, const char *value)
+set_list_item(runner *r, char ***list, size_t *n, size_t max, const char *value)
 {
     if (*n >= max) {
         tx_fail(r, "too many list items");
         return;
     }
-    list[*n] = strdup(value);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(list[*n]);
-    (*n)++;
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(list, n, value), 0);
 }
 
 /* Numeric settings; returns 0 if key is none of them. */
@@ -438,9 +436,9 @@ do_set(runner *r, const char *arg)
         if (smtpchk_security_parse(value, &c->security) != 0)
             tx_fail(r, "bad security \"%s\"", value);
     } else if (strcmp(key, "rcpt") == 0) {
-        set_list_item(r, c->rcpt, &c->nrcpt, SMTPCHK_MAX_RCPT, value);
+        set_list_item(r, &c->rcpt, &c->nrcpt, SMTPCHK_MAX_RCPT, value);
     } else if (strcmp(key, "probe") == 0) {
-        set_list_item(r, c->probes, &c->nprobes, SMTPCHK_MAX_PROBES, value);
+        set_list_item(r, &c->probes, &c->nprobes, SMTPCHK_MAX_PROBES, value);
     } else if (strcmp(key, "mechs") == 0) {
         if (smtpchk_auth_parse_list(value, &c->auth_mechs, err, sizeof(err)) != 0)
             tx_fail(r, "bad mechs: %s", err);
@@ -1587,9 +1585,8 @@ test_unbuildable_message(void)
 {
     smtpchk_check *c = new_check();
     c->mail_from = strdup("monitor@example.org");
-    c->rcpt[0] = strdup("postmaster@example.net");
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(&c->rcpt, &c->nrcpt, "postmaster@example.net"), 0);
     c->subject = strdup("caf\xe9 latin-1");
-    c->nrcpt = 1;
     CU_ASSERT_PTR_NOT_NULL_FATAL(c->subject);
     char err[160];
     CU_ASSERT_EQUAL_FATAL(smtpchk_check_validate(c, err, sizeof(err)), -1);
