@@ -619,7 +619,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))   # runs the cleanup
     tally, _ = outer(t0)
     print("wall time %.1f s" % (time.time() - t0))
-    print("%d passed, %d failed" % (tally.passed, tally.failed))
+    print("e2e.cacti: %d passed, %d failed" % (tally.passed, tally.failed))
     return 0 if tally.failed == 0 and tally.passed else 1
 
 

@@ -721,7 +721,7 @@ def inner():
     for k, v in R.counts.items():
         print("%s: %s" % (k, v))
     print("wall time: %.0f s (work dir %s)" % (wall, WORK))
-    print("%d passed, %d failed" % (R.passed, R.failed))
+    print("e2e.zabbix: %d passed, %d failed" % (R.passed, R.failed))
     if R.failed == 0 and os.environ.get("SMTPCHECK_KEEP") is None:
         shutil.rmtree(WORK, True)
     return 0 if R.failed == 0 and R.passed > 0 else 1
