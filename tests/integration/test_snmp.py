@@ -1327,11 +1327,18 @@ class MxTest(SnmpCase):
                 "moving.test": {"MX": moving}}
 
     def wait_targets(self, index, n):
+        """INDEX's n target rows, each whole: a walk that crosses a run
+        sees the rows being replaced (one column of a row may be walked
+        before the row exists, the next after), so walk again until one
+        walk saw every column of n rows."""
         got = {}
 
         def ready():
+            got.clear()
             got.update(self.targets())
-            return len(got.get(index, {})) == n
+            rows = got.get(index, {})
+            # TCOL_NAME also names the not-accessible index column.
+            return len(rows) == n and all(len(c) == len(TCOL_NAME) - 1 for c in rows.values())
         self.assertTrue(wait_until(ready, WAIT, 0.2),
                         "check %d never had %d targets: %s\n%s" % (index, n, got, self.ctx()))
         return got[index]

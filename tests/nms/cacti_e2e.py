@@ -402,6 +402,11 @@ class Inner:
     def poll(self):
         self.disable_discovery()          # checked again right before the poller
         runs = int(os.environ.get("POLLER_RUNS", "3"))
+        # RRD steps sit on multiples of the step: a first poll late in a
+        # step leaves that step mostly unknown (NaN), so n polls would give
+        # n - 2 steps with a value, or n - 1, by chance. Start just after
+        # a boundary so that they always give n - 1.
+        time.sleep((POLL_INTERVAL - time.time() % POLL_INTERVAL + 2) % POLL_INTERVAL)
         self.poll_start = time.time()
         log_size = os.path.getsize(CACTI_LOG) if os.path.exists(CACTI_LOG) else 0
         for i in range(runs):
