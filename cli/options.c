@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "rturl.h"
 #include "smtpcheck_version.h"
 
 enum { SCHEMA_OPT = 0x1000, RUN_OPT = 0x2000 };
@@ -147,6 +148,28 @@ opt_list_fields(cli *o, const char *arg)
     return 0;
 }
 
+/* The URL's parts, each through the schema like its own option. */
+static int
+opt_roundtrip(cli *o, const char *arg)
+{
+    cli_rturl u;
+    char err[128];
+    if (cli_rturl_parse(arg, &u, err, sizeof(err)) != 0)
+        return fail(o, "--roundtrip: %s", err);
+    const struct {
+        const char *key, *value;
+    } parts[] = {
+        {"roundtrip.protocol", u.protocol}, {"roundtrip.security", u.security},
+        {"roundtrip.host", u.host},         {"roundtrip.port", u.port},
+        {"roundtrip.user", u.user},         {"roundtrip.mailbox", u.mailbox},
+    };
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        if (parts[i].value[0] != '\0' &&
+            smtpchk_fill_text(&o->fill, smtpchk_schema_find_key(parts[i].key), parts[i].value) != 0)
+            return ST_UNKNOWN;
+    return 0;
+}
+
 static int
 opt_help(cli *o, const char *arg)
 {
@@ -177,6 +200,9 @@ const cli_run_opt cli_run_opts[] = {
     {"cert-crit", 0, "DAYS", "CRITICAL when the certificate has fewer days left", opt_cert_crit},
     {"progress", 0, NULL, "show \"n/m checks done\" on a terminal", opt_progress},
     {"verbose", 'v', NULL, "the SMTP transcript on stderr (secrets redacted)", opt_verbose},
+    {"roundtrip", 0, "URL",
+     "read the test mail back: imap[s]://USER@HOST[:PORT][/MAILBOX] or pop3[s]://USER@HOST[:PORT]",
+     opt_roundtrip},
     {"list-fields", 0, NULL, "print the check schema, tab-separated, and exit", opt_list_fields},
     {"help", 'h', NULL, "this text", opt_help},
     {"version", 'V', NULL, "the version", opt_version},

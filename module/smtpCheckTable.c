@@ -82,6 +82,12 @@ get_avg_total(netsnmp_variable_list *v, const sc_row *r)
     snmp_set_var_typed_integer(v, ASN_GAUGE, sc_stat_avg(&r->total));
 }
 
+static void
+get_avg_delivery(netsnmp_variable_list *v, const sc_row *r)
+{
+    snmp_set_var_typed_integer(v, ASN_GAUGE, sc_stat_avg(&r->delivery));
+}
+
 /* Every 32-bit member a column reads. */
 _Static_assert(sizeof(((sc_row *)0)->port) == 4 && sizeof(((sc_row *)0)->security) == 4 &&
                    sizeof(((sc_row *)0)->interval_s) == 4 && sizeof(((sc_row *)0)->runs) == 4 &&
@@ -113,6 +119,9 @@ static const column columns[] = {
     {.number = 51, .mib_name = "smtpCheckLastRunUnix", COMPUTED(get_last_run_unix)},
     {.number = 52, .mib_name = "smtpCheckLastSuccessUnix", COMPUTED(get_last_success_unix)},
     {.number = 53, .mib_name = "smtpCheckLastSuccess", COMPUTED(get_last_success)},
+    {.number = 62, .mib_name = "smtpCheckMinDeliveryTime", MEMBER(ASN_GAUGE, delivery.min)},
+    {.number = 63, .mib_name = "smtpCheckAvgDeliveryTime", COMPUTED(get_avg_delivery)},
+    {.number = 64, .mib_name = "smtpCheckMaxDeliveryTime", MEMBER(ASN_GAUGE, delivery.max)},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 

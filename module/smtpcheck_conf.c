@@ -147,6 +147,7 @@ warn_unreadable(const smtpchk_config *cfg)
     for (size_t i = 0; i < cfg->n; i++) {
         const smtpchk_config_entry *e = &cfg->entries[i];
         smtpcheck_warn_unreadable(e->password_file, "a password file");
+        smtpcheck_warn_unreadable(e->rt_password_file, "a password file");
         smtpcheck_warn_unreadable(e->body_html_file, "a body file");
         smtpcheck_warn_unreadable(e->body_text_file, "a body file");
         smtpcheck_warn_unreadable(e->check->ca_file, "a CA file");

@@ -80,6 +80,10 @@ static const num_key row_keys[] = {
     U32_KEY("total_max", sc_row, total.max),
     U64_KEY("total_sum", sc_row, total.sum),
     U64_KEY("total_count", sc_row, total.count),
+    U32_KEY("delivery_min", sc_row, delivery.min),
+    U32_KEY("delivery_max", sc_row, delivery.max),
+    U64_KEY("delivery_sum", sc_row, delivery.sum),
+    U64_KEY("delivery_count", sc_row, delivery.count),
     U32_KEY("history_next", sc_row, history.next_seq),
 };
 

@@ -112,6 +112,7 @@ sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *
         stat_add(&r->total, x->phase_us[SMTPCHK_PHASE_TOTAL]);
     }
     stat_add(&r->connect, x->phase_us[SMTPCHK_PHASE_CONNECT]);
+    stat_add(&r->delivery, x->phase_us[SMTPCHK_PHASE_DELIVERY]);
     int64_t when = (int64_t)res->finished;
     smtpchk_history_entry h = smtpchk_history_entry_of(x, when);
     smtpchk_history_add(&r->history, &h);

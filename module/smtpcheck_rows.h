@@ -40,7 +40,7 @@ typedef struct sc_row {
     int64_t last_success; /* end of the last run that ended ok; 0 = never */
     uint32_t runs, failures, skipped, consecutive;
     uint32_t skipped_base; /* skips counted before this module instance */
-    sc_stat connect, total;
+    sc_stat connect, total, delivery;
     smtpchk_alarm_set alarms;
     smtpchk_history history; /* the last runs: smtpCheckHistoryTable */
     smtpchk_window window;   /* 1 h and 24 h figures: smtpCheckStatsTable */

@@ -22,6 +22,8 @@ smtpchk_check_new(void)
     c->timeout_ms = 30000;
     c->mx_policy = SMTPCHK_MX_ALL;
     c->step_timeout_ms = 10000;
+    c->rt.security = SMTPCHK_SEC_NONE;
+    c->rt.timeout_ms = 60000;
     return c;
 }
 
@@ -61,9 +63,11 @@ smtpchk_check_free(smtpchk_check *c)
         return;
     if (c->password != NULL)
         OPENSSL_cleanse(c->password, strlen(c->password));
+    if (c->rt.password != NULL)
+        OPENSSL_cleanse(c->rt.password, strlen(c->rt.password));
     char *strs[] = {c->name, c->host, c->mx, c->dns_servers, c->source_addr, c->ehlo_name, c->ca_file, c->ca_dir,
                     c->user, c->password, c->mail_from, c->subject, c->body_html,
-                    c->body_text};
+                    c->body_text, c->rt.host, c->rt.user, c->rt.password, c->rt.mailbox};
     free_strs(strs, sizeof(strs) / sizeof(strs[0]));
     free_list(c->rcpt, c->nrcpt);
     free_list(c->probes, c->nprobes);
@@ -103,7 +107,8 @@ smtpchk_check_dup(const smtpchk_check *c)
     int bad = 0;
     char **fields[] = {&d->name, &d->host, &d->mx, &d->dns_servers, &d->source_addr, &d->ehlo_name, &d->ca_file,
                        &d->ca_dir, &d->user, &d->password, &d->mail_from, &d->subject,
-                       &d->body_html, &d->body_text};
+                       &d->body_html, &d->body_text, &d->rt.host, &d->rt.user,
+                       &d->rt.password, &d->rt.mailbox};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         bad |= dup_str(fields[i], *fields[i]);
     bad |= dup_list(&d->rcpt, &d->nrcpt, c->rcpt);
@@ -121,6 +126,23 @@ smtpchk_check_port(const smtpchk_check *c)
     if (c->port != 0)
         return c->port;
     return c->security == SMTPCHK_SEC_TLS ? 465 : 25;
+}
+
+uint16_t
+smtpchk_roundtrip_port(const smtpchk_roundtrip *rt)
+{
+    bool tls = rt->security == SMTPCHK_SEC_TLS;
+    if (rt->port != 0)
+        return rt->port;
+    if (rt->protocol == SMTPCHK_RT_POP3)
+        return tls ? 995 : 110;
+    return tls ? 993 : 143;
+}
+
+const char *
+smtpchk_rt_protocol_name(int protocol)
+{
+    return protocol == SMTPCHK_RT_IMAP ? "imap" : protocol == SMTPCHK_RT_POP3 ? "pop3" : NULL;
 }
 
 void

@@ -40,15 +40,17 @@ static const error_entry error_table[SMTPCHK_ERR__COUNT] = {
     {SMTPCHK_ERR_INTERNAL, "internalError", "an internal error (out of memory, TLS library)"},
     {SMTPCHK_ERR_SMTPUTF8, "smtputf8NotOffered", "an address is not ASCII and the server does not offer SMTPUTF8"},
     {SMTPCHK_ERR_NULL_MX, "nullMx", "the domain publishes a null MX (RFC 7505): it accepts no mail"},
+    {SMTPCHK_ERR_MAILBOX, "mailboxUnavailable", "the round trip's mailbox could not be read"},
+    {SMTPCHK_ERR_DELIVERY_TIMEOUT, "deliveryTimeout", "the test mail did not reach the mailbox in time (lost or late)"},
 };
 
 static const char *const step_names[SMTPCHK_STEP__COUNT] = {
     "none", "dns", "connect", "tls", "greeting", "ehlo", "helo",
-    "starttls", "auth", "mail", "rcpt", "data", "message", "probe", "quit",
+    "starttls", "auth", "mail", "rcpt", "data", "message", "probe", "quit", "delivery",
 };
 
 static const char *const phase_names[SMTPCHK_PHASE__COUNT] = {
-    "dns", "connect", "tls", "greeting", "ehlo", "login", "transfer", "quit", "total",
+    "dns", "connect", "tls", "greeting", "ehlo", "login", "transfer", "quit", "delivery", "total",
 };
 
 const char *

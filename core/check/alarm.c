@@ -18,6 +18,7 @@ static const metric_info metrics[SMTPCHK_METRIC__COUNT] = {
     [SMTPCHK_METRIC_FAILURE] = {"failure", -1},
     [SMTPCHK_METRIC_CERT_DAYS] = {"certDaysLeft", -1},
     [SMTPCHK_METRIC_AVAILABILITY] = {"availability", -1},
+    [SMTPCHK_METRIC_DELIVERY_TIME] = {"deliveryTime", SMTPCHK_PHASE_DELIVERY},
 };
 
 const char *
@@ -71,6 +72,7 @@ smtpchk_alarm_set_configure(smtpchk_alarm_set *s, const smtpchk_alarm_cfg *cfg)
     uint32_t days = cfg->cert_days > 0 ? (uint32_t)cfg->cert_days : 0;
     configure_one(&s->a[SMTPCHK_METRIC_CERT_DAYS], cfg->cert_days >= 0, days, days);
     configure_time(&s->a[SMTPCHK_METRIC_AVAILABILITY], &cfg->availability);
+    configure_time(&s->a[SMTPCHK_METRIC_DELIVERY_TIME], &cfg->delivery_time);
 }
 
 /* Moves a to `raise` and records the event; no event when unchanged. */

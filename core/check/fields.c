@@ -54,6 +54,8 @@ static const smtpchk_field fields[] = {
           SMTPCHK_FF_HUMAN, "the server's 220 greeting"),
     FIELD("queue_reply", SMTPCHK_FT_TEXT, NULL, queue_reply, ALWAYS, COL(39, "QueueReply"),
           SMTPCHK_FF_HUMAN, "the server's final reply to the test mail (it names the queue ID)"),
+    FIELD("queue_id", SMTPCHK_FT_TEXT, NULL, queue_id, ALWAYS, NOCOL, SMTPCHK_FF_HUMAN,
+          "the queue ID named in the final reply to the test mail, e.g. 4Xb2Yz1aBcD"),
     FIELD("peer", SMTPCHK_FT_TEXT, NULL, peer, ALWAYS, NOCOL, 0,
           "the address and port connected to, e.g. [::1]:25"),
     FIELD("tls", SMTPCHK_FT_BOOL, NULL, tls, ALWAYS, NOCOL, 0,
@@ -102,6 +104,9 @@ static const smtpchk_field fields[] = {
           USCOL(48, "TransferTimeUs"), "MAIL FROM to the reply after the mail"),
     PHASE("quit_time", SMTPCHK_PHASE_QUIT, COL(17, "QuitTime"), USCOL(49, "QuitTimeUs"),
           "QUIT to 221 or the close"),
+    PHASE("delivery_time", SMTPCHK_PHASE_DELIVERY, COL(60, "DeliveryTime"),
+          USCOL(61, "DeliveryTimeUs"),
+          "round trip: from the final 250 after DATA to the first poll that found the mail"),
     PHASE("total_time", SMTPCHK_PHASE_TOTAL, COL(18, "TotalTime"), USCOL(50, "TotalTimeUs"),
           "the whole check, DNS to close"),
 };

@@ -51,6 +51,8 @@ fill_name(const smtpchk_fill *f, const row *r, char *buf, size_t len)
         snprintf(buf, len, "--%s", r->f.option);
     else if (f->naming == NAME_SUMMARY)
         snprintf(buf, len, "%s", r->noun != NULL ? r->noun : leaf);
+    else if (f->naming == SMTPCHK_NAME_OPTION && r->noun != NULL)
+        snprintf(buf, len, "%s", r->noun); /* set by a URL (--roundtrip), not an option */
     else
         snprintf(buf, len, "\"%s\"", leaf);
 }

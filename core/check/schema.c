@@ -62,6 +62,13 @@ mx_policy_value(int v)
                ? smtpchk_mx_policy_name((smtpchk_mx_policy)v) : NULL;
 }
 
+static const char *
+rt_protocol_value(int v)
+{
+    return smtpchk_rt_protocol_name(v);
+}
+
+static const enum_def rt_protocol_values = {SMTPCHK_RT_IMAP, SMTPCHK_RT_POP3, rt_protocol_value};
 static const enum_def mx_policy_values = {SMTPCHK_MX_ALL, SMTPCHK_MX_PRIMARY, mx_policy_value};
 static const enum_def security_values = {SMTPCHK_SEC_NONE, SMTPCHK_SEC_TLS, security_value};
 static const enum_def tls_values = {TLS1_2_VERSION, TLS1_3_VERSION, tls_version_value};
@@ -262,6 +269,45 @@ static const row rows[] = {
            .type = T(PATH), .syntax = S(BODY_FILE), .scope = IN_CHECK,
            .example = "probe.txt", .doc = "plain-text alternative read from a file"},
      ENTRY(body_text_file), CONTENT(body_text)},
+    /* roundtrip: the test mail read back from a mailbox */
+    {.f = {.key = "roundtrip.protocol", .type = T(ENUM), .scope = IN_CHECK,
+           .flags = F(GROUP_REQUIRED) | F(ZERO_UNSET), .def_doc = "none: no round trip",
+           .example = "imap",
+           .doc = "read the test mail back over IMAP or POP3 and time its delivery "
+                  "(the CLI's --roundtrip URL)"},
+     CHECK(rt.protocol), .values = &rt_protocol_values, .noun = "round-trip protocol"},
+    {.f = {.key = "roundtrip.host", .type = T(STRING), .syntax = S(HOST), .scope = IN_CHECK,
+           .flags = F(GROUP_REQUIRED), .lo = 1, .hi = 255, .example = "imap.example.net",
+           .doc = "the mailbox server's host name or address"},
+     CHECK(rt.host), .noun = "round-trip host"},
+    {.f = {.key = "roundtrip.port", .type = T(INT), .scope = IN_CHECK, .flags = F(ZERO_UNSET),
+           .lo = 1, .hi = 65535, .def_doc = "143 or 993 (IMAP), 110 or 995 (POP3)",
+           .example = "993", .doc = "the mailbox server's TCP port"},
+     CHECK(rt.port), .noun = "round-trip port"},
+    {.f = {.key = "roundtrip.security", .option = "roundtrip-security", .arg = "MODE",
+           .type = T(ENUM), .scope = IN_CHECK, .def = "none", .def_doc = "none, or tls for "
+           "imaps:// and pop3s://", .example = "tls",
+           .doc = "plain, STARTTLS (STLS for POP3) or implicit TLS to the mailbox server"},
+     CHECK(rt.security), .values = &security_values, .noun = "round-trip security"},
+    {.f = {.key = "roundtrip.user", .type = T(STRING), .scope = IN_CHECK,
+           .flags = F(GROUP_REQUIRED), .lo = 1, .hi = 255, .example = "probe",
+           .doc = "the mailbox's user"},
+     CHECK(rt.user), .noun = "round-trip user"},
+    {.f = {.key = "roundtrip.password_file", .option = "roundtrip-password-file", .arg = "FILE",
+           .type = T(PATH), .syntax = S(SECRET_FILE), .scope = IN_CHECK,
+           .flags = F(GROUP_REQUIRED), .example = "/etc/smtpcheck/probe-imap.pw",
+           .doc = "its first line is the mailbox's password (same rules as auth.password_file)"},
+     ENTRY(rt_password_file), CONTENT(rt.password), .noun = "round-trip password"},
+    {.f = {.key = "roundtrip.mailbox", .type = T(STRING), .syntax = S(HEADER),
+           .scope = IN_CHECK, .lo = 1, .hi = 255, .def_doc = "INBOX", .example = "INBOX",
+           .doc = "the IMAP mailbox the test mail arrives in (POP3 has only one)"},
+     CHECK(rt.mailbox), .noun = "round-trip mailbox"},
+    {.f = {.key = "roundtrip.timeout", .option = "roundtrip-timeout", .arg = "S",
+           .type = T(SECONDS), .scope = IN_CHECK, .lo = 1, .hi = 3600, .def = "60",
+           .example = "120",
+           .doc = "how long after the final 250 the mail may take to arrive "
+                  "(deliveryTimeout after it); the check's deadline grows by it"},
+     CHECK(rt.timeout_ms), .noun = "round-trip timeout"},
     /* alarms: the SNMP module's */
     {.f = {.key = "alarms.connect_time", .type = T(THRESHOLD), .scope = IN_CHECK, .lo = 1,
            .hi = 3600000, .def_doc = "off", .example = "500", .doc = "TCP connect time"},
@@ -301,6 +347,10 @@ static const row rows[] = {
            .doc = "successful runs in the last hour: raised below falling, cleared at or "
                   "above rising"},
      ALARM(availability)},
+    {.f = {.key = "alarms.delivery_time", .type = T(THRESHOLD), .scope = IN_CHECK, .lo = 1,
+           .hi = 3600000, .def_doc = "off", .example = "30000",
+           .doc = "round trip: the final 250 after DATA to the mail found in the mailbox"},
+     ALARM(delivery_time)},
 };
 
 /* The fill's bit masks have one bit per row. */
@@ -310,6 +360,7 @@ static const struct {
     const char *group, *title;
 } groups[] = {
     {"", "Connection"}, {"tls", "TLS"}, {"auth", "AUTH"}, {"mail", "Test mail"},
+    {"roundtrip", "Round trip (IMAP/POP3)"},
     {"alarms", "Alarms (SNMP module)"},
 };
 

@@ -455,6 +455,8 @@ static const smtpchk_rule rules[] = {
     {SMTPCHK_RULE_EXCLUSIVE, "mail.body_html_file", "mail.body_html", NULL},
     {SMTPCHK_RULE_EXCLUSIVE, "mail.body_text_file", "mail.body_text", NULL},
     {SMTPCHK_RULE_EXCLUSIVE, "mx", "host", "a domain (mx) and a host are both set"},
+    {SMTPCHK_RULE_REQUIRES, "roundtrip.protocol", "mail.to",
+     "a round trip is set but no recipient (to): no test mail to read back"},
 };
 
 /* %1$s is the first field, %2$s the second. */

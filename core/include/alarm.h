@@ -28,6 +28,7 @@ typedef struct smtpchk_alarm_cfg {
     uint32_t consecutive_failures; /* >= 1: failures in a row before alarming */
     int cert_days;            /* alarm below this many days left; -1 = off */
     smtpchk_threshold availability; /* per mille over 1 h (window.h) */
+    smtpchk_threshold delivery_time; /* round trip: final 250 to the mail found */
 } smtpchk_alarm_cfg;
 
 /* Numbers are stable: the MIB's SmtpCheckMetric. */
@@ -39,6 +40,7 @@ typedef enum smtpchk_metric {
     SMTPCHK_METRIC_FAILURE = 5,
     SMTPCHK_METRIC_CERT_DAYS = 6,
     SMTPCHK_METRIC_AVAILABILITY = 7,
+    SMTPCHK_METRIC_DELIVERY_TIME = 8,
     SMTPCHK_METRIC__COUNT
 } smtpchk_metric;
 

@@ -27,6 +27,7 @@ typedef struct smtpchk_config_entry {
     char *password_file;      /* resolved path, or NULL; owned */
     char *body_html_file;     /* resolved path, or NULL; owned */
     char *body_text_file;     /* resolved path, or NULL; owned */
+    char *rt_password_file;   /* the round trip's; resolved path, or NULL; owned */
     int line;                 /* line of the entry in the file */
 } smtpchk_config_entry;
 

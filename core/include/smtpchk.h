@@ -44,6 +44,8 @@ typedef enum smtpchk_error {
     SMTPCHK_ERR_INTERNAL = 26,
     SMTPCHK_ERR_SMTPUTF8 = 27,
     SMTPCHK_ERR_NULL_MX = 28,
+    SMTPCHK_ERR_MAILBOX = 29,
+    SMTPCHK_ERR_DELIVERY_TIMEOUT = 30,
     SMTPCHK_ERR__COUNT
 } smtpchk_error;
 
@@ -64,6 +66,7 @@ typedef enum smtpchk_step {
     SMTPCHK_STEP_MESSAGE = 12,
     SMTPCHK_STEP_PROBE = 13,
     SMTPCHK_STEP_QUIT = 14,
+    SMTPCHK_STEP_DELIVERY = 15,
     SMTPCHK_STEP__COUNT
 } smtpchk_step;
 
@@ -127,6 +130,28 @@ const char *smtpchk_cap_name(unsigned cap);
 /* One keyword (case-insensitive) to its bit; 0 when unknown. */
 unsigned smtpchk_cap_from_name(const char *name, size_t len);
 
+/* The mailbox a round trip reads the test mail back from. */
+typedef enum smtpchk_rt_protocol {
+    SMTPCHK_RT_IMAP = 1,
+    SMTPCHK_RT_POP3 = 2
+} smtpchk_rt_protocol;
+
+/*
+ * A round trip (docs/config.md): after the test mail's final 250, the
+ * mailbox is polled until the mail is there, then it and older probe
+ * mails of the check are deleted. protocol 0 = no round trip.
+ */
+typedef struct smtpchk_roundtrip {
+    int protocol;             /* smtpchk_rt_protocol; 0 = none */
+    char *host;
+    uint16_t port;            /* 0 = 143/993 (IMAP) or 110/995 (POP3) */
+    smtpchk_security security;
+    char *user;
+    char *password;           /* secret: wiped on free */
+    char *mailbox;            /* IMAP; NULL = INBOX */
+    uint32_t timeout_ms;      /* from the final 250 after DATA until found */
+} smtpchk_roundtrip;
+
 #define SMTPCHK_MAX_RCPT 64
 #define SMTPCHK_MAX_PROBES 16
 
@@ -172,6 +197,7 @@ typedef struct smtpchk_check {
     bool strict_quit;         /* a missing 221 fails the check */
     uint32_t timeout_ms;      /* overall deadline */
     uint32_t step_timeout_ms; /* per step */
+    smtpchk_roundtrip rt;
 } smtpchk_check;
 
 smtpchk_check *smtpchk_check_new(void);
@@ -182,6 +208,9 @@ int smtpchk_check_list_add(char ***list, size_t *n, const char *s);
 /* Deep copy; NULL on allocation failure. */
 smtpchk_check *smtpchk_check_dup(const smtpchk_check *c);
 uint16_t smtpchk_check_port(const smtpchk_check *c);
+/* The round trip's port: given, or the protocol's with its security. */
+uint16_t smtpchk_roundtrip_port(const smtpchk_roundtrip *rt);
+const char *smtpchk_rt_protocol_name(int protocol);
 /* What the check is about: its host, or its MX domain. */
 const char *smtpchk_check_target(const smtpchk_check *c);
 
@@ -201,6 +230,7 @@ typedef enum smtpchk_phase {
     SMTPCHK_PHASE_LOGIN,
     SMTPCHK_PHASE_TRANSFER,
     SMTPCHK_PHASE_QUIT,
+    SMTPCHK_PHASE_DELIVERY,   /* round trip: final 250 after DATA to the mail found */
     SMTPCHK_PHASE_TOTAL,
     SMTPCHK_PHASE__COUNT
 } smtpchk_phase;
@@ -215,6 +245,7 @@ typedef struct smtpchk_result {
     char reply_text[SMTPCHK_TEXT_MAX];    /* last reply from the server */
     char greeting[SMTPCHK_TEXT_MAX];
     char queue_reply[SMTPCHK_TEXT_MAX];   /* final 250 after DATA */
+    char queue_id[32];        /* the queue ID in it ("" = none found) */
     char peer[64];            /* address actually connected, "[::1]:25" */
     unsigned caps;            /* SMTPCHK_CAP_* of the last EHLO */
     unsigned server_auth;     /* SMTPCHK_AUTH_* advertised */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "probemail.h"
 #include "text.h"
 
 #define LINE_MAX_OCTETS 998u  /* RFC 5322 2.1.1, excluding CRLF */
@@ -350,7 +351,9 @@ smtpchk_message_check(const smtpchk_msgspec *spec, char *err, size_t errlen)
 {
     if (check_field(spec->from, "from", err, errlen) != 0 ||
         check_recipients(spec, err, errlen) != 0 ||
-        check_field(spec->message_id, "message_id", err, errlen) != 0)
+        check_field(spec->message_id, "message_id", err, errlen) != 0 ||
+        (spec->token != NULL && (check_field(spec->token, "token", err, errlen) != 0 ||
+                                 check_field(spec->check_tag, "check_tag", err, errlen) != 0)))
         return -1;
     if (spec->subject != NULL && smtpchk_header_value_ok(spec->subject) != 0) {
         set_err(err, errlen, "header injection: CR/LF in subject");
@@ -406,6 +409,10 @@ append_headers(const smtpchk_msgspec *spec, smtpchk_buf *b)
         smtpchk_rfc2047_encode(spec->subject ? spec->subject : "", 9, b) != 0 ||
         smtpchk_buf_appendf(b, "\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n",
                             spec->message_id) != 0)
+        return -1;
+    if (spec->token != NULL &&
+        smtpchk_buf_appendf(b, SMTPCHK_HDR_TOKEN ": %s\r\n" SMTPCHK_HDR_CHECK ": %s\r\n",
+                            spec->token, spec->check_tag != NULL ? spec->check_tag : "") != 0)
         return -1;
     return 0;
 }

@@ -23,6 +23,8 @@ typedef struct smtpchk_msgspec {
     time_t date;                  /* for the Date header (UTC) */
     const char *message_id;       /* full "<...@...>" value */
     const char *boundary;         /* MIME boundary when multipart; NULL = derive from message_id */
+    const char *token;            /* round trip: the X-Smtpcheck-Token value; NULL = none */
+    const char *check_tag;        /* with token: the X-Smtpcheck-Check value */
 } smtpchk_msgspec;
 
 /*

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "caps.h"
 #include "message.h"
+#include "probemail.h"
 #include "reply.h"
 
 typedef enum {
@@ -90,6 +91,8 @@ struct smtpchk_session {
     int64_t start;            /* check start */
     int64_t step_start;       /* when the current step began */
     int64_t phase_start;      /* start of the timing phase in progress */
+    int64_t queued_at;        /* the final 250 after DATA; 0 = not yet */
+    char token[SMTPCHK_TOKEN_MAX]; /* the test mail's (probemail.h); "" = none */
     smtpchk_transcript_fn tfn;
     void *tud;
 };
@@ -372,7 +375,8 @@ session_enter(smtpchk_session *s, state st, int64_t now)
 
 /* ---- what comes after each stage ------------------------------------- */
 
-/* "<seconds.16 hex digits@name>": the wall-clock second and 8 random bytes. */
+/* The token "<seconds>.<16 hex digits>" (the wall-clock second and 8
+ * random bytes) and the Message-ID "<token@name>". */
 static void
 make_message_id(smtpchk_session *s, int64_t wall, char *out, size_t outlen)
 {
@@ -381,8 +385,8 @@ make_message_id(smtpchk_session *s, int64_t wall, char *out, size_t outlen)
      * our name, rarely repeated: not worth failing the check for. */
     if (s->env.random_bytes(s->env.ud, rnd, sizeof(rnd)) != 0)
         memset(rnd, 0, sizeof(rnd));
-    snprintf(out, outlen, "<%lld.%02x%02x%02x%02x%02x%02x%02x%02x@%s>", (long long)wall,
-             rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], s->ehlo_name);
+    smtpchk_probe_token(wall, rnd, s->token);
+    snprintf(out, outlen, "<%s@%s>", s->token, s->ehlo_name);
 }
 
 static int
@@ -403,6 +407,12 @@ build_message(smtpchk_session *s, int64_t now)
         .message_id = mid,
         .boundary = NULL,
     };
+    char tag[SMTPCHK_TAG_MAX];
+    if (c->rt.protocol != 0) {
+        smtpchk_probe_tag(c->name != NULL ? c->name : smtpchk_check_target(c), tag);
+        spec.token = s->token;
+        spec.check_tag = tag;
+    }
     char err[160];
     if (smtpchk_message_check(&spec, err, sizeof(err)) != 0) {
         fail(s, now, SMTPCHK_ERR_CONFIG, -1, "test message: %s", err);
@@ -676,6 +686,9 @@ on_mail_reply(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
         }
         smtpchk_sanitize(r->nlines > 0 ? r->lines[r->nlines - 1] : "", s->res.queue_reply,
                          sizeof(s->res.queue_reply));
+        (void)smtpchk_queue_id(s->res.queue_reply, sizeof(s->res.queue_reply),
+                               s->res.queue_id);
+        s->queued_at = now;
         s->res.phase_us[SMTPCHK_PHASE_TRANSFER] = elapsed(s->phase_start, now);
         after_transfer(s, now);
         return;
@@ -1026,4 +1039,16 @@ const char *
 smtpchk_session_state_name(const smtpchk_session *s)
 {
     return states[s->st].name;
+}
+
+const char *
+smtpchk_session_token(const smtpchk_session *s)
+{
+    return s->token;
+}
+
+int64_t
+smtpchk_session_queued_at(const smtpchk_session *s)
+{
+    return s->queued_at;
 }

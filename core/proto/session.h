@@ -96,5 +96,9 @@ int smtpchk_session_finished(const smtpchk_session *s);
 smtpchk_step smtpchk_session_step(const smtpchk_session *s);
 const smtpchk_result *smtpchk_session_result(const smtpchk_session *s);
 const char *smtpchk_session_state_name(const smtpchk_session *s);
+/* The test mail's token (probemail.h); "" before it was built. */
+const char *smtpchk_session_token(const smtpchk_session *s);
+/* When the final 250 after DATA came (monotonic us); 0 = it did not. */
+int64_t smtpchk_session_queued_at(const smtpchk_session *s);
 
 #endif

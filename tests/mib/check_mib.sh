@@ -182,7 +182,7 @@ while read -r name unit want; do
         fail "$name: expected $want ${unit:-(no units)}, got ${got:-nothing} $(units "$name")"
     fi
 done <<EOF
-smtpCheckPhasesRun - BITS {dns(0), connect(1), tls(2), greeting(3), ehlo(4), login(5), transfer(6), quit(7)}
+smtpCheckPhasesRun - BITS {dns(0), connect(1), tls(2), greeting(3), ehlo(4), login(5), transfer(6), quit(7), delivery(8)}
 smtpCheckCertSeen - TruthValue
 smtpCheckDnsTimeUs microseconds Gauge32
 smtpCheckConnectTimeUs microseconds Gauge32

@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "cunit_main.h"
 #include "message.h"
+#include "probemail.h"
 
 #define T_DATE 1795307177 /* Sun, 22 Nov 2026 00:26:17 UTC */
 
@@ -712,6 +713,109 @@ test_check_before_build(void)
     smtpchk_buf_free(&b);
 }
 
+/* ---- the round trip's token, check tag and queue ID (probemail.c) ---- */
+
+static void
+test_build_probe_headers(void)
+{
+    smtpchk_msgspec s;
+    base_spec(&s);
+    s.body_html = "x";
+    s.token = "1764700000.0123456789abcdef";
+    s.check_tag = "mx1";
+    smtpchk_buf b;
+    smtpchk_buf_init(&b);
+    char err[128] = "";
+    CU_ASSERT_EQUAL_FATAL(smtpchk_message_build(&s, &b, err, sizeof(err)), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "MIME-Version: 1.0\r\n"
+                                          "X-Smtpcheck-Token: 1764700000.0123456789abcdef\r\n"
+                                          "X-Smtpcheck-Check: mx1\r\n"
+                                          "Content-Type: "));
+    smtpchk_buf_free(&b);
+    s.check_tag = "a\r\nBcc: x@example.org"; /* never from a tag, but refused all the same */
+    smtpchk_buf_init(&b);
+    CU_ASSERT_EQUAL(smtpchk_message_build(&s, &b, err, sizeof(err)), -1);
+    smtpchk_buf_free(&b);
+}
+
+static void
+test_probe_token(void)
+{
+    const unsigned char rnd[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+    char t[SMTPCHK_TOKEN_MAX];
+    smtpchk_probe_token(1764700000, rnd, t);
+    CU_ASSERT_STRING_EQUAL(t, "1764700000.0123456789abcdef");
+    CU_ASSERT_TRUE(smtpchk_probe_token_valid(t, strlen(t)));
+    static const char *const bad[] = {"", ".0123456789abcdef", "1.0123456789abcde",
+                                      "1.0123456789abcdef0", "1.0123456789ABCDEF",
+                                      "1-0123456789abcdef", "123456789012345678901.0123456789abcdef",
+                                      "1.0123456789abcdeg"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CU_ASSERT_FALSE(smtpchk_probe_token_valid(bad[i], strlen(bad[i])));
+    /* length bounds the read: a valid prefix is not enough */
+    CU_ASSERT_FALSE(smtpchk_probe_token_valid(t, strlen(t) - 1));
+}
+
+static void
+test_probe_tag(void)
+{
+    char tag[SMTPCHK_TAG_MAX];
+    smtpchk_probe_tag("mx1.example.net", tag);
+    CU_ASSERT_STRING_EQUAL(tag, "mx1.example.net");
+    smtpchk_probe_tag("two words", tag); /* a space: hashed */
+    CU_ASSERT_EQUAL(tag[0], 'h');
+    CU_ASSERT_EQUAL(strlen(tag), 17);
+    char again[SMTPCHK_TAG_MAX];
+    smtpchk_probe_tag("two words", again);
+    CU_ASSERT_STRING_EQUAL(tag, again); /* stable: older mails are found by it */
+    smtpchk_probe_tag("two Words", again);
+    CU_ASSERT_STRING_NOT_EQUAL(tag, again);
+    smtpchk_probe_tag("pr\xc3\xbc" "fung", tag); /* not ASCII */
+    CU_ASSERT_EQUAL(tag[0], 'h');
+    char long_name[80];
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    long_name[79] = '\0';
+    smtpchk_probe_tag(long_name, tag);
+    CU_ASSERT_EQUAL(strlen(tag), 17);
+}
+
+typedef struct {
+    const char *text;
+    const char *id; /* NULL = none */
+} qid_case;
+
+static void
+test_queue_id(void)
+{
+    static const qid_case cases[] = {
+        {"2.0.0 Ok: queued as 4Xb2Yz1aBcD", "4Xb2Yz1aBcD"},
+        {"Ok: queued as 4Xb2Yz1aBcD", "4Xb2Yz1aBcD"},
+        {"2.0.0 OK: QUEUED AS ABC123 more words", "ABC123"},
+        {"OK id=1tQ5bD-000Abc-3x", "1tQ5bD-000Abc-3x"},
+        {"2.0.0 4B2K0abc012345 Message accepted for delivery", "4B2K0abc012345"},
+        {"4B2K0abc012345 Message accepted for delivery", "4B2K0abc012345"},
+        {"2.0.0 Ok", NULL},
+        {"", NULL},
+        {"Ok: queued as ", NULL},
+        {"Ok: queued as <bad>", NULL},
+        {"Ok: queued as abc;rm", NULL},
+        {"Ok: queued as 0123456789012345678901234567890123", NULL}, /* too long: refused, not cut */
+        {"2.0.0 Message accepted for delivery", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char id[SMTPCHK_QUEUE_ID_MAX] = "junk";
+        int rc = smtpchk_queue_id(cases[i].text, strlen(cases[i].text), id);
+        if ((rc == 0) != (cases[i].id != NULL))
+            fprintf(stderr, "\n  %s: rc %d id %s\n", cases[i].text, rc, id);
+        CU_ASSERT_EQUAL(rc, cases[i].id != NULL ? 0 : -1);
+        CU_ASSERT_STRING_EQUAL(id, cases[i].id != NULL ? cases[i].id : "");
+    }
+    /* The length bounds the read: the ID ends where the text does. */
+    char id[SMTPCHK_QUEUE_ID_MAX];
+    CU_ASSERT_EQUAL(smtpchk_queue_id("queued as ABCDEF", 13, id), 0);
+    CU_ASSERT_STRING_EQUAL(id, "ABC");
+}
+
 void
 register_tests(void)
 {
@@ -743,5 +847,9 @@ register_tests(void)
               TEST(test_build_folds_long_to_list),
               TEST(test_build_encoded_subject),
               TEST(test_build_appends_to_existing),
-              TEST(test_check_before_build));
+              TEST(test_check_before_build),
+              TEST(test_build_probe_headers),
+              TEST(test_probe_token),
+              TEST(test_probe_tag),
+              TEST(test_queue_id));
 }
