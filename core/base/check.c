@@ -131,18 +131,7 @@ smtpchk_check_port(const smtpchk_check *c)
 uint16_t
 smtpchk_roundtrip_port(const smtpchk_roundtrip *rt)
 {
-    bool tls = rt->security == SMTPCHK_SEC_TLS;
-    if (rt->port != 0)
-        return rt->port;
-    if (rt->protocol == SMTPCHK_RT_POP3)
-        return tls ? 995 : 110;
-    return tls ? 993 : 143;
-}
-
-const char *
-smtpchk_rt_protocol_name(int protocol)
-{
-    return protocol == SMTPCHK_RT_IMAP ? "imap" : protocol == SMTPCHK_RT_POP3 ? "pop3" : NULL;
+    return rt->port != 0 ? rt->port : smtpchk_protocol_default_port(rt->protocol, rt->security);
 }
 
 void

@@ -65,10 +65,11 @@ mx_policy_value(int v)
 static const char *
 rt_protocol_value(int v)
 {
-    return smtpchk_rt_protocol_name(v);
+    return v == SMTPCHK_PROTO_IMAP || v == SMTPCHK_PROTO_POP3
+               ? smtpchk_protocol_name((smtpchk_protocol)v) : NULL;
 }
 
-static const enum_def rt_protocol_values = {SMTPCHK_RT_IMAP, SMTPCHK_RT_POP3, rt_protocol_value};
+static const enum_def rt_protocol_values = {SMTPCHK_PROTO_IMAP, SMTPCHK_PROTO_POP3, rt_protocol_value};
 static const enum_def mx_policy_values = {SMTPCHK_MX_ALL, SMTPCHK_MX_PRIMARY, mx_policy_value};
 static const enum_def security_values = {SMTPCHK_SEC_NONE, SMTPCHK_SEC_TLS, security_value};
 static const enum_def tls_values = {TLS1_2_VERSION, TLS1_3_VERSION, tls_version_value};

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
-#include "probemail.h"
+#include "probe_headers.h"
 #include "text.h"
 
 #define LINE_MAX_OCTETS 998u  /* RFC 5322 2.1.1, excluding CRLF */
@@ -303,6 +303,16 @@ check_field(const char *value, const char *name, char *err, size_t errlen)
     return 0;
 }
 
+/* A round trip's token or check tag: the characters of probe_headers.h. */
+static int
+check_probe_value(const char *value, const char *name, char *err, size_t errlen)
+{
+    if (value != NULL && smtpchk_probe_value_ok(value))
+        return 0;
+    set_err(err, errlen, "bad %s", name);
+    return -1;
+}
+
 static bool
 is_bchar(unsigned char c)
 {
@@ -352,8 +362,8 @@ smtpchk_message_check(const smtpchk_msgspec *spec, char *err, size_t errlen)
     if (check_field(spec->from, "from", err, errlen) != 0 ||
         check_recipients(spec, err, errlen) != 0 ||
         check_field(spec->message_id, "message_id", err, errlen) != 0 ||
-        (spec->token != NULL && (check_field(spec->token, "token", err, errlen) != 0 ||
-                                 check_field(spec->check_tag, "check_tag", err, errlen) != 0)))
+        (spec->token != NULL && (check_probe_value(spec->token, "token", err, errlen) != 0 ||
+                                 check_probe_value(spec->check_tag, "check_tag", err, errlen) != 0)))
         return -1;
     if (spec->subject != NULL && smtpchk_header_value_ok(spec->subject) != 0) {
         set_err(err, errlen, "header injection: CR/LF in subject");
@@ -411,7 +421,7 @@ append_headers(const smtpchk_msgspec *spec, smtpchk_buf *b)
                             spec->message_id) != 0)
         return -1;
     if (spec->token != NULL &&
-        smtpchk_buf_appendf(b, SMTPCHK_HDR_TOKEN ": %s\r\n" SMTPCHK_HDR_CHECK ": %s\r\n",
+        smtpchk_buf_appendf(b, SMTPCHK_PROBE_TOKEN_HEADER ": %s\r\n" SMTPCHK_PROBE_CHECK_HEADER ": %s\r\n",
                             spec->token, spec->check_tag != NULL ? spec->check_tag : "") != 0)
         return -1;
     return 0;

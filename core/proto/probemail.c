@@ -1,6 +1,8 @@
 /* Test-mail token, check tag and queue ID (probemail.h). */
 #include "probemail.h"
 
+#include "probe_headers.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,8 +47,7 @@ smtpchk_probe_tag(const char *name, char out[SMTPCHK_TAG_MAX])
 {
     size_t n = name != NULL ? strlen(name) : 0;
     bool plain = n > 0 && n < SMTPCHK_TAG_MAX;
-    for (size_t i = 0; plain && i < n; i++)
-        plain = name[i] > ' ' && name[i] < 0x7f;
+    plain = plain && strspn(name, SMTPCHK_PROBE_VALUE_CHARS) == n;
     if (plain) {
         memcpy(out, name, n + 1);
         return;

@@ -9,11 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The headers of a test mail: its token (also the Message-ID's local
- * part) and the check that sent it (older probe mails of the check are
- * found by it). */
-#define SMTPCHK_HDR_TOKEN "X-Smtpcheck-Token"
-#define SMTPCHK_HDR_CHECK "X-Smtpcheck-Check"
+/* The headers that carry them are probe_headers.h's. */
 
 /* "<seconds>.<16 hex digits>": 10-20 digits, a dot, 16 hex. */
 #define SMTPCHK_TOKEN_MAX 40
@@ -22,9 +18,9 @@
 
 /* The token from the wall clock and 8 random bytes. */
 void smtpchk_probe_token(int64_t wall, const unsigned char rnd[8], char out[SMTPCHK_TOKEN_MAX]);
-/* The check's tag: the name when it is 1-64 bytes of printable ASCII
- * without spaces (so a header and an IMAP SEARCH carry it as is),
- * otherwise "h" and the FNV-1a hash of the name, in hex. */
+/* The check's tag: the name when it is 1-64 characters of
+ * SMTPCHK_PROBE_VALUE_CHARS (so a header and an IMAP SEARCH carry it as
+ * is), otherwise "h" and the FNV-1a hash of the name, in hex. */
 void smtpchk_probe_tag(const char *name, char out[SMTPCHK_TAG_MAX]);
 /* True when s is a token as made above (what a mailbox reader accepts). */
 int smtpchk_probe_token_valid(const char *s, size_t len);
