@@ -12,7 +12,7 @@
 #include "resolve.h"
 #include "tlsctx.h"
 
-typedef enum { TM_DUE, TM_DEADLINE } timer_kind;
+typedef enum { TM_DUE, TM_DEADLINE, TM_WAKE } timer_kind;
 
 typedef struct etimer {
     smtpchk_timer t;          /* first: the heap hands back smtpchk_timer* */
@@ -51,7 +51,8 @@ typedef struct slot {
     etimer deadline;
     int reg_fd;               /* registered with epoll, or -1 */
     uint32_t reg_events;
-    struct slot *next_free;
+    struct slot *next_free;   /* free slots; parked runs due to resume */
+    struct slot *park_prev, *park_next; /* parked runs (engine_park.c) */
 } slot;
 
 typedef struct pending_set {
@@ -77,6 +78,9 @@ struct smtpchk_engine {
     dest_table dests;
     size_t per_dest;          /* runs in flight per destination at most */
     size_t blocked_n;         /* due entries waiting for their destination */
+    slot *parked;             /* runs waiting without a slot: malloc'd copies */
+    slot *resume_head, *resume_tail; /* parked runs whose time came, for a slot */
+    size_t parked_n;          /* parked runs, due to resume or not */
     uint64_t rng;
     int once;
     uint64_t started, finished; /* the loop's own; published as stat_* */
@@ -97,6 +101,19 @@ int engine_loop(struct smtpchk_engine *e);
 void engine_apply_set(struct smtpchk_engine *e, pending_set *ps);
 void engine_abort_all(struct smtpchk_engine *e);
 void engine_sock_cb(void *ud, int fd, int readable, int writable);
+/* engine_loop.c, for engine_park.c */
+void engine_release_dest(struct smtpchk_engine *e, dest *d, int requeue);
+void engine_after_job(struct smtpchk_engine *e, slot *s);
+void engine_bind_job(slot *s);
+void engine_entry_done(struct smtpchk_engine *e, entry *en);
+/* engine_park.c: a round trip between polls holds no slot (job.h). */
+/* Parks the run of pool slot s when its job waits; 1 when it did. */
+int engine_park(struct smtpchk_engine *e, slot *s);
+/* The wake timer of parked run p fired: it queues for a slot. */
+void engine_park_due(struct smtpchk_engine *e, slot *p);
+/* Gives free slots to parked runs whose time came. */
+void engine_resume_parked(struct smtpchk_engine *e);
+void engine_park_abort_all(struct smtpchk_engine *e);
 /* engine.c */
 void engine_push_result(struct smtpchk_engine *e, const smtpchk_engine_result *r);
 pending_set *engine_take_pending(struct smtpchk_engine *e, int *stop);

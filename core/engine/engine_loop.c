@@ -228,8 +228,8 @@ unblock_live(smtpchk_engine *e, dest *d)
 
 /* A run to d ended: the first check waiting for d queues for a slot
  * again; when the engine stops (requeue 0) waits stay as they are. */
-static void
-release_dest(smtpchk_engine *e, dest *d, int requeue)
+void
+engine_release_dest(smtpchk_engine *e, dest *d, int requeue)
 {
     if (d == NULL)
         return;
@@ -297,7 +297,7 @@ finish_run(smtpchk_engine *e, slot *s)
     s->own = NULL;
     en->running = NULL;
     en->ran_once = 1;
-    release_dest(e, s->dest, 1);
+    engine_release_dest(e, s->dest, 1);
     s->dest = NULL;
     if (en->removed && !en->waiting)
         entry_free(e, en);
@@ -314,8 +314,14 @@ after_job(smtpchk_engine *e, slot *s)
 {
     if (smtpchk_job_done(s->job))
         finish_run(e, s);
-    else
+    else if (!engine_park(e, s))
         sync_slot(e, s);
+}
+
+void
+engine_after_job(smtpchk_engine *e, slot *s)
+{
+    after_job(e, s);
 }
 
 static void
@@ -335,6 +341,15 @@ fail_start(smtpchk_engine *e, entry *en, slot *s)
     e->free_slots = s;
 }
 
+/* The job's callbacks name its slot. */
+void
+engine_bind_job(slot *s)
+{
+    smtpchk_job_set_close_hook(s->job, on_fd_close, s);
+    if (s->e->o.transcript != NULL)
+        smtpchk_job_set_transcript(s->job, on_line, s);
+}
+
 static void
 start_run(smtpchk_engine *e, entry *en)
 {
@@ -351,7 +366,7 @@ start_run(smtpchk_engine *e, entry *en)
         fail_start(e, en, s);
         return;
     }
-    smtpchk_job_set_close_hook(s->job, on_fd_close, s);
+    engine_bind_job(s);
     s->dest = dest_ref(en->dest);
     if (s->dest != NULL)
         s->dest->in_flight++;
@@ -370,6 +385,7 @@ static void
 start_waiting(smtpchk_engine *e)
 {
     int n = 0;
+    engine_resume_parked(e); /* runs begun go first */
     while (n < STARTS_PER_PASS && e->free_slots != NULL && e->wait_n > 0) {
         entry *en = wait_pop(e);
         if (en == NULL)
@@ -552,7 +568,7 @@ engine_abort_all(smtpchk_engine *e)
         s->job = NULL;
         s->check = NULL;
         s->own = NULL;
-        release_dest(e, s->dest, 0);
+        engine_release_dest(e, s->dest, 0);
         s->dest = NULL;
         if (s->ent != NULL) {
             s->ent->running = NULL;
@@ -564,6 +580,7 @@ engine_abort_all(smtpchk_engine *e)
         e->free_slots = s;
     }
     e->active = 0;
+    engine_park_abort_all(e);
     while (wait_pop(e) != NULL)
         ;
     unblock_all(e);
@@ -575,7 +592,7 @@ engine_abort_all(smtpchk_engine *e)
 static int
 next_timeout_ms(smtpchk_engine *e)
 {
-    if (e->wait_n > 0 && e->free_slots != NULL)
+    if ((e->wait_n > 0 || e->resume_head != NULL) && e->free_slots != NULL)
         return 0; /* more checks to start: just look at events first */
     int64_t wait = 1000000;
     smtpchk_timer *t = smtpchk_heap_top(&e->timers);
@@ -597,6 +614,11 @@ fire_timers(smtpchk_engine *e)
         etimer *et = (etimer *)t;
         if (et->kind == TM_DUE) {
             on_due(e, et->owner);
+            continue;
+        }
+        if (et->kind == TM_WAKE) {
+            smtpchk_heap_remove(&e->timers, t);
+            engine_park_due(e, et->owner);
             continue;
         }
         slot *s = et->owner;
@@ -642,7 +664,7 @@ handle_events(smtpchk_engine *e, struct epoll_event *evs, int n)
 static int
 once_finished(const smtpchk_engine *e)
 {
-    if (e->active > 0 || e->wait_n > 0 || e->blocked_n > 0)
+    if (e->active > 0 || e->wait_n > 0 || e->blocked_n > 0 || e->parked_n > 0)
         return 0;
     for (size_t i = 0; i < e->nentries; i++)
         if (!e->entries[i]->ran_once)
@@ -674,4 +696,13 @@ engine_loop(smtpchk_engine *e)
             smtpchk_resolver_process_timeouts(e->resolver);
         fire_timers(e);
     }
+}
+
+/* A run of en ended without a result (the engine stops). */
+void
+engine_entry_done(smtpchk_engine *e, entry *en)
+{
+    en->running = NULL;
+    if (en->removed && !en->waiting)
+        entry_free(e, en);
 }

@@ -95,6 +95,7 @@ smtpchk_job_free(smtpchk_job *j)
     smtpchk_conn_free(j->conn);
     smtpchk_session_free(j->session);
     job_mx_free(j->mx);
+    job_rt_free(j->rt);
     SSL_CTX_free(j->ssl_ctx);
     free(j);
 }
@@ -243,6 +244,8 @@ close_job(smtpchk_job *j)
     j->ph = PH_DONE;
     if (j->mx != NULL)
         job_mx_session_over(j); /* may start the next target */
+    else if (j->check->rt.protocol != SMTPCHK_PROTO_SMTP)
+        job_rt_session_over(j); /* may park until the first poll */
 }
 
 /* Writes what the session queued. 1 = all out, 0 = wait, -1 = handled failure. */
@@ -334,6 +337,9 @@ smtpchk_job_io(smtpchk_job *j, short revents)
     case PH_HANDSHAKE:
         tls_finished(j, smtpchk_conn_tls_continue(j->conn));
         break;
+    case PH_POLLING:
+        job_rt_io(j, revents);
+        break;
     case PH_STREAM: {
         size_t pending;
         smtpchk_session_output(j->session, &pending);
@@ -352,6 +358,8 @@ smtpchk_job_io(smtpchk_job *j, short revents)
 int
 smtpchk_job_fd(const smtpchk_job *j)
 {
+    if (j->ph == PH_POLLING)
+        return job_rt_fd(j);
     if (j->ph == PH_CONNECTING || j->ph == PH_HANDSHAKE || j->ph == PH_STREAM)
         return smtpchk_conn_fd(j->conn);
     return -1;
@@ -360,6 +368,8 @@ smtpchk_job_fd(const smtpchk_job *j)
 short
 smtpchk_job_events(const smtpchk_job *j)
 {
+    if (j->ph == PH_POLLING)
+        return job_rt_events(j);
     short ev = smtpchk_conn_events(j->conn);
     return (short)(ev != 0 ? ev : POLLIN);
 }
@@ -367,6 +377,8 @@ smtpchk_job_events(const smtpchk_job *j)
 int64_t
 smtpchk_job_deadline(const smtpchk_job *j)
 {
+    if (j->ph == PH_POLLING || j->ph == PH_PARKED)
+        return job_rt_deadline(j);
     return smtpchk_session_deadline(j->session);
 }
 
@@ -375,6 +387,10 @@ smtpchk_job_timeout(smtpchk_job *j)
 {
     if (j->ph == PH_DONE)
         return;
+    if (j->ph == PH_POLLING || j->ph == PH_PARKED) {
+        job_rt_timeout(j);
+        return;
+    }
     smtpchk_lookup_cancel(j->lookup);
     j->lookup = NULL;
     smtpchk_session_timeout(j->session, smtpchk_now_us());
@@ -392,5 +408,7 @@ smtpchk_job_done(const smtpchk_job *j)
 const smtpchk_result *
 smtpchk_job_result(const smtpchk_job *j)
 {
+    if (j->rt != NULL)
+        return job_rt_result(j);
     return j->mx != NULL ? job_mx_result(j) : smtpchk_session_result(j->session);
 }

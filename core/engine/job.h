@@ -40,6 +40,14 @@ int64_t smtpchk_job_deadline(const smtpchk_job *j);
 /* Call when the monotonic clock passed the deadline. */
 void smtpchk_job_timeout(smtpchk_job *j);
 int smtpchk_job_done(const smtpchk_job *j);
+/* A round trip waiting for its next poll: when (monotonic us), with no fd
+ * and no deadline meanwhile; 0 when the job is not waiting. The engine
+ * frees the job's slot meanwhile and calls smtpchk_job_wake then. */
+int64_t smtpchk_job_wake_at(const smtpchk_job *j);
+void smtpchk_job_wake(smtpchk_job *j);
+/* Where later sessions of the job (a round trip's polls) write their
+ * transcript: a parked job resumes in another slot. */
+void smtpchk_job_set_transcript(smtpchk_job *j, smtpchk_transcript_fn fn, void *ud);
 const smtpchk_result *smtpchk_job_result(const smtpchk_job *j);
 /* An MX check's targets once done, in order; the caller frees the array
  * (NULL, *n = 0 for a one-host check, or when taken already). */

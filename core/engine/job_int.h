@@ -7,10 +7,17 @@
 #include "conn.h"
 #include "job.h"
 #include "mx.h"
+#include "protocol.h"
 
 typedef struct job_mx job_mx;
 
-typedef enum { PH_IDLE, PH_RESOLVING, PH_CONNECTING, PH_HANDSHAKE, PH_STREAM, PH_DONE } phase;
+typedef struct job_rt job_rt;
+
+/* PH_PARKED: a round trip waits for its next poll (no fd, no slot);
+ * PH_POLLING: its poll, a job of its own, runs (job_rt.c). */
+typedef enum {
+    PH_IDLE, PH_RESOLVING, PH_CONNECTING, PH_HANDSHAKE, PH_STREAM, PH_DONE, PH_PARKED, PH_POLLING
+} phase;
 
 #define READ_CHUNK 4096
 #define READS_PER_WAKEUP 16
@@ -33,6 +40,7 @@ struct smtpchk_job {
     smtpchk_transcript_fn tfn;
     void *tud;
     job_mx *mx;               /* an MX check's targets; NULL for one host */
+    job_rt *rt;               /* a round trip once its mail is queued; NULL otherwise */
 };
 
 /* job.c: what job_mx.c drives a target with. */
@@ -46,5 +54,27 @@ void job_mx_start(smtpchk_job *j);
 void job_mx_session_over(smtpchk_job *j);
 void job_mx_free(job_mx *m);
 const smtpchk_result *job_mx_result(const smtpchk_job *j);
+
+/* job_rt.c: the round trip after the SMTP session (docs/cli.md). */
+/* The SMTP session ended: park until the first poll when the mail was
+ * queued and the check has a round trip; the job is done otherwise. */
+void job_rt_session_over(smtpchk_job *j);
+void job_rt_free(job_rt *rt);
+const smtpchk_result *job_rt_result(const smtpchk_job *j);
+/* While PH_POLLING: the poll's. */
+int job_rt_fd(const smtpchk_job *j);
+short job_rt_events(const smtpchk_job *j);
+void job_rt_io(smtpchk_job *j, short revents);
+int64_t job_rt_deadline(const smtpchk_job *j);
+void job_rt_timeout(smtpchk_job *j);
+
+/* job_find.c: a poll, a job running a FIND session of protocol p on the
+ * mailbox server m (borrowed, like *params: both outlive the job); NULL
+ * with the reason in why when it cannot be made. */
+smtpchk_job *job_new_find(const smtpchk_check *m, smtpchk_protocol p,
+                          const smtpchk_mbox_params *params, const smtpchk_job_env *env,
+                          smtpchk_transcript_fn tfn, void *tud, char *why, size_t whylen);
+/* What the poll found; all zero before it ended. */
+void job_find_result(const smtpchk_job *j, smtpchk_find_result *out);
 
 #endif

@@ -1575,6 +1575,65 @@ test_per_server_cap_body(void)
     recs_free(&rs);
 }
 
+/* ---- 11d. a round trip waits without a slot ------------------------------ */
+
+/*
+ * One slot. A round-trip check sends its mail, quits and waits a second
+ * for its first poll; the slot is free meanwhile, so a plain check of the
+ * same server runs and ends first. The poll then takes the slot again.
+ * This build has no IMAP client yet (job_find.c), so that poll fails the
+ * check with configurationError at step delivery, after the wait; the
+ * queue ID of the 250 is kept.
+ */
+static void
+test_roundtrip_parks_body(void)
+{
+    uint16_t pf = srv_port(SRV_FAST);
+    CU_ASSERT_FATAL(pf);
+    smtpchk_check *rt = mk_check("127.0.0.1", pf, 5000, 2000);
+    rt->name = strdup("rt");
+    rt->mail_from = strdup("probe@example.net");
+    CU_ASSERT_EQUAL_FATAL(smtpchk_check_list_add(&rt->rcpt, &rt->nrcpt, "box@example.net"), 0);
+    rt->rt.protocol = SMTPCHK_PROTO_IMAP;
+    rt->rt.host = strdup("127.0.0.1");
+    rt->rt.port = closed_port();
+    rt->rt.user = strdup("box");
+    rt->rt.password = strdup("secret");
+    rt->rt.timeout_ms = 5000;
+    specset ss = {0};
+    spec_add(&ss, 1, rt, 600000, 0);
+    spec_add(&ss, 2, mk_check("127.0.0.1", pf, 5000, 2000), 600000, 0);
+    smtpchk_engine_opts o = {.max_in_flight = 1, .max_per_server = 1, .default_ehlo = EHLO_NAME,
+                             .first_spread_ms = 1};
+    char err[256] = "";
+    smtpchk_engine *e = smtpchk_engine_new(&o, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL(smtpchk_engine_run_once(e), 0);
+    double wall = now_ms() - t0;
+    recs rs = {0};
+    drain_into(e, &rs);
+    smtpchk_engine_free(e);
+    CU_ASSERT_EQUAL_FATAL(rs.n, 2);
+    const smtpchk_result *first = &rs.v[0].r.result, *r = &rs.v[1].r.result;
+    fprintf(stderr, "engine: round trip: %s at %s after %.0f ms (%s), queue ID %s; run took %.0f ms\n",
+            smtpchk_error_name(r->error), smtpchk_step_name(r->failed_step), total_ms(r),
+            r->error_detail, r->queue_id, wall);
+    CU_ASSERT_EQUAL(rs.v[0].r.key, 2); /* ran while the round trip waited */
+    CU_ASSERT_EQUAL(first->error, SMTPCHK_OK);
+    CU_ASSERT_EQUAL(rs.v[1].r.key, 1);
+    CU_ASSERT_EQUAL(r->error, SMTPCHK_ERR_CONFIG);
+    CU_ASSERT_EQUAL(r->failed_step, SMTPCHK_STEP_DELIVERY);
+    CU_ASSERT_STRING_EQUAL(r->queue_id, "FAKE123");
+    CU_ASSERT(r->quit_clean); /* QUIT before the wait */
+    CU_ASSERT(total_ms(r) >= 1000.0); /* the first poll comes a second after the 250 */
+    CU_ASSERT(total_ms(r) < 3000.0);
+    CU_ASSERT(r->phase_us[SMTPCHK_PHASE_DELIVERY] < 0);
+    recs_free(&rs);
+}
+
 /* ---- 11c. a schedule from before this engine ----------------------------- */
 
 /*
@@ -1759,6 +1818,7 @@ ISOLATED(test_change_schedule)
 ISOLATED(test_change_schedule_in_flight)
 ISOLATED(test_per_server_cap)
 ISOLATED(test_resume_schedule)
+ISOLATED(test_roundtrip_parks)
 
 void
 register_tests(void)
@@ -1771,6 +1831,6 @@ register_tests(void)
               TEST(test_fd_hygiene), TEST(test_two_engines), TEST(test_dns),
               TEST(test_free_scheduled), TEST(test_drain_empty),
               TEST(test_change_schedule), TEST(test_change_schedule_in_flight),
-              TEST(test_per_server_cap), TEST(test_resume_schedule),
+              TEST(test_per_server_cap), TEST(test_resume_schedule), TEST(test_roundtrip_parks),
               TEST(test_overlap_detector));
 }
