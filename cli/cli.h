@@ -24,6 +24,7 @@ typedef struct cli {
     const char *config; /* --config FILE */
     out_format format;
     cli_range warn, crit;     /* on the total time, seconds */
+    cli_range dwarn, dcrit;   /* on the round trip's delivery time, seconds */
     int cert_warn, cert_crit; /* days; < 0 = none */
     int verbose;
     bool progress;

@@ -102,6 +102,18 @@ opt_critical(cli *o, const char *arg)
 }
 
 static int
+opt_delivery_warning(cli *o, const char *arg)
+{
+    return set_range(o, &o->dwarn, arg, "--delivery-warning");
+}
+
+static int
+opt_delivery_critical(cli *o, const char *arg)
+{
+    return set_range(o, &o->dcrit, arg, "--delivery-critical");
+}
+
+static int
 set_days(cli *o, int *days, const char *arg, const char *what)
 {
     char *end = NULL;
@@ -196,6 +208,10 @@ const cli_run_opt cli_run_opts[] = {
     {"nagios", 0, NULL, "one Nagios status line with perfdata", opt_nagios},
     {"warning", 'w', "RANGE", "WARNING when the total time (s) is in alarm", opt_warning},
     {"critical", 'c', "RANGE", "CRITICAL when the total time (s) is in alarm", opt_critical},
+    {"delivery-warning", 0, "RANGE", "WARNING when the round trip's delivery time (s) is in alarm",
+     opt_delivery_warning},
+    {"delivery-critical", 0, "RANGE",
+     "CRITICAL when the round trip's delivery time (s) is in alarm", opt_delivery_critical},
     {"cert-warn", 0, "DAYS", "WARNING when the certificate has fewer days left", opt_cert_warn},
     {"cert-crit", 0, "DAYS", "CRITICAL when the certificate has fewer days left", opt_cert_crit},
     {"progress", 0, NULL, "show \"n/m checks done\" on a terminal", opt_progress},

@@ -28,16 +28,16 @@ label_text(const char *prefix, const char *name)
     putchar('\'');
 }
 
-/* The thresholds apply to the total time. */
+/* The thresholds of the total time (-w, -c) and of the delivery time. */
 static void
-perf_thresholds(const cli *o)
+perf_thresholds(const cli_range *warn, const cli_range *crit)
 {
-    if (!o->warn.set && !o->crit.set)
+    if (!warn->set && !crit->set)
         return;
     /* The ranges are in seconds; the value is in ms. */
     char w[80], c[80];
-    cli_range_format(&o->warn, 1000.0, w, sizeof(w));
-    cli_range_format(&o->crit, 1000.0, c, sizeof(c));
+    cli_range_format(warn, 1000.0, w, sizeof(w));
+    cli_range_format(crit, 1000.0, c, sizeof(c));
     printf(";%s;%s", w, c);
 }
 
@@ -55,7 +55,9 @@ perf_field(const cli *o, const char *prefix, const smtpchk_field *f, const smtpc
         else
             printf("=%.3fms", cli_ms(v.i));
         if (f->offset == offsetof(smtpchk_result, phase_us[SMTPCHK_PHASE_TOTAL]))
-            perf_thresholds(o);
+            perf_thresholds(&o->warn, &o->crit);
+        else if (f->offset == offsetof(smtpchk_result, phase_us[SMTPCHK_PHASE_DELIVERY]))
+            perf_thresholds(&o->dwarn, &o->dcrit);
     } else if ((f->flags & SMTPCHK_FF_PERFDATA) && v.present) {
         putchar(' ');
         label_text(prefix, f->name);

@@ -270,13 +270,23 @@ class SchemaVerdictTests(unittest.TestCase):
         cls.samples = Samples(cls.dir)
         cls.conf = os.path.join(cls.dir, "check.conf")
 
-    def partners(self, field):
-        """Fields FIELD cannot go without: its group's required fields and
-        what the rules say it requires."""
-        need = [r[2] for r in self.rules if r[0] == "requires" and r[1] == field["key"]]
-        group = field["key"].rsplit(".", 1)[0] if "." in field["key"] else None
+    def direct_partners(self, key):
+        need = [r[2] for r in self.rules if r[0] == "requires" and r[1] == key]
+        group = key.rsplit(".", 1)[0] if "." in key else None
         need += [f["key"] for f in self.fields if group and f["key"].startswith(group + ".")
                  and "group-required" in f["flags"]]
+        return need
+
+    def partners(self, field):
+        """Fields FIELD cannot go without: its group's required fields and
+        what the rules say it requires, and theirs in turn (a round trip
+        needs a recipient, which needs a sender)."""
+        need, todo = set(), [field["key"]]
+        while todo:
+            for k in self.direct_partners(todo.pop()):
+                if k not in need:
+                    need.add(k)
+                    todo.append(k)
         return [f for f in self.fields if f["key"] in need and f["key"] != field["key"]]
 
     def replaces_host(self, field):
