@@ -40,11 +40,14 @@ static const error_entry error_table[SMTPCHK_ERR__COUNT] = {
     {SMTPCHK_ERR_INTERNAL, "internalError", "an internal error (out of memory, TLS library)"},
     {SMTPCHK_ERR_SMTPUTF8, "smtputf8NotOffered", "an address is not ASCII and the server does not offer SMTPUTF8"},
     {SMTPCHK_ERR_NULL_MX, "nullMx", "the domain publishes a null MX (RFC 7505): it accepts no mail"},
+    {SMTPCHK_ERR_MAILBOX_NOT_FOUND, "mailboxNotFound", "the mailbox could not be opened (IMAP SELECT or POP3 STAT refused)"},
+    {SMTPCHK_ERR_DELIVERY_TIMEOUT, "deliveryTimeout", "the test mail did not reach the mailbox in time (lost or late)"},
 };
 
 static const char *const step_names[SMTPCHK_STEP__COUNT] = {
     "none", "dns", "connect", "tls", "greeting", "ehlo", "helo",
     "starttls", "auth", "mail", "rcpt", "data", "message", "probe", "quit",
+    "select", "delivery", "search", "delete",
 };
 
 static const char *const phase_names[SMTPCHK_PHASE__COUNT] = {
@@ -113,4 +116,40 @@ smtpchk_mx_policy_name(smtpchk_mx_policy p)
 {
     static const char *const names[] = {"all", "any", "primary"};
     return p >= SMTPCHK_MX_ALL && p <= SMTPCHK_MX_PRIMARY ? names[p - SMTPCHK_MX_ALL] : "unknown";
+}
+
+/* The one table of protocols: name and well-known ports. */
+static const struct {
+    const char *name;
+    uint16_t port, tls_port;
+} protocol_table[SMTPCHK_PROTO__COUNT] = {
+    [SMTPCHK_PROTO_SMTP] = {"smtp", 25, 465},
+    [SMTPCHK_PROTO_IMAP] = {"imap", 143, 993},
+    [SMTPCHK_PROTO_POP3] = {"pop3", 110, 995},
+};
+
+const char *
+smtpchk_protocol_name(smtpchk_protocol p)
+{
+    return (unsigned)p < SMTPCHK_PROTO__COUNT ? protocol_table[p].name : "unknown";
+}
+
+int
+smtpchk_protocol_parse(const char *s, smtpchk_protocol *out)
+{
+    for (unsigned i = 0; s != NULL && i < SMTPCHK_PROTO__COUNT; i++) {
+        if (strcasecmp(s, protocol_table[i].name) == 0) {
+            *out = (smtpchk_protocol)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+uint16_t
+smtpchk_protocol_default_port(smtpchk_protocol p, smtpchk_security sec)
+{
+    if ((unsigned)p >= SMTPCHK_PROTO__COUNT)
+        return 0;
+    return sec == SMTPCHK_SEC_TLS ? protocol_table[p].tls_port : protocol_table[p].port;
 }

@@ -44,6 +44,8 @@ typedef enum smtpchk_error {
     SMTPCHK_ERR_INTERNAL = 26,
     SMTPCHK_ERR_SMTPUTF8 = 27,
     SMTPCHK_ERR_NULL_MX = 28,
+    SMTPCHK_ERR_MAILBOX_NOT_FOUND = 29,
+    SMTPCHK_ERR_DELIVERY_TIMEOUT = 30,
     SMTPCHK_ERR__COUNT
 } smtpchk_error;
 
@@ -64,6 +66,10 @@ typedef enum smtpchk_step {
     SMTPCHK_STEP_MESSAGE = 12,
     SMTPCHK_STEP_PROBE = 13,
     SMTPCHK_STEP_QUIT = 14,
+    SMTPCHK_STEP_SELECT = 15,     /* IMAP SELECT, POP3 STAT */
+    SMTPCHK_STEP_DELIVERY = 16,   /* round trip: waiting for the mail in the mailbox */
+    SMTPCHK_STEP_SEARCH = 17,     /* IMAP UID SEARCH, POP3 TOP (FIND mode) */
+    SMTPCHK_STEP_DELETE = 18,     /* IMAP UID STORE/EXPUNGE, POP3 DELE (FIND mode) */
     SMTPCHK_STEP__COUNT
 } smtpchk_step;
 
@@ -73,6 +79,14 @@ typedef enum smtpchk_mx_policy {
     SMTPCHK_MX_ANY = 2,       /* at least one target OK */
     SMTPCHK_MX_PRIMARY = 3    /* every target of the lowest preference OK */
 } smtpchk_mx_policy;
+
+/* The protocol a check speaks. Numbers are stable (MIB, check file). */
+typedef enum smtpchk_protocol {
+    SMTPCHK_PROTO_SMTP = 0,
+    SMTPCHK_PROTO_IMAP = 1,
+    SMTPCHK_PROTO_POP3 = 2,
+    SMTPCHK_PROTO__COUNT
+} smtpchk_protocol;
 
 typedef enum smtpchk_security {
     SMTPCHK_SEC_NONE = 1,
@@ -263,5 +277,12 @@ const char *smtpchk_security_name(smtpchk_security s);
 const char *smtpchk_mx_policy_name(smtpchk_mx_policy p);
 /* Parses "none" | "starttls" | "tls"; returns 0 or -1. */
 int smtpchk_security_parse(const char *s, smtpchk_security *out);
+/* "smtp", "imap", "pop3"; "unknown" otherwise. */
+const char *smtpchk_protocol_name(smtpchk_protocol p);
+/* Parses a protocol name (case-insensitive); returns 0 or -1. */
+int smtpchk_protocol_parse(const char *s, smtpchk_protocol *out);
+/* The well-known port: SMTP 25/465, IMAP 143/993, POP3 110/995 (the
+ * second with implicit TLS); 0 for an unknown protocol. */
+uint16_t smtpchk_protocol_default_port(smtpchk_protocol p, smtpchk_security sec);
 
 #endif

@@ -1,0 +1,29 @@
+/* The lookup of a protocol's ops, and mailbox parameters from a check. */
+#include "protocol.h"
+
+static const smtpchk_protocol_ops *const ops_table[SMTPCHK_PROTO__COUNT] = {
+    [SMTPCHK_PROTO_SMTP] = &smtpchk_smtp_ops,
+    /* IMAP and POP3: NULL until their cores land (imap.c, pop3.c). */
+};
+
+const smtpchk_protocol_ops *
+smtpchk_protocol_ops_get(smtpchk_protocol p)
+{
+    return (unsigned)p < SMTPCHK_PROTO__COUNT ? ops_table[p] : NULL;
+}
+
+void
+smtpchk_mbox_params_from_check(const smtpchk_check *check, smtpchk_mbox_params *p)
+{
+    *p = (smtpchk_mbox_params){
+        .security = check->security,
+        .user = check->user,
+        .password = check->password,
+        .auth_mechs = check->auth_mechs,
+        .allow_insecure_auth = check->allow_insecure_auth,
+        .mailbox = NULL,
+        .timeout_ms = check->timeout_ms,
+        .step_timeout_ms = check->step_timeout_ms,
+        .mode = SMTPCHK_MBOX_PROBE,
+    };
+}
