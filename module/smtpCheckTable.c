@@ -196,10 +196,15 @@ static void
 set_bits(netsnmp_variable_list *v, int64_t set, size_t nbits)
 {
     u_char octets[8] = {0};
-    size_t len = (nbits + 7) / 8;
-    for (size_t i = 0; i < nbits && i < 8 * sizeof(octets); i++)
-        if (set & ((int64_t)1 << i))
-            octets[i / 8] |= (u_char)(0x80u >> (i % 8));
+    size_t len = 1; /* trailing zero octets are left out (one at least), so
+                       a check without a round trip keeps its one octet */
+    for (size_t i = 0; i < nbits && i < 8 * sizeof(octets); i++) {
+        if (!(set & ((int64_t)1 << i)))
+            continue;
+        octets[i / 8] |= (u_char)(0x80u >> (i % 8));
+        if (i / 8 + 1 > len)
+            len = i / 8 + 1;
+    }
     snmp_set_var_typed_value(v, ASN_OCTET_STR, octets, len);
 }
 

@@ -43,6 +43,7 @@ MACROS = [
     ("{$SMTPCHECK.LOGIN.MAX}", "5", "Slow AUTH exchange above this many seconds."),
     ("{$SMTPCHECK.TRANSFER.MAX}", "10", "Slow MAIL..end of data above this many seconds."),
     ("{$SMTPCHECK.TOTAL.MAX}", "30", "Slow whole check above this many seconds."),
+    ("{$SMTPCHECK.DELIVERY.MAX}", "60", "Round trip: test mail slower to reach the mailbox than this many seconds."),
     ("{$SMTPCHECK.CERT.DAYS}", "14", "Certificate expiring: fewer days left than this (only checks that saw a certificate)."),
     ("{$SMTPCHECK.NOSUCCESS.MIN}", "60", "No successful run for this many minutes (and at least two check intervals)."),
 ]
@@ -67,7 +68,7 @@ ITEMS = [
     ("smtpCheckFailedStep", "failed_step", "failed step", "UNSIGNED", "", {}),
     ("smtpCheckErrorDetail", "error_detail", "error detail", "TEXT", "", {}),
     ("smtpCheckConsecutiveFailures", "consecutive_failures", "failed runs in a row", "UNSIGNED", "", {}),
-    ("smtpCheckPhasesRun", "phases_run", "phases run (mask: dns 128 .. quit 1)", "UNSIGNED", "",
+    ("smtpCheckPhasesRun", "phases_run", "phases run (mask: dns 128 .. quit 1; with a found round trip dns 32768 .. delivery 128)", "UNSIGNED", "",
      {"preprocessing": [{"type": "HEX_TO_DECIMAL", "parameters": [""]}]}),
     ("smtpCheckCertSeen", "cert_seen", "certificate seen", "UNSIGNED", "", {}),
     ("smtpCheckCertDaysLeft", "cert_days_left", "certificate days left", "FLOAT", "days", {}),
@@ -283,7 +284,8 @@ def trap_trigger():
 def triggers():
     return [failing_trigger(), slow_trigger("connect", "CONNECT.MAX"),
             slow_trigger("login", "LOGIN.MAX"), slow_trigger("transfer", "TRANSFER.MAX"),
-            slow_trigger("total", "TOTAL.MAX"), cert_trigger(), no_success_trigger()]
+            slow_trigger("total", "TOTAL.MAX"), slow_trigger("delivery", "DELIVERY.MAX"),
+            cert_trigger(), no_success_trigger()]
 
 
 # ---------------------------------------------------------------- graph, rule, template
