@@ -121,6 +121,11 @@ GRAPHS = [
      "gprints": [("runs", CF_AVERAGE, "per_minute", "Runs per minute (average):"),
                  ("failures", CF_AVERAGE, "per_minute", "Failures per minute (average):")],
      "legend": "normal", "rigid": True},
+    {"key": "delivery", "name": "round-trip delivery time", "label": "seconds",
+     "ds": [("delivery", timing("Delivery")[0], GAUGE, "0")],
+     "items": [(LINE2, "delivery", "6A3D9A", timing("Delivery")[1],
+                "Delivery (0: no round trip, or the mail not found)")],
+     "gprints": [], "legend": "normal", "rigid": False},
 ]
 
 INPUTS = ["smtpCheckName", "smtpCheckHost", "smtpCheckPort"]
