@@ -42,6 +42,7 @@ static const error_entry error_table[SMTPCHK_ERR__COUNT] = {
     {SMTPCHK_ERR_NULL_MX, "nullMx", "the domain publishes a null MX (RFC 7505): it accepts no mail"},
     {SMTPCHK_ERR_MAILBOX_NOT_FOUND, "mailboxNotFound", "the mailbox could not be opened (IMAP SELECT or POP3 STAT refused)"},
     {SMTPCHK_ERR_DELIVERY_TIMEOUT, "deliveryTimeout", "the test mail did not reach the mailbox in time (lost or late)"},
+    {SMTPCHK_ERR_MAILBOX_COMMAND, "mailboxCommandRejected", "the server refused to search or delete the test mails"},
 };
 
 static const char *const step_names[SMTPCHK_STEP__COUNT] = {

@@ -46,6 +46,7 @@ typedef enum smtpchk_error {
     SMTPCHK_ERR_NULL_MX = 28,
     SMTPCHK_ERR_MAILBOX_NOT_FOUND = 29,
     SMTPCHK_ERR_DELIVERY_TIMEOUT = 30,
+    SMTPCHK_ERR_MAILBOX_COMMAND = 31,
     SMTPCHK_ERR__COUNT
 } smtpchk_error;
 

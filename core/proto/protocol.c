@@ -3,7 +3,8 @@
 
 static const smtpchk_protocol_ops *const ops_table[SMTPCHK_PROTO__COUNT] = {
     [SMTPCHK_PROTO_SMTP] = &smtpchk_smtp_ops,
-    /* IMAP and POP3: NULL until their cores land (imap.c, pop3.c). */
+    [SMTPCHK_PROTO_IMAP] = &smtpchk_imap_ops,
+    [SMTPCHK_PROTO_POP3] = &smtpchk_pop3_ops,
 };
 
 const smtpchk_protocol_ops *

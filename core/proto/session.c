@@ -843,7 +843,12 @@ smtpchk_session_connected(smtpchk_session *s, int64_t now_us, const char *peer)
 void
 smtpchk_session_tls_facts(smtpchk_session *s, const smtpchk_tls_facts *f)
 {
-    smtpchk_result *r = &s->res;
+    smtpchk_tls_facts_store(&s->res, f);
+}
+
+void
+smtpchk_tls_facts_store(smtpchk_result *r, const smtpchk_tls_facts *f)
+{
     snprintf(r->tls_version, sizeof(r->tls_version), "%s", f->version ? f->version : "");
     snprintf(r->tls_cipher, sizeof(r->tls_cipher), "%s", f->cipher ? f->cipher : "");
     r->has_cert = f->has_cert != 0;

@@ -74,6 +74,8 @@ void smtpchk_session_connected(smtpchk_session *s, int64_t now_us, const char *p
 void smtpchk_session_tls_done(smtpchk_session *s, int64_t now_us, const smtpchk_tls_facts *f);
 /* Records facts of a failed handshake (certificate details) before tls_failed. */
 void smtpchk_session_tls_facts(smtpchk_session *s, const smtpchk_tls_facts *f);
+/* The same, into any result (the mailbox sessions share it). */
+void smtpchk_tls_facts_store(smtpchk_result *r, const smtpchk_tls_facts *f);
 void smtpchk_session_transport_failed(smtpchk_session *s, int64_t now_us,
                                       smtpchk_error err, const char *detail);
 /* Server bytes; returns how many were consumed (all, unless the session
