@@ -78,7 +78,8 @@ output_human(const cli *o, const smtpchk_check *c, const smtpchk_result *r, cons
         printf("%s  MX of %s (policy %s), %zu targets\n", cli_label(c), c->mx,
                smtpchk_mx_policy_name(c->mx_policy), mx != NULL ? mx->n : 0);
     targets(o, mx);
-    printf("%s  %s port %u, security %s%s%s\n", cli_label(c), smtpchk_check_target(c),
+    printf("%s  %s %s port %u, security %s%s%s\n", cli_label(c),
+           smtpchk_protocol_name(c->protocol), smtpchk_check_target(c),
            (unsigned)smtpchk_check_port(c), smtpchk_security_name(c->security),
            r->peer[0] ? ", connected to " : "", r->peer);
     phases(r);

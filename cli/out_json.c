@@ -153,6 +153,8 @@ json_one(const cli *o, const smtpchk_check *c, const smtpchk_result *r, const cl
     printf("%u", (unsigned)smtpchk_check_port(c));
     json_key("security", "");
     json_str(smtpchk_security_name(c->security));
+    json_key("protocol", "");
+    json_str(smtpchk_protocol_name(c->protocol));
     json_key("state", "");
     json_str(cli_state_word(cli_state(o, r)));
     json_fields(r);

@@ -63,7 +63,7 @@ cli_usage(FILE *out)
 static void
 list_field(FILE *out, const smtpchk_setting *f)
 {
-    char range[128], flags[160] = "", scope[32];
+    char range[128], flags[160] = "", scope[32], protocols[32];
     smtpchk_schema_describe(f, range, sizeof(range));
     for (unsigned b = 1; b != 0 && smtpchk_schema_flag_name(b) != NULL; b <<= 1)
         if (f->flags & b)
@@ -78,15 +78,17 @@ list_field(FILE *out, const smtpchk_setting *f)
             f->hi);
     for (size_t i = 0; smtpchk_schema_value_name(f, i) != NULL; i++)
         fprintf(out, "%s%s", i ? "," : "", smtpchk_schema_value_name(f, i));
-    fprintf(out, "\t%s\t%s\t%s\t%s\t%s\n", range, f->def ? f->def : "",
-            f->def_doc ? f->def_doc : (f->def ? f->def : ""), f->example ? f->example : "", f->doc);
+    smtpchk_schema_protocols_text(f, protocols, sizeof(protocols));
+    fprintf(out, "\t%s\t%s\t%s\t%s\t%s\t%s\n", range, f->def ? f->def : "",
+            f->def_doc ? f->def_doc : (f->def ? f->def : ""), f->example ? f->example : "", f->doc,
+            protocols);
 }
 
 void
 cli_list_fields(FILE *out)
 {
     fputs("#kind\tkey\toption\tshort\targ\ttype\tsyntax\tscope\tflags\tlo\thi\tvalues\t"
-          "range\tdefault\tdefault_doc\texample\tdoc\n",
+          "range\tdefault\tdefault_doc\texample\tdoc\tprotocols\n",
           out);
     for (size_t i = 0; i < smtpchk_schema_count(); i++)
         list_field(out, smtpchk_schema_field(i));

@@ -35,9 +35,16 @@ sc_row_describe(sc_row *r, const smtpchk_config_entry *e)
     snprintf(r->host, sizeof(r->host), "%s", c->host ? c->host : c->mx ? c->mx : "");
     r->port = smtpchk_check_port(c);
     r->security = c->security;
+    r->protocol = sc_protocol_value(c->protocol);
     r->interval_s = e->interval_ms / 1000;
     smtpchk_alarm_set_configure(&r->alarms, &e->alarms);
     return smtpchk_history_resize(&r->history, e->history);
+}
+
+int
+sc_protocol_value(smtpchk_protocol p)
+{
+    return (int)p + 1;
 }
 
 uint32_t

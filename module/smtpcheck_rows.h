@@ -33,6 +33,7 @@ typedef struct sc_row {
     char host[256];
     unsigned port;
     int security;
+    int protocol;         /* SmtpCheckProtocolType: smtp(1), imap(2), pop3(3) */
     unsigned interval_s;
     bool have_result;
     unsigned char *last;  /* packed (fields.h); read it with sc_row_last */
@@ -68,6 +69,9 @@ int sc_row_set_last(sc_row *r, const smtpchk_result *x);
 uint32_t sc_stat_avg(const sc_stat *s);
 /* Microseconds as whole milliseconds, rounded; 0 for none. */
 uint32_t sc_ms(int64_t us);
+/* SmtpCheckProtocolType's value of a protocol: the enum's number plus one
+ * (SMIv2 enumerations start at 1). */
+int sc_protocol_value(smtpchk_protocol p);
 /* Unix seconds as Unsigned32: 0 for none or before 1970, saturating. */
 uint32_t sc_unix_u32(int64_t t);
 

@@ -67,7 +67,7 @@ smtpchk_check_free(smtpchk_check *c)
         OPENSSL_cleanse(c->rt.password, strlen(c->rt.password));
     char *strs[] = {c->name, c->host, c->mx, c->dns_servers, c->source_addr, c->ehlo_name, c->ca_file, c->ca_dir,
                     c->user, c->password, c->mail_from, c->subject, c->body_html,
-                    c->body_text, c->rt.host, c->rt.user, c->rt.password, c->rt.mailbox};
+                    c->body_text, c->mailbox, c->rt.host, c->rt.user, c->rt.password, c->rt.mailbox};
     free_strs(strs, sizeof(strs) / sizeof(strs[0]));
     free_list(c->rcpt, c->nrcpt);
     free_list(c->probes, c->nprobes);
@@ -107,7 +107,7 @@ smtpchk_check_dup(const smtpchk_check *c)
     int bad = 0;
     char **fields[] = {&d->name, &d->host, &d->mx, &d->dns_servers, &d->source_addr, &d->ehlo_name, &d->ca_file,
                        &d->ca_dir, &d->user, &d->password, &d->mail_from, &d->subject,
-                       &d->body_html, &d->body_text, &d->rt.host, &d->rt.user,
+                       &d->body_html, &d->body_text, &d->mailbox, &d->rt.host, &d->rt.user,
                        &d->rt.password, &d->rt.mailbox};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         bad |= dup_str(fields[i], *fields[i]);
@@ -125,7 +125,7 @@ smtpchk_check_port(const smtpchk_check *c)
 {
     if (c->port != 0)
         return c->port;
-    return c->security == SMTPCHK_SEC_TLS ? 465 : 25;
+    return smtpchk_protocol_default_port(c->protocol, c->security);
 }
 
 uint16_t

@@ -484,8 +484,10 @@ smtpchk_fill_finish(smtpchk_fill *f)
     for (size_t i = 0; i < smtpchk_schema_count(); i++)
         if (schema_row(i)->derive != NULL)
             schema_row(i)->derive(f);
-    if (f->scope & SMTPCHK_IN_CHECK)
+    if (f->scope & SMTPCHK_IN_CHECK) {
         validate_required(f);
+        validate_protocol(f);
+    }
     validate_rules(f);
     return f->errors;
 }

@@ -31,6 +31,10 @@
 #define T(x) SMTPCHK_ST_##x
 #define S(x) SMTPCHK_SYN_##x
 #define F(x) SMTPCHK_F_##x
+/* Settings of one protocol: a user who writes them for another gets an
+ * error (validate.c), not a silently ignored setting. */
+#define SMTP_ONLY .protocols = SMTPCHK_PROTO_BIT(SMTPCHK_PROTO_SMTP)
+#define IMAP_ONLY .protocols = SMTPCHK_PROTO_BIT(SMTPCHK_PROTO_IMAP)
 
 /* ---- the values an ENUM accepts ---- */
 
@@ -70,6 +74,15 @@ rt_protocol_value(int v)
 }
 
 static const enum_def rt_protocol_values = {SMTPCHK_PROTO_IMAP, SMTPCHK_PROTO_POP3, rt_protocol_value};
+
+static const char *
+protocol_value(int v)
+{
+    return v >= 0 && v < SMTPCHK_PROTO__COUNT ? smtpchk_protocol_name((smtpchk_protocol)v)
+                                              : NULL;
+}
+
+static const enum_def protocol_values = {0, SMTPCHK_PROTO__COUNT - 1, protocol_value};
 static const enum_def mx_policy_values = {SMTPCHK_MX_ALL, SMTPCHK_MX_PRIMARY, mx_policy_value};
 static const enum_def security_values = {SMTPCHK_SEC_NONE, SMTPCHK_SEC_TLS, security_value};
 static const enum_def tls_values = {TLS1_2_VERSION, TLS1_3_VERSION, tls_version_value};
@@ -126,6 +139,11 @@ static const row rows[] = {
            .doc = "a label for output and smtpCheckName"},
      CHECK(name)},
     /* connection */
+    {.f = {.key = "protocol", .option = "protocol", .arg = "PROTO", .type = T(ENUM),
+           .scope = IN_CHECK, .def = "smtp", .example = "imap",
+           .doc = "what is checked: an SMTP server, or a login to an IMAP or POP3 mailbox "
+                  "(docs/config.md)"},
+     CHECK(protocol), .values = &protocol_values},
     {.f = {.key = "host", .type = T(STRING), .syntax = S(HOST), .scope = IN_CHECK,
            .lo = 1, .hi = 255, .def_doc = "none: host or mx is required",
            .example = "mx1.example.net",
@@ -135,12 +153,12 @@ static const row rows[] = {
            .syntax = S(HOSTNAME), .scope = IN_CHECK, .lo = 1, .hi = 253,
            .def_doc = "none", .example = "example.org",
            .doc = "check every address of every MX of this domain, in preference order, "
-                  "instead of one host (docs/config.md)"},
+                  "instead of one host (docs/config.md)", SMTP_ONLY},
      CHECK(mx)},
     {.f = {.key = "mx_policy", .option = "mx-policy", .arg = "POLICY", .type = T(ENUM),
            .scope = BOTH, .def = "all", .example = "any",
            .doc = "an MX check is OK when all its targets are, any one is, or every target "
-                  "of the primary (lowest preference) MX is"},
+                  "of the primary (lowest preference) MX is", SMTP_ONLY},
      CHECK(mx_policy), .values = &mx_policy_values, .noun = "MX policy"},
     {.f = {.key = "dns_servers", .option = "dns-server", .arg = "IP[:PORT]", .type = T(STRING),
            .syntax = S(DNS_SERVERS), .scope = BOTH, .lo = 1, .hi = 255,
@@ -149,7 +167,9 @@ static const row rows[] = {
      CHECK(dns_servers)},
     {.f = {.key = "port", .option = "port", .short_opt = 'p', .arg = "N", .type = T(INT),
            .scope = IN_CHECK, .flags = F(ZERO_UNSET), .lo = 1, .hi = 65535,
-           .def_doc = "25, or 465 with security \"tls\"", .example = "25",
+           .def_doc = "by protocol and security: smtp 25 (tls 465), imap 143 (tls 993), "
+                      "pop3 110 (tls 995)",
+           .example = "25",
            .doc = "TCP port"},
      CHECK(port)},
     {.f = {.key = "security", .option = "security", .arg = "MODE", .type = T(ENUM),
@@ -162,14 +182,18 @@ static const row rows[] = {
      CHECK(source_addr), .noun = "source address"},
     {.f = {.key = "strict_quit", .option = "strict-quit", .type = T(BOOL), .scope = IN_CHECK,
            .flags = F(FLAG), .def = "false", .example = "true",
-           .doc = "a missing 221 reply to QUIT fails the check (quitFailure)"},
+           .doc = "a missing 221 reply to QUIT fails the check (quitFailure)", SMTP_ONLY},
      CHECK(strict_quit)},
     {.f = {.key = "probe", .option = "probe", .arg = "CMD", .type = T(LIST),
            .syntax = S(PROBE), .scope = IN_CHECK, .flags = F(REPEAT), .hi = SMTPCHK_MAX_PROBES,
            .def_doc = "none", .example = "VRFY postmaster",
            .doc = "NOOP, RSET, HELP or \"VRFY <address>\" (exact case), sent after the login "
-                  "and the test mail; their codes are recorded"},
+                  "and the test mail; their codes are recorded", SMTP_ONLY},
      CHECK(probes), .off2 = offsetof(smtpchk_check, nprobes)},
+    {.f = {.key = "mailbox", .option = "mailbox", .arg = "NAME", .type = T(STRING),
+           .syntax = S(NAME), .scope = IN_CHECK, .lo = 1, .hi = 255, .def_doc = "INBOX",
+           .example = "Archive", .doc = "the IMAP mailbox to SELECT", IMAP_ONLY},
+     CHECK(mailbox)},
     /* timing and EHLO: in defaults too */
     {.f = {.key = "interval", .type = T(SECONDS), .scope = BOTH, .lo = 1, .hi = 86400,
            .def = "60", .example = "300", .doc = "time between two starts of a check"},
@@ -194,7 +218,7 @@ static const row rows[] = {
     {.f = {.key = "ehlo_name", .option = "ehlo-name", .arg = "NAME", .type = T(STRING),
            .syntax = S(HOSTNAME), .scope = BOTH, .lo = 1, .hi = 255,
            .def_doc = "this host's FQDN", .example = "probe.example.net",
-           .doc = "name sent with EHLO/HELO"},
+           .doc = "name sent with EHLO/HELO", SMTP_ONLY},
      CHECK(ehlo_name), .noun = "EHLO name"},
     {.f = {.key = "max_in_flight", .option = "max-in-flight", .arg = "N", .type = T(INT),
            .scope = IN_DEFAULTS, .lo = 1, .hi = 100000, .def = "256", .example = "64",
@@ -225,7 +249,9 @@ static const row rows[] = {
     /* auth */
     {.f = {.key = "auth.user", .option = "user", .arg = "USER", .type = T(STRING),
            .scope = IN_CHECK, .flags = F(GROUP_REQUIRED), .lo = 1, .hi = 255,
-           .example = "monitor", .doc = "log in as this user after EHLO (and STARTTLS)"},
+           .example = "monitor",
+           .doc = "log in as this user after EHLO (and STARTTLS); an IMAP or POP3 check "
+                  "needs it"},
      CHECK(user)},
     {.f = {.key = "auth.password_file", .option = "password-file", .arg = "FILE",
            .type = T(PATH), .syntax = S(SECRET_FILE), .scope = IN_CHECK,
@@ -245,30 +271,30 @@ static const row rows[] = {
     /* mail */
     {.f = {.key = "mail.from", .option = "from", .arg = "ADDR", .type = T(STRING),
            .syntax = S(ADDRESS), .scope = IN_CHECK, .lo = 1, .hi = 255,
-           .example = "probe@example.net", .doc = "envelope and header sender"},
+           .example = "probe@example.net", .doc = "envelope and header sender", SMTP_ONLY},
      CHECK(mail_from), .noun = "sender address"},
     {.f = {.key = "mail.to", .option = "to", .arg = "ADDR", .type = T(LIST),
            .syntax = S(ADDRESS), .scope = IN_CHECK, .flags = F(REPEAT), .hi = SMTPCHK_MAX_RCPT,
            .def_doc = "none: no test mail", .example = "ops@example.net",
-           .doc = "recipients; a test mail is sent when there is one"},
+           .doc = "recipients; a test mail is sent when there is one", SMTP_ONLY},
      CHECK(rcpt), .off2 = offsetof(smtpchk_check, nrcpt), .noun = "recipient address"},
     {.f = {.key = "mail.subject", .option = "subject", .arg = "TEXT", .type = T(STRING),
            .syntax = S(HEADER), .scope = IN_CHECK, .example = "SMTP probe",
-           .doc = "Subject header (RFC 2047-encoded when not ASCII)"},
+           .doc = "Subject header (RFC 2047-encoded when not ASCII)", SMTP_ONLY},
      CHECK(subject), .noun = "subject"},
     {.f = {.key = "mail.body_html", .type = T(STRING), .syntax = S(TEXT), .scope = IN_CHECK,
-           .hi = BODY_MAX, .example = "<p>probe</p>", .doc = "HTML body"},
+           .hi = BODY_MAX, .example = "<p>probe</p>", .doc = "HTML body", SMTP_ONLY},
      CHECK(body_html)},
     {.f = {.key = "mail.body_html_file", .option = "body-file", .arg = "FILE",
            .type = T(PATH), .syntax = S(BODY_FILE), .scope = IN_CHECK,
-           .example = "probe.html", .doc = "HTML body read from a file"},
+           .example = "probe.html", .doc = "HTML body read from a file", SMTP_ONLY},
      ENTRY(body_html_file), CONTENT(body_html)},
     {.f = {.key = "mail.body_text", .type = T(STRING), .syntax = S(TEXT), .scope = IN_CHECK,
-           .hi = BODY_MAX, .example = "probe", .doc = "plain-text alternative"},
+           .hi = BODY_MAX, .example = "probe", .doc = "plain-text alternative", SMTP_ONLY},
      CHECK(body_text)},
     {.f = {.key = "mail.body_text_file", .option = "text-file", .arg = "FILE",
            .type = T(PATH), .syntax = S(BODY_FILE), .scope = IN_CHECK,
-           .example = "probe.txt", .doc = "plain-text alternative read from a file"},
+           .example = "probe.txt", .doc = "plain-text alternative read from a file", SMTP_ONLY},
      ENTRY(body_text_file), CONTENT(body_text)},
     /* roundtrip: the test mail read back from a mailbox */
     {.f = {.key = "roundtrip.protocol", .option = "roundtrip-protocol", .arg = "PROTO",
@@ -276,43 +302,43 @@ static const row rows[] = {
            .flags = F(GROUP_REQUIRED) | F(ZERO_UNSET), .def_doc = "none: no round trip",
            .example = "imap",
            .doc = "read the test mail back over IMAP or POP3 and time its delivery "
-                  "(the CLI's --roundtrip URL sets this group at once)"},
+                  "(the CLI's --roundtrip URL sets this group at once)", SMTP_ONLY},
      CHECK(rt.protocol), .values = &rt_protocol_values, .noun = "round-trip protocol"},
     {.f = {.key = "roundtrip.host", .option = "roundtrip-host", .arg = "HOST",
            .type = T(STRING), .syntax = S(HOST), .scope = IN_CHECK,
            .flags = F(GROUP_REQUIRED), .lo = 1, .hi = 255, .example = "imap.example.net",
-           .doc = "the mailbox server's host name or address"},
+           .doc = "the mailbox server's host name or address", SMTP_ONLY},
      CHECK(rt.host), .noun = "round-trip host"},
     {.f = {.key = "roundtrip.port", .option = "roundtrip-port", .arg = "N",
            .type = T(INT), .scope = IN_CHECK, .flags = F(ZERO_UNSET),
            .lo = 1, .hi = 65535, .def_doc = "143 or 993 (IMAP), 110 or 995 (POP3)",
-           .example = "993", .doc = "the mailbox server's TCP port"},
+           .example = "993", .doc = "the mailbox server's TCP port", SMTP_ONLY},
      CHECK(rt.port), .noun = "round-trip port"},
     {.f = {.key = "roundtrip.security", .option = "roundtrip-security", .arg = "MODE",
            .type = T(ENUM), .scope = IN_CHECK, .def = "none", .def_doc = "none, or tls for "
            "imaps:// and pop3s://", .example = "tls",
-           .doc = "plain, STARTTLS (STLS for POP3) or implicit TLS to the mailbox server"},
+           .doc = "plain, STARTTLS (STLS for POP3) or implicit TLS to the mailbox server", SMTP_ONLY},
      CHECK(rt.security), .values = &security_values, .noun = "round-trip security"},
     {.f = {.key = "roundtrip.user", .option = "roundtrip-user", .arg = "USER",
            .type = T(STRING), .scope = IN_CHECK,
            .flags = F(GROUP_REQUIRED), .lo = 1, .hi = 255, .example = "probe",
-           .doc = "the mailbox's user"},
+           .doc = "the mailbox's user", SMTP_ONLY},
      CHECK(rt.user), .noun = "round-trip user"},
     {.f = {.key = "roundtrip.password_file", .option = "roundtrip-password-file", .arg = "FILE",
            .type = T(PATH), .syntax = S(SECRET_FILE), .scope = IN_CHECK,
            .flags = F(GROUP_REQUIRED), .example = "/etc/smtpcheck/probe-imap.pw",
-           .doc = "its first line is the mailbox's password (same rules as auth.password_file)"},
+           .doc = "its first line is the mailbox's password (same rules as auth.password_file)", SMTP_ONLY},
      ENTRY(rt_password_file), CONTENT(rt.password), .noun = "round-trip password"},
     {.f = {.key = "roundtrip.mailbox", .option = "roundtrip-mailbox", .arg = "NAME",
            .type = T(STRING), .syntax = S(HEADER),
            .scope = IN_CHECK, .lo = 1, .hi = 255, .def_doc = "INBOX", .example = "INBOX",
-           .doc = "the IMAP mailbox the test mail arrives in (POP3 has only one)"},
+           .doc = "the IMAP mailbox the test mail arrives in (POP3 has only one)", SMTP_ONLY},
      CHECK(rt.mailbox), .noun = "round-trip mailbox"},
     {.f = {.key = "roundtrip.timeout", .option = "roundtrip-timeout", .arg = "S",
            .type = T(SECONDS), .scope = IN_CHECK, .lo = 1, .hi = 3600, .def = "60",
            .example = "120",
            .doc = "how long after the final 250 the mail may take to arrive "
-                  "(deliveryTimeout after it); the check's deadline grows by it"},
+                  "(deliveryTimeout after it); the check's deadline grows by it", SMTP_ONLY},
      CHECK(rt.timeout_ms), .noun = "round-trip timeout"},
     /* alarms: the SNMP module's */
     {.f = {.key = "alarms.connect_time", .type = T(THRESHOLD), .scope = IN_CHECK, .lo = 1,
@@ -520,6 +546,21 @@ schema_values_text(const enum_def *v, bool quoted, char *buf, size_t len)
 }
 
 /* ---- docs ---- */
+
+void
+smtpchk_schema_protocols_text(const smtpchk_setting *f, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    if (f->protocols == 0) {
+        snprintf(buf, len, "all");
+        return;
+    }
+    for (int p = 0; p < SMTPCHK_PROTO__COUNT && used < len; p++)
+        if (f->protocols & SMTPCHK_PROTO_BIT(p))
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+                                     smtpchk_protocol_name((smtpchk_protocol)p));
+}
 
 void
 smtpchk_schema_describe(const smtpchk_setting *f, char *buf, size_t len)

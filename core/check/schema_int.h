@@ -109,5 +109,8 @@ extern const char *const validate_threshold_keys[2];
 bool validate_exclusive_given(const smtpchk_fill *f, const row *r);
 void validate_required(smtpchk_fill *f);
 void validate_rules(smtpchk_fill *f);
+/* Settings of another protocol than the check's, and the login a
+ * mailbox check needs. */
+void validate_protocol(smtpchk_fill *f);
 
 #endif

@@ -445,6 +445,45 @@ validate_required(smtpchk_fill *f)
     }
 }
 
+/* ---- settings of one protocol ---- */
+
+/* Written for this check (a check built in code: set and without a
+ * default). A default inherited from the file's defaults group (say an
+ * ehlo_name) is not the check's own, so an IMAP check ignores it. */
+static bool
+written_here(const smtpchk_fill *f, const row *r)
+{
+    if (f->naming == NAME_SUMMARY)
+        return r->f.def == NULL && fill_is_set(f, r);
+    return (f->here & bit_of(&r->f)) != 0;
+}
+
+void
+validate_protocol(smtpchk_fill *f)
+{
+    smtpchk_protocol p = f->entry->check->protocol;
+    const row *proto = row_of(smtpchk_schema_find_key("protocol"));
+    const char *name = smtpchk_protocol_name(p);
+    if (f->bad & bit_of(&proto->f))
+        return;
+    for (size_t i = 0; i < smtpchk_schema_count(); i++) {
+        const row *r = schema_row(i);
+        char only[32];
+        if (r->f.protocols == 0 || (r->f.protocols & SMTPCHK_PROTO_BIT(p)) ||
+            (f->bad & bit_of(&r->f)) || !written_here(f, r))
+            continue;
+        smtpchk_schema_protocols_text(&r->f, only, sizeof(only));
+        fill_say(f, r, -1, true, "{} is for protocol \"%s\" only, not \"%s\"",
+                 "{} is for protocol \"%s\" only, not \"%s\"", only, name);
+    }
+    const row *user = row_of(smtpchk_schema_find_key("auth.user"));
+    char uname[96];
+    fill_name(f, user, uname, sizeof(uname));
+    if (p != SMTPCHK_PROTO_SMTP && !(f->bad & bit_of(&user->f)) && !fill_is_set(f, user))
+        fill_say(f, user, -1, true, "missing %s (protocol \"%s\" logs in to a mailbox)",
+                 "missing %s (protocol \"%s\" logs in to a mailbox)", uname, name);
+}
+
 /* ---- rules between two fields: the one table ---- */
 
 static const smtpchk_rule rules[] = {
@@ -602,6 +641,7 @@ smtpchk_check_validate(const smtpchk_check *c, char *err, size_t errlen)
             validate_value(&f, r, &v);
     }
     validate_required(&f);
+    validate_protocol(&f);
     validate_rules(&f);
     return f.errors == 0 ? 0 : -1;
 }

@@ -44,6 +44,19 @@ random_bytes(void *ud, unsigned char *buf, size_t len)
 
 const smtpchk_session_env job_session_env = {wall_clock, random_bytes, NULL};
 
+/* An IMAP or POP3 session reads the check's settings through its mailbox
+ * parameters, which borrow the check's strings (the password too: wiped
+ * with the check, like SMTP AUTH's). */
+void *
+job_session_new(smtpchk_job *j, const smtpchk_check *check, int64_t now_us)
+{
+    if (check->protocol == SMTPCHK_PROTO_SMTP)
+        return j->ops->new_session(check, NULL, j->default_ehlo, &job_session_env, now_us);
+    smtpchk_mbox_params_from_check(check, &j->mbox);
+    j->mbox.mailbox = check->mailbox;
+    return j->ops->new_session(check, &j->mbox, NULL, &job_session_env, now_us);
+}
+
 smtpchk_job *
 smtpchk_job_new(const smtpchk_check *check, const smtpchk_job_env *env,
                 smtpchk_transcript_fn tfn, void *tud)
@@ -57,13 +70,14 @@ smtpchk_job_new(const smtpchk_check *check, const smtpchk_job_env *env,
     j->tud = tud;
     j->resolver = env->resolver;
     j->tls = env->tls;
-    j->session = smtpchk_session_new(check, env->default_ehlo, &job_session_env, smtpchk_now_us());
+    j->ops = smtpchk_protocol_ops_get(check->protocol);
+    j->session = j->ops != NULL ? job_session_new(j, check, smtpchk_now_us()) : NULL;
     j->conn = smtpchk_conn_new();
     if (j->session == NULL || j->conn == NULL) {
         smtpchk_job_free(j);
         return NULL;
     }
-    smtpchk_session_set_transcript(j->session, tfn, tud);
+    j->ops->set_transcript(j->session, tfn, tud);
     return j;
 }
 
@@ -93,8 +107,9 @@ smtpchk_job_free(smtpchk_job *j)
     if (j->conn != NULL)
         drop_conn(j);
     smtpchk_conn_free(j->conn);
-    smtpchk_session_free(j->session);
-    job_mx_free(j->mx);
+    if (j->session != NULL)
+        j->ops->free_session(j->session);
+    job_mx_free(j);
     job_rt_free(j->rt);
     SSL_CTX_free(j->ssl_ctx);
     free(j);
@@ -103,7 +118,7 @@ smtpchk_job_free(smtpchk_job *j)
 void
 job_fail(smtpchk_job *j, smtpchk_error err, const char *why)
 {
-    smtpchk_session_transport_failed(j->session, smtpchk_now_us(), err, why);
+    j->ops->transport_failed(j->session, smtpchk_now_us(), err, why);
     job_pump(j);
 }
 
@@ -119,7 +134,7 @@ static void
 connected(smtpchk_job *j)
 {
     j->ph = PH_STREAM;
-    smtpchk_session_connected(j->session, smtpchk_now_us(), smtpchk_conn_peer(j->conn));
+    j->ops->connected(j->session, smtpchk_now_us(), smtpchk_conn_peer(j->conn));
     job_pump(j);
 }
 
@@ -152,13 +167,13 @@ job_try_connect(smtpchk_job *j)
 {
     while (j->addr_i < j->addrs.n) {
         size_t i = j->addr_i++;
-        smtpchk_session_connecting(j->session, smtpchk_now_us());
+        j->ops->connecting(j->session, smtpchk_now_us());
         drop_conn(j);
         smtpchk_io io = smtpchk_conn_connect(j->conn, (struct sockaddr *)&j->addrs.addr[i],
                                              j->addrs.len[i], j->check->source_addr);
         char line[96];
         snprintf(line, sizeof(line), "connecting to %s", smtpchk_conn_peer(j->conn));
-        smtpchk_session_note(j->session, line);
+        j->ops->note(j->session, line);
         if (io == SMTPCHK_IO_DONE) {
             connected(j);
             return;
@@ -185,7 +200,7 @@ on_resolved(void *ud, int ok, const smtpchk_addrs *addrs, const char *why)
     }
     j->addrs = *addrs;
     j->addr_i = 0;
-    smtpchk_session_resolved(j->session, smtpchk_now_us());
+    j->ops->resolved(j->session, smtpchk_now_us());
     job_try_connect(j);
 }
 
@@ -226,11 +241,11 @@ tls_finished(smtpchk_job *j, smtpchk_io io)
     }
     j->ph = PH_STREAM;
     if (io == SMTPCHK_IO_DONE) {
-        smtpchk_session_tls_done(j->session, smtpchk_now_us(), &f);
+        j->ops->tls_done(j->session, smtpchk_now_us(), &f);
         job_pump(j);
         return;
     }
-    smtpchk_session_tls_facts(j->session, &f);
+    j->ops->tls_facts(j->session, &f);
     if (io == SMTPCHK_IO_EOF)
         job_fail(j, SMTPCHK_ERR_TLS_HANDSHAKE, "TLS handshake failed: connection closed");
     else
@@ -244,7 +259,8 @@ close_job(smtpchk_job *j)
     j->ph = PH_DONE;
     if (j->mx != NULL)
         job_mx_session_over(j); /* may start the next target */
-    else if (j->check->rt.protocol != SMTPCHK_PROTO_SMTP)
+    else if (j->check->protocol == SMTPCHK_PROTO_SMTP &&
+             j->check->rt.protocol != SMTPCHK_PROTO_SMTP)
         job_rt_session_over(j); /* may park until the first poll */
 }
 
@@ -253,7 +269,7 @@ static int
 flush_output(smtpchk_job *j)
 {
     size_t len;
-    const char *out = smtpchk_session_output(j->session, &len);
+    const char *out = j->ops->output(j->session, &len);
     while (len > 0) {
         size_t n = 0;
         smtpchk_io io = smtpchk_conn_write(j->conn, out, len, &n);
@@ -261,13 +277,13 @@ flush_output(smtpchk_job *j)
             return 0;
         if (io != SMTPCHK_IO_DONE) {
             if (io == SMTPCHK_IO_EOF)
-                smtpchk_session_eof(j->session, smtpchk_now_us());
+                j->ops->eof(j->session, smtpchk_now_us());
             else
                 conn_failed(j);
             return -1;
         }
-        smtpchk_session_output_done(j->session, n);
-        out = smtpchk_session_output(j->session, &len);
+        j->ops->output_done(j->session, n);
+        out = j->ops->output(j->session, &len);
     }
     return 1;
 }
@@ -282,12 +298,12 @@ read_input(smtpchk_job *j)
         if (io == SMTPCHK_IO_AGAIN)
             return;
         if (io == SMTPCHK_IO_EOF) {
-            smtpchk_session_eof(j->session, smtpchk_now_us());
+            j->ops->eof(j->session, smtpchk_now_us());
         } else if (io == SMTPCHK_IO_ERROR) {
             conn_failed(j);
             return;
         } else {
-            smtpchk_session_feed(j->session, smtpchk_now_us(), buf, n);
+            j->ops->feed(j->session, smtpchk_now_us(), buf, n);
         }
         job_pump(j);
         if (io == SMTPCHK_IO_EOF)
@@ -303,7 +319,7 @@ job_pump(smtpchk_job *j)
         return;
     /* A finished session has nothing left to write (session.h): close now,
      * never through flush_output, whose failures would pump again. */
-    if (smtpchk_session_finished(j->session)) {
+    if (j->ops->finished(j->session)) {
         close_job(j);
         return;
     }
@@ -315,7 +331,7 @@ job_pump(smtpchk_job *j)
             job_pump(j);
         return;
     }
-    if (smtpchk_session_action(j->session) == SMTPCHK_ACT_START_TLS) {
+    if (j->ops->action(j->session) == SMTPCHK_ACT_START_TLS) {
         j->ph = PH_HANDSHAKE;
         tls_finished(j, smtpchk_conn_tls_start(j->conn, j->ssl_ctx, j->check->host,
                                                j->check->tls_verify));
@@ -342,7 +358,7 @@ smtpchk_job_io(smtpchk_job *j, short revents)
         break;
     case PH_STREAM: {
         size_t pending;
-        smtpchk_session_output(j->session, &pending);
+        j->ops->output(j->session, &pending);
         if (pending > 0)
             job_pump(j);
         else
@@ -379,7 +395,7 @@ smtpchk_job_deadline(const smtpchk_job *j)
 {
     if (j->ph == PH_POLLING || j->ph == PH_PARKED)
         return job_rt_deadline(j);
-    return smtpchk_session_deadline(j->session);
+    return j->ops->deadline(j->session);
 }
 
 void
@@ -393,7 +409,7 @@ smtpchk_job_timeout(smtpchk_job *j)
     }
     smtpchk_lookup_cancel(j->lookup);
     j->lookup = NULL;
-    smtpchk_session_timeout(j->session, smtpchk_now_us());
+    j->ops->timeout(j->session, smtpchk_now_us());
     if (j->ph != PH_STREAM)
         j->ph = PH_STREAM; /* let a polite QUIT (never for timeouts) or close happen */
     job_pump(j);
@@ -410,5 +426,5 @@ smtpchk_job_result(const smtpchk_job *j)
 {
     if (j->rt != NULL)
         return job_rt_result(j);
-    return j->mx != NULL ? job_mx_result(j) : smtpchk_session_result(j->session);
+    return j->mx != NULL ? job_mx_result(j) : j->ops->result(j->session);
 }

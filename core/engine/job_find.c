@@ -1,33 +1,44 @@
 /*
- * A round trip's poll as a job (job_int.h). The job runs a session
- * through the protocol ops table (protocol.h) once job.c drives its
- * sessions through it and the IMAP and POP3 cores are in (issue 11:
- * branches proto and imapcheck); until then a round trip fails at its
- * first poll with a configurationError that says so.
+ * A round trip's poll as a job (job_int.h): a job of the mailbox's
+ * protocol whose session runs in FIND mode (protocol.h). The job is made
+ * as for a mailbox check, then its PROBE session is swapped for a FIND
+ * one, so that job.c alone knows how a job is put together.
  */
 #include "job_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
+
 smtpchk_job *
 job_new_find(const smtpchk_check *m, smtpchk_protocol p, const smtpchk_mbox_params *params,
              const smtpchk_job_env *env, smtpchk_transcript_fn tfn, void *tud, char *why,
              size_t whylen)
 {
-    (void)m;
-    (void)params;
-    (void)env;
-    (void)tfn;
-    (void)tud;
-    snprintf(why, whylen, "round trip: no %s client in this build",
-             smtpchk_protocol_name(p));
-    return NULL;
+    if (p == SMTPCHK_PROTO_SMTP || m->protocol != p || smtpchk_protocol_ops_get(p) == NULL) {
+        snprintf(why, whylen, "round trip: no %s client in this build", smtpchk_protocol_name(p));
+        return NULL;
+    }
+    smtpchk_job *j = smtpchk_job_new(m, env, tfn, tud);
+    if (j != NULL) {
+        j->ops->free_session(j->session);
+        j->mbox = *params;
+        j->session = j->ops->new_session(m, &j->mbox, NULL, &job_session_env, smtpchk_now_us());
+    }
+    if (j == NULL || j->session == NULL) {
+        smtpchk_job_free(j);
+        snprintf(why, whylen, "round trip: out of memory for a poll");
+        return NULL;
+    }
+    j->ops->set_transcript(j->session, tfn, tud);
+    return j;
 }
 
 void
 job_find_result(const smtpchk_job *j, smtpchk_find_result *out)
 {
-    (void)j;
     memset(out, 0, sizeof(*out));
+    if (j->session != NULL)
+        j->ops->find_result(j->session, out);
 }

@@ -26,7 +26,9 @@ struct smtpchk_job {
     const smtpchk_check *check;
     smtpchk_resolver *resolver;
     smtpchk_tls_cache *tls;
-    smtpchk_session *session;
+    const smtpchk_protocol_ops *ops; /* the check's protocol */
+    void *session;            /* of ops: SMTP, IMAP or POP3 */
+    smtpchk_mbox_params mbox; /* an IMAP or POP3 session's; borrows from the check */
     smtpchk_conn *conn;
     SSL_CTX *ssl_ctx;
     smtpchk_lookup *lookup;
@@ -45,6 +47,8 @@ struct smtpchk_job {
 
 /* job.c: what job_mx.c drives a target with. */
 extern const smtpchk_session_env job_session_env;
+/* A session of the check's protocol (j->ops) for check, which it borrows. */
+void *job_session_new(smtpchk_job *j, const smtpchk_check *check, int64_t now_us);
 void job_fail(smtpchk_job *j, smtpchk_error err, const char *why);
 void job_try_connect(smtpchk_job *j);
 
@@ -52,7 +56,7 @@ void job_try_connect(smtpchk_job *j);
 void job_mx_start(smtpchk_job *j);
 /* The session ended: record it, start the next target or finish. */
 void job_mx_session_over(smtpchk_job *j);
-void job_mx_free(job_mx *m);
+void job_mx_free(smtpchk_job *j);
 const smtpchk_result *job_mx_result(const smtpchk_job *j);
 
 /* job_rt.c: the round trip after the SMTP session (docs/cli.md). */

@@ -15,7 +15,7 @@
 #include "job_int.h"
 
 struct job_mx {
-    smtpchk_session *parent;  /* the DNS phase's session, kept for its result */
+    void *parent;             /* the DNS phase's session, kept for its result */
     smtpchk_mx_list list;
     size_t mx_i;              /* the exchanger being resolved */
     int64_t start_us, lookup_us;
@@ -34,11 +34,13 @@ struct job_mx {
 static void resolve_next(smtpchk_job *j);
 
 void
-job_mx_free(job_mx *m)
+job_mx_free(smtpchk_job *j)
 {
+    job_mx *m = j->mx;
     if (m == NULL)
         return;
-    smtpchk_session_free(m->parent);
+    if (m->parent != NULL)
+        j->ops->free_session(m->parent);
     smtpchk_check_free(m->tcheck);
     free(m->t);
     free(m);
@@ -109,7 +111,7 @@ resolve_next(smtpchk_job *j)
                                     smtpchk_check_port(j->check), on_addrs, j);
         return;
     }
-    smtpchk_session_resolved(j->session, smtpchk_now_us());
+    j->ops->resolved(j->session, smtpchk_now_us());
     m->cur = 0;
     start_target(j);
 }
@@ -201,9 +203,10 @@ start_target(smtpchk_job *j)
     smtpchk_target *t = &m->t[m->cur];
     smtpchk_check *c = target_check(m, t);
     int64_t now = smtpchk_now_us();
-    smtpchk_session *s = c != NULL ? smtpchk_session_new(c, j->default_ehlo, &job_session_env, now) : NULL;
+    void *s = c != NULL ? job_session_new(j, c, now) : NULL;
     if (s == NULL || !smtpchk_parse_literal(t->address, smtpchk_check_port(c), &j->addrs)) {
-        smtpchk_session_free(s);
+        if (s != NULL)
+            j->ops->free_session(s);
         smtpchk_check_free(c);
         t->result.error = SMTPCHK_ERR_INTERNAL;
         snprintf(t->result.error_detail, sizeof(t->result.error_detail), "out of memory");
@@ -214,16 +217,16 @@ start_target(smtpchk_job *j)
     if (m->parent == NULL)
         m->parent = j->session;
     else
-        smtpchk_session_free(j->session);
+        j->ops->free_session(j->session);
     smtpchk_check_free(m->tcheck);
     m->tcheck = c;
     j->check = c;
     j->session = s;
-    smtpchk_session_set_transcript(s, j->tfn, j->tud);
+    j->ops->set_transcript(s, j->tfn, j->tud);
     m->running = true;
     j->addr_i = 0;
     j->tried[0] = '\0';
-    smtpchk_session_resolved(s, now);
+    j->ops->resolved(s, now);
     job_try_connect(j);
 }
 
@@ -237,7 +240,7 @@ job_mx_session_over(smtpchk_job *j)
     }
     m->running = false;
     smtpchk_target *t = &m->t[m->cur];
-    t->result = *smtpchk_session_result(j->session);
+    t->result = *j->ops->result(j->session);
     t->result.phase_us[SMTPCHK_PHASE_DNS] = m->dns_us[m->cur];
     if (t->result.error == SMTPCHK_OK && m->tcheck->nrcpt > 0)
         m->mailed = true;
@@ -274,7 +277,7 @@ pick(const job_mx *m, size_t *ok, size_t *counted)
 }
 
 static void
-aggregate(job_mx *m, int64_t now)
+aggregate(const smtpchk_job *j, job_mx *m, int64_t now)
 {
     size_t ok, counted;
     const smtpchk_target *t = &m->t[pick(m, &ok, &counted)];
@@ -287,7 +290,7 @@ aggregate(job_mx *m, int64_t now)
         snprintf(m->agg.error_detail, sizeof(m->agg.error_detail), "%.*s",
                  (int)sizeof(m->agg.error_detail) - 1, msg);
     }
-    int64_t dns = m->parent != NULL ? smtpchk_session_result(m->parent)->phase_us[SMTPCHK_PHASE_DNS]
+    int64_t dns = m->parent != NULL ? j->ops->result(m->parent)->phase_us[SMTPCHK_PHASE_DNS]
                                     : -1;
     m->agg.phase_us[SMTPCHK_PHASE_DNS] = dns;
     m->agg.phase_us[SMTPCHK_PHASE_TOTAL] = now - m->start_us;
@@ -300,14 +303,14 @@ finish(smtpchk_job *j)
     int64_t now = smtpchk_now_us();
     if (m->n == 0) {
         /* Nothing to run: the DNS phase's own result (a failure, a null MX). */
-        m->agg = *smtpchk_session_result(m->parent != NULL ? m->parent : j->session);
+        m->agg = *j->ops->result(m->parent != NULL ? m->parent : j->session);
         if (m->agg.error == SMTPCHK_OK) {
             m->agg.error = SMTPCHK_ERR_DNS;
             m->agg.failed_step = SMTPCHK_STEP_DNS;
             snprintf(m->agg.error_detail, sizeof(m->agg.error_detail), "no MX target");
         }
     } else {
-        aggregate(m, now);
+        aggregate(j, m, now);
     }
     m->done = true;
     j->ph = PH_DONE;
@@ -316,7 +319,7 @@ finish(smtpchk_job *j)
 const smtpchk_result *
 job_mx_result(const smtpchk_job *j)
 {
-    return j->mx->done ? &j->mx->agg : smtpchk_session_result(j->session);
+    return j->mx->done ? &j->mx->agg : j->ops->result(j->session);
 }
 
 smtpchk_target *

@@ -40,13 +40,15 @@ mailbox_check(const smtpchk_check *c)
         return NULL;
     const smtpchk_roundtrip *rt = &c->rt;
     int bad = 0;
-    const char *from[] = {rt->host, rt->user, rt->password, c->ca_file, c->ca_dir,
-                          c->dns_servers, c->source_addr};
-    char **to[] = {&m->host, &m->user, &m->password, &m->ca_file, &m->ca_dir,
-                   &m->dns_servers, &m->source_addr};
+    const char *from[] = {rt->host, rt->user, rt->password, rt->mailbox, c->ca_file,
+                          c->ca_dir, c->dns_servers, c->source_addr};
+    char **to[] = {&m->host, &m->user, &m->password, &m->mailbox, &m->ca_file,
+                   &m->ca_dir, &m->dns_servers, &m->source_addr};
     for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++)
         bad |= from[i] != NULL && (*to[i] = strdup(from[i])) == NULL;
+    m->protocol = rt->protocol;
     m->port = smtpchk_roundtrip_port(rt);
+    m->allow_insecure_auth = true; /* the mailbox's own security setting rules */
     m->security = rt->security;
     m->tls_verify = c->tls_verify;
     m->tls_min_version = c->tls_min_version;
@@ -126,7 +128,7 @@ park(smtpchk_job *j, int64_t now)
 void
 job_rt_session_over(smtpchk_job *j)
 {
-    const smtpchk_result *r = smtpchk_session_result(j->session);
+    const smtpchk_result *r = j->ops->result(j->session); /* an SMTP session (job.c) */
     int64_t queued = smtpchk_session_queued_at(j->session);
     if (r->error != SMTPCHK_OK || queued == 0 || j->rt != NULL)
         return; /* no mail to look for: the SMTP result is the check's */

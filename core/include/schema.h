@@ -86,7 +86,13 @@ typedef struct smtpchk_setting {
     const char *def_doc; /* the default in words, when def does not say it */
     const char *example; /* a valid value, for docs and tests */
     const char *doc;     /* one line */
+    unsigned protocols;  /* SMTPCHK_PROTO_BIT()s it applies to; 0 = every protocol */
 } smtpchk_setting;
+
+/* A protocol as a bit of smtpchk_setting.protocols. */
+#define SMTPCHK_PROTO_BIT(p) (1u << (unsigned)(p))
+/* "smtp", "imap", "smtp,imap" or "all" for a setting's protocols. */
+void smtpchk_schema_protocols_text(const smtpchk_setting *f, char *buf, size_t len);
 
 size_t smtpchk_schema_count(void);
 /* Field i (table order; groups are contiguous, top-level keys first). */

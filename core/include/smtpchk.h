@@ -173,7 +173,8 @@ typedef struct smtpchk_check {
     char *mx;                 /* a domain whose MX set is checked instead of host */
     smtpchk_mx_policy mx_policy;
     char *dns_servers;        /* "IP[:port],..." for c-ares; NULL = the system's */
-    uint16_t port;            /* 0 = 25, or 465 for SMTPCHK_SEC_TLS */
+    smtpchk_protocol protocol; /* default SMTPCHK_PROTO_SMTP */
+    uint16_t port;            /* 0 = the protocol's (smtpchk_protocol_default_port) */
     smtpchk_security security;
     char *source_addr;        /* optional local address to bind */
     char *ehlo_name;          /* NULL = this host's FQDN */
@@ -199,6 +200,8 @@ typedef struct smtpchk_check {
 
     char **probes;            /* "NOOP", "RSET", "HELP", "VRFY x"; at most SMTPCHK_MAX_PROBES */
     size_t nprobes;
+
+    char *mailbox;            /* IMAP: the mailbox to SELECT; NULL = "INBOX" */
 
     bool strict_quit;         /* a missing 221 fails the check */
     uint32_t timeout_ms;      /* overall deadline */

@@ -60,6 +60,8 @@ def notes(field):
     words = {"required": "required", "file-required": "required", "unique": "unique",
              "group-required": "required in its group"}
     flags = [words[f] for f in field["flags"].split(",") if f in words]
+    if field.get("protocols", "all") != "all":
+        flags.append("%s only" % field["protocols"].upper().replace(",", ", "))
     return ", ".join(dict.fromkeys(flags))
 
 
@@ -103,6 +105,8 @@ def cli_table(fields, options, group):
         if group_of(f) != group or not f["option"]:
             continue
         meaning = f["doc"] + (" (%s)" % f["range"] if f["range"] else "")
+        if f.get("protocols", "all") != "all":
+            meaning += "; **%s only**" % f["protocols"].upper().replace(",", ", ")
         default = "" if "flag" in f["flags"].split(",") else f["default_doc"]
         rows.append("| %s | %s | %s |" % (option_name(f["short"], f["option"], f["arg"]),
                                           cell(meaning), cell(default)))

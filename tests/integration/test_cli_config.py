@@ -289,6 +289,16 @@ class SchemaVerdictTests(unittest.TestCase):
                     todo.append(k)
         return [f for f in self.fields if f["key"] in need and f["key"] != field["key"]]
 
+    def protocol_partners(self, field):
+        """A setting of IMAP or POP3 only goes with that protocol and the
+        login a mailbox check needs: (field, value) pairs."""
+        protocols = field.get("protocols", "all").split(",")
+        if protocols == ["all"] or "smtp" in protocols:
+            return []
+        by_key = {f["key"]: f for f in self.fields}
+        return [(by_key["protocol"], protocols[0])] + [
+            (by_key[k], self.samples.good(by_key[k])) for k in ("auth.user", "auth.password_file")]
+
     def replaces_host(self, field):
         """A field that excludes host names the check's target itself (mx)."""
         return any(r[0] == "exclusive" and set(r[1:3]) == {field["key"], "host"}
@@ -298,6 +308,8 @@ class SchemaVerdictTests(unittest.TestCase):
         args = []
         for p in self.partners(field):
             args += ["--" + p["option"], self.samples.good(p)]
+        for p, v in self.protocol_partners(field):
+            args += ["--" + p["option"], v]
         for v in value.cli or [None]:
             args += ["--" + field["option"]] + ([v] if v is not None else [])
         return args
@@ -309,6 +321,8 @@ class SchemaVerdictTests(unittest.TestCase):
         defaults = {}
         for p in self.partners(field):
             check[p["key"]] = conf_string(self.samples.good(p))
+        for p, v in self.protocol_partners(field):
+            check[p["key"]] = conf_string(v)
         (check if "check" in field["scope"] else defaults)[field["key"]] = value.conf
         return "defaults = { %s };\nchecks = ( { %s } );\n" % (nest(defaults), nest(check))
 

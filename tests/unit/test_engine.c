@@ -1580,10 +1580,10 @@ test_per_server_cap_body(void)
 /*
  * One slot. A round-trip check sends its mail, quits and waits a second
  * for its first poll; the slot is free meanwhile, so a plain check of the
- * same server runs and ends first. The poll then takes the slot again.
- * This build has no IMAP client yet (job_find.c), so that poll fails the
- * check with configurationError at step delivery, after the wait; the
- * queue ID of the 250 is kept.
+ * same server runs and ends first. The poll then takes the slot again:
+ * its mailbox port has nothing listening, so it fails the check with
+ * connectionRefused, a second after the 250, naming the mailbox; the
+ * queue ID of the 250 is kept. (integration.roundtrip has the real IMAP.)
  */
 static void
 test_roundtrip_parks_body(void)
@@ -1624,8 +1624,9 @@ test_roundtrip_parks_body(void)
     CU_ASSERT_EQUAL(rs.v[0].r.key, 2); /* ran while the round trip waited */
     CU_ASSERT_EQUAL(first->error, SMTPCHK_OK);
     CU_ASSERT_EQUAL(rs.v[1].r.key, 1);
-    CU_ASSERT_EQUAL(r->error, SMTPCHK_ERR_CONFIG);
-    CU_ASSERT_EQUAL(r->failed_step, SMTPCHK_STEP_DELIVERY);
+    CU_ASSERT_EQUAL(r->error, SMTPCHK_ERR_CONN_REFUSED);
+    CU_ASSERT_EQUAL(r->failed_step, SMTPCHK_STEP_CONNECT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->error_detail, "mailbox 127.0.0.1"));
     CU_ASSERT_STRING_EQUAL(r->queue_id, "FAKE123");
     CU_ASSERT(r->quit_clean); /* QUIT before the wait */
     CU_ASSERT(total_ms(r) >= 1000.0); /* the first poll comes a second after the 250 */

@@ -282,11 +282,53 @@ test_describe(void)
     CU_ASSERT_PTR_NULL(smtpchk_schema_flag_name(SMTPCHK_F__LAST << 1));
 }
 
+/* Settings of another protocol are refused, a mailbox check needs a user,
+ * and the default port follows the protocol. */
+static void
+test_protocols(void)
+{
+    smtpchk_config_entry e;
+    smtpchk_fill f;
+    messages m;
+    start(&f, &e, &m, SMTPCHK_NAME_OPTION);
+    CU_ASSERT_EQUAL(smtpchk_fill_text(&f, key("host"), "127.0.0.1"), 0);
+    CU_ASSERT_EQUAL(smtpchk_fill_text(&f, key("protocol"), "IMAP"), 0);
+    CU_ASSERT_EQUAL(e.check->protocol, SMTPCHK_PROTO_IMAP);
+    CU_ASSERT_EQUAL(smtpchk_check_port(e.check), 143);
+    e.check->security = SMTPCHK_SEC_TLS;
+    CU_ASSERT_EQUAL(smtpchk_check_port(e.check), 993);
+    CU_ASSERT_EQUAL(smtpchk_fill_text(&f, key("mailbox"), "Archive"), 0);
+    CU_ASSERT_EQUAL(smtpchk_fill_finish(&f), 1);
+    CU_ASSERT_STRING_EQUAL(m.last, "missing --user (protocol \"imap\" logs in to a mailbox)");
+    CU_ASSERT_EQUAL(smtpchk_fill_text(&f, key("probe"), "NOOP"), 0);
+    f.errors = 0;
+    CU_ASSERT_EQUAL(smtpchk_fill_text(&f, key("auth.user"), "u"), 0);
+    CU_ASSERT_EQUAL(smtpchk_fill_text(&f, key("auth.password_file"), "pw"), 0); /* not read */
+    CU_ASSERT_EQUAL(smtpchk_fill_finish(&f), 1);
+    CU_ASSERT_STRING_EQUAL(m.last, "--probe is for protocol \"smtp\" only, not \"imap\"");
+    smtpchk_config_entry_clear(&e);
+
+    smtpchk_check *c = smtpchk_check_new();
+    char err[200];
+    c->host = strdup("mx.example.net");
+    c->protocol = SMTPCHK_PROTO_POP3;
+    CU_ASSERT_EQUAL(smtpchk_check_port(c), 110);
+    CU_ASSERT_EQUAL(smtpchk_check_validate(c, err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "missing user (protocol \"pop3\" logs in to a mailbox)");
+    c->user = strdup("u");
+    c->password = strdup("p");
+    CU_ASSERT_EQUAL(smtpchk_check_validate(c, err, sizeof(err)), 0);
+    c->mailbox = strdup("INBOX");
+    CU_ASSERT_EQUAL(smtpchk_check_validate(c, err, sizeof(err)), -1);
+    CU_ASSERT_STRING_EQUAL(err, "mailbox is for protocol \"imap\" only, not \"pop3\"");
+    smtpchk_check_free(c);
+}
+
 void
 register_tests(void)
 {
     SUITE_ADD("schema", TEST(test_names_unique), TEST(test_groups_contiguous),
               TEST(test_rows_complete), TEST(test_defaults_agree), TEST(test_examples_accepted),
               TEST(test_one_message_two_namings), TEST(test_derived_defaults), TEST(test_rules),
-              TEST(test_lists_and_flags), TEST(test_describe));
+              TEST(test_lists_and_flags), TEST(test_describe), TEST(test_protocols));
 }
