@@ -421,8 +421,11 @@ append_headers(const smtpchk_msgspec *spec, smtpchk_buf *b)
                             spec->message_id) != 0)
         return -1;
     if (spec->token != NULL &&
-        smtpchk_buf_appendf(b, SMTPCHK_PROBE_TOKEN_HEADER ": %s\r\n" SMTPCHK_PROBE_CHECK_HEADER ": %s\r\n",
-                            spec->token, spec->check_tag != NULL ? spec->check_tag : "") != 0)
+        smtpchk_buf_appendf(b,
+                            SMTPCHK_PROBE_TOKEN_HEADER ": " SMTPCHK_PROBE_OPEN "%s"
+                            SMTPCHK_PROBE_CLOSE "\r\n" SMTPCHK_PROBE_CHECK_HEADER
+                            ": " SMTPCHK_PROBE_OPEN "%s" SMTPCHK_PROBE_CLOSE "\r\n",
+                            spec->token, spec->check_tag) != 0)
         return -1;
     return 0;
 }

@@ -16,6 +16,10 @@ or a temporary directory), so holding its queue touches no other test.
   stack, the mailbox left clean with other mail untouched; with delivery
   deferred (defer_transports) a deliveryTimeout naming the queue ID, and
   success again after the release.
+- SnmpTrapTests: the same two transitions in smtpcheck.so inside a real
+  snmpd, as smtpCheckAlarmRaised / smtpCheckAlarmCleared (failure) seen by
+  a real snmptrapd; the raised one names the queue ID in errorDetail, and
+  smtpCheckTable publishes the delivery time and its statistics.
 """
 
 import email
@@ -29,6 +33,8 @@ import time
 import unittest
 
 from helpers import describe, read_env, run_check, smtpcheck_bin
+from snmp_helpers import (ERROR, METRIC, STEP, ScratchDirCase, Snmpd, TrapReceiver, check,
+                          get_row, require, wait_until, write_checks)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -144,22 +150,26 @@ def wait_for(pred, limit):
 
 class MessageTests(unittest.TestCase):
     def test_probe_mail_headers_and_queue_id(self):
+        """Delivery held, so that the round trip cannot take the mail away
+        before it is looked at; released, it lands in the Maildir."""
         for p in probe_mails():
             os.unlink(p)
-        status, data, why = roundtrip_check()
+        defer_delivery(True)
+        try:
+            status, data, why = roundtrip_check(timeout=2)
+        finally:
+            defer_delivery(False)
         self.assertIsNotNone(data, why)
         qid = data.get("queue_id")
         self.assertRegex(qid or "", r"^[0-9A-Za-z]{6,}$", why)
         self.assertIn("queued as " + qid, data.get("queue_reply") or "", why)
         found = wait_for(probe_mails, DELIVERY_WAIT)
-        if data.get("ok"):
-            self.skipTest("the round trip found and deleted the mail: RoundTripTests cover it")
         self.assertEqual(len(found), 1, why)
         m = read_mail(found[0])
-        token = m["X-Smtpcheck-Token"]
-        self.assertRegex(token, r"^[0-9]{1,20}\.[0-9a-f]{16}$")
+        self.assertRegex(m["X-Smtpcheck-Token"], r"^<[0-9]{1,20}\.[0-9a-f]{16}>$")
+        token = m["X-Smtpcheck-Token"].strip("<>")
         self.assertRegex(m["Message-ID"], r"^<%s@[^>]+>$" % re.escape(token))
-        self.assertEqual(m["X-Smtpcheck-Check"], HOST)
+        self.assertEqual(m["X-Smtpcheck-Check"], "<%s>" % HOST)
         received = " ".join(m.get_all("Received") or [])
         self.assertRegex(received, r"with E?SMTP id %s\b" % re.escape(qid), received)
         os.unlink(found[0])
@@ -208,6 +218,57 @@ class RoundTripTests(unittest.TestCase):
         status, data, why = roundtrip_check()
         self.assertTrue(data and data.get("ok"), why)
         self.assertEqual(probe_mails(), [], "probe mails left behind")
+
+
+class SnmpTrapTests(ScratchDirCase):
+    """Traps for both transitions of a round-trip check in snmpd."""
+
+    @classmethod
+    def setUpClass(cls):
+        why = client_missing()
+        if why:
+            raise unittest.SkipTest(why)
+
+    def setUp(self):
+        require(module=True, tools=("snmpd", "snmpget", "snmptrapd"))
+        self.make_dir()
+
+    def test_traps_for_deferred_and_released_delivery(self):
+        trapd = TrapReceiver(os.path.join(self.dir, "trapd")).start()
+        self.addCleanup(trapd.stop)
+        conf = write_checks(os.path.join(self.dir, "checks.conf"), [check(
+            1, "roundtrip", int(STACK["PLAIN_PORT"]),
+            mail={"from": "probe@" + STACK["DOMAIN"], "to": [STACK["RCPT"]]},
+            roundtrip={"protocol": "imap", "host": HOST, "port": int(STACK["IMAP_PORT"]),
+                       "user": STACK["USER"], "password_file": STACK["PASSWORD_FILE"],
+                       "timeout": 4},
+            alarms={"on_error": True})], {"interval": 6, "jitter": 0, "timeout": 10})
+        defer_delivery(True)
+        self.addCleanup(defer_delivery, False)
+        d = Snmpd(self.dir, checks_conf=conf, trap_port=trapd.port)
+        self.addCleanup(d.stop)
+        d.start()
+        failure = METRIC["failure"]
+        t = trapd.wait_for(lambda t: t.raised and t.get("metric") == failure, 60)
+        self.assertIsNotNone(t, "no smtpCheckAlarmRaised while delivery was deferred\n"
+                             + d.log(whole=True)[-3000:])
+        self.assertEqual(t.get("errorCode", 1), ERROR["deliveryTimeout"], t)
+        self.assertEqual(t.get("failedStep", 1), STEP["delivery"], t)
+        detail = t.get("errorDetail", 1)
+        self.assertRegex(detail, r"queued as [0-9A-Za-z]{6,}", t)
+        print("\nraised: %s" % detail)
+        defer_delivery(False)
+        t = trapd.wait_for(lambda t: t.cleared and t.get("metric") == failure, 60)
+        self.assertIsNotNone(t, "no smtpCheckAlarmCleared after the release\n"
+                             + d.log(whole=True)[-3000:])
+        self.assertEqual(t.get("errorCode", 1), 0, t)
+        row = get_row(d.port, 1)
+        print("cleared; delivery time %s ms (min %s, avg %s, max %s)" % (
+            row.get("deliveryTime"), row.get("minDeliveryTime"), row.get("avgDeliveryTime"),
+            row.get("maxDeliveryTime")))
+        self.assertTrue(0 < row.get("deliveryTimeUs", 0) < 10000000, row)
+        self.assertEqual(row.get("minDeliveryTime"), row.get("maxDeliveryTime"), row)
+        self.assertTrue(wait_until(lambda: probe_mails() == [], 10), "probe mails left behind")
 
 
 if __name__ == "__main__":

@@ -728,8 +728,8 @@ test_build_probe_headers(void)
     char err[128] = "";
     CU_ASSERT_EQUAL_FATAL(smtpchk_message_build(&s, &b, err, sizeof(err)), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "MIME-Version: 1.0\r\n"
-                                          "X-Smtpcheck-Token: 1764700000.0123456789abcdef\r\n"
-                                          "X-Smtpcheck-Check: mx1\r\n"
+                                          "X-Smtpcheck-Token: <1764700000.0123456789abcdef>\r\n"
+                                          "X-Smtpcheck-Check: <mx1>\r\n"
                                           "Content-Type: "));
     smtpchk_buf_free(&b);
     s.check_tag = "a\r\nBcc: x@example.org"; /* never from a tag, but refused all the same */
