@@ -148,14 +148,14 @@ unsigned smtpchk_cap_from_name(const char *name, size_t len);
  * mails of the check are deleted. protocol 0 = no round trip.
  */
 typedef struct smtpchk_roundtrip {
-    smtpchk_protocol protocol; /* IMAP or POP3; SMTPCHK_PROTO_SMTP (0) = no round trip */
     char *host;
-    uint16_t port;            /* 0 = 143/993 (IMAP) or 110/995 (POP3) */
-    smtpchk_security security;
     char *user;
     char *password;           /* secret: wiped on free */
     char *mailbox;            /* IMAP; NULL = INBOX */
+    smtpchk_protocol protocol; /* IMAP or POP3; SMTPCHK_PROTO_SMTP (0) = no round trip */
+    smtpchk_security security;
     uint32_t timeout_ms;      /* from the final 250 after DATA until found */
+    uint16_t port;            /* 0 = 143/993 (IMAP) or 110/995 (POP3) */
 } smtpchk_roundtrip;
 
 #define SMTPCHK_MAX_RCPT 64
@@ -188,6 +188,7 @@ typedef struct smtpchk_check {
     char *password;           /* secret: wiped on free */
     unsigned auth_mechs;      /* allow-list, SMTPCHK_AUTH_* bits */
     bool allow_insecure_auth;
+    bool strict_quit;         /* a missing 221 fails the check (here: no padding) */
 
     char *mail_from;
     /* Lists are malloc'd to their length (NULL when empty): a check is
@@ -203,7 +204,6 @@ typedef struct smtpchk_check {
 
     char *mailbox;            /* IMAP: the mailbox to SELECT; NULL = "INBOX" */
 
-    bool strict_quit;         /* a missing 221 fails the check */
     uint32_t timeout_ms;      /* overall deadline */
     uint32_t step_timeout_ms; /* per step */
     smtpchk_roundtrip rt;
