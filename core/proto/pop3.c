@@ -119,11 +119,12 @@ send_plain_response(pop3_session *s, int64_t now)
     smtpchk_buf_wipe(&b);
 }
 
+/* "VERB n" and a tail: "TOP 3 0", "DELE 3". */
 static void
-send_numbered(pop3_session *s, int64_t now, const char *fmt, unsigned long n)
+send_numbered(pop3_session *s, int64_t now, const char *verb, unsigned long n, const char *tail)
 {
     char line[64];
-    snprintf(line, sizeof(line), fmt, n);
+    snprintf(line, sizeof(line), "%s %lu%s", verb, n, tail);
     mbox_send(&s->m, now, line, NULL);
 }
 
@@ -163,10 +164,10 @@ pop3_enter(pop3_session *s, int st, int64_t now)
         mbox_send(&s->m, now, "STAT", NULL);
         break;
     case PO_TOP:
-        send_numbered(s, now, "TOP %lu 0", s->msg);
+        send_numbered(s, now, "TOP", s->msg, " 0");
         break;
     case PO_DELE:
-        send_numbered(s, now, "DELE %lu", s->msg);
+        send_numbered(s, now, "DELE", s->msg, "");
         break;
     case PO_QUIT:
         s->m.phase_start = now;

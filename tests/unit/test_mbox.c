@@ -619,7 +619,7 @@ test_protocol_names(void)
     CU_ASSERT_EQUAL(smtpchk_protocol_default_port(SMTPCHK_PROTO_POP3, SMTPCHK_SEC_STARTTLS), 110);
     CU_ASSERT_EQUAL(smtpchk_protocol_default_port(SMTPCHK_PROTO_SMTP, SMTPCHK_SEC_NONE), 25);
     for (int i = 0; i < SMTPCHK_PROTO__COUNT; i++)
-        CU_ASSERT_EQUAL(smtpchk_protocol_ops_get((smtpchk_protocol)i)->protocol, i);
+        CU_ASSERT_EQUAL((int)smtpchk_protocol_ops_get((smtpchk_protocol)i)->protocol, i);
 }
 
 #define TRANSCRIPT_TEST(name) TEST(test_tx_##name),
