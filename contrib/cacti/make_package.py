@@ -123,7 +123,8 @@ GRAPHS = [
      "legend": "normal", "rigid": True},
 ]
 
-INPUTS = ["smtpCheckName", "smtpCheckHost", "smtpCheckPort"]
+# smtpCheckProtocol shows as its number: 1 SMTP, 2 IMAP, 3 POP3.
+INPUTS = ["smtpCheckName", "smtpCheckHost", "smtpCheckPort", "smtpCheckProtocol"]
 
 
 # ---------------------------------------------------------------- hashes and XML
