@@ -110,6 +110,18 @@ class FakeMailboxTests(unittest.TestCase):
                 self.assertEqual(rc, EXIT_OK if error == "ok" else EXIT_FAILED)
                 self.assertEqual(res["protocol"], protocol)
 
+    def test_nagios_names_the_protocol(self):
+        for protocol in ("imap", "pop3"):
+            with FakeMboxServer({"protocol": protocol, "password": PASSWORD}) as srv:
+                rc, _, err, _ = run_check(
+                    ["--nagios", "--protocol", protocol, "-p", str(srv.port), "--user", "user",
+                     "--password-file", self.pw, "--allow-insecure-auth", "127.0.0.1"],
+                    json_flag=False)
+            out = run_check.last_stdout
+            self.assertEqual(rc, EXIT_OK, err)
+            self.assertTrue(out.startswith("%s OK - " % protocol.upper()), out)
+            self.assertIn("'login_time'=", out)
+
     def test_no_login_command_after_logindisabled(self):
         _, res, log = self.run_case("imap", {"capabilities": ["IMAP4rev1", "LOGINDISABLED"]},
                                     [])
