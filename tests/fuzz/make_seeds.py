@@ -25,6 +25,29 @@ def server_lines(path):
         return [m.group(1) for m in re.finditer(r"^S: ?(.*)$", f.read(), re.M)]
 
 
+def mbox_lines(path):
+    """Server bytes of an IMAP/POP3 transcript, one packet per S:/S= line."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f.read().split("\n"):
+            if line.startswith("S: "):
+                out.append(line[3:].encode() + b"\r\n")
+            elif line.startswith("S= "):
+                out.append(line[3:].replace("\\r", "\r").replace("\\n", "\n").encode())
+    return out
+
+
+def mbox_seeds():
+    folder = os.path.join(HERE, "..", "unit", "transcripts_mbox")
+    for name in sorted(os.listdir(folder)):
+        target = name.split("_", 1)[0]
+        packets = b"\xff".join(mbox_lines(os.path.join(folder, name)))
+        if not packets:
+            continue
+        for pick in (0, 4, 2 | 8, 2 | 8 | 128, 1 | 4 | 16, 2 | 32 | 64):
+            put(target, bytes([pick]) + packets)
+
+
 def main():
     for name in sorted(os.listdir(TRANSCRIPTS)):
         lines = server_lines(os.path.join(TRANSCRIPTS, name))
@@ -39,6 +62,7 @@ def main():
         ehlo = [l[4:] for l in lines if re.match(r"^250[- ]", l)]
         if len(ehlo) > 1:
             put("caps", "\r\n".join(ehlo[1:]).encode())
+    mbox_seeds()
     configs = os.path.join(HERE, "..", "unit", "configs")
     for name in sorted(os.listdir(configs)):
         path = os.path.join(configs, name)
