@@ -1,4 +1,5 @@
 /* --nagios: one status line and perfdata for every timing (fields.h). */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,6 +114,21 @@ nagios_summary(const cli *o, const smtpchk_check *c, const smtpchk_result *r)
     status_text(r->reply_text[0] ? r->reply_text : r->error_detail);
 }
 
+/* The service in the status line, as check_smtp and check_imap name theirs:
+ * the checks' protocol, or MAIL when they mix protocols. */
+static void
+service_name(const smtpchk_check *const *c, size_t n, char *buf, size_t len)
+{
+    const char *name = n > 0 ? smtpchk_protocol_name(c[0]->protocol) : "smtp";
+    for (size_t i = 1; i < n; i++)
+        if (c[i]->protocol != c[0]->protocol)
+            name = "mail";
+    size_t i = 0;
+    for (; name[i] != '\0' && i + 1 < len; i++)
+        buf[i] = (char)toupper((unsigned char)name[i]);
+    buf[i] = '\0';
+}
+
 int
 output_nagios(const cli *o, const smtpchk_check *const *c, const smtpchk_result *r, size_t n)
 {
@@ -121,7 +137,9 @@ output_nagios(const cli *o, const smtpchk_check *const *c, const smtpchk_result 
         int st = cli_state(o, &r[i]);
         worst = st > worst ? st : worst;
     }
-    printf("SMTP %s - ", cli_state_word(worst));
+    char service[16];
+    service_name(c, n, service, sizeof(service));
+    printf("%s %s - ", service, cli_state_word(worst));
     const char *sep = "";
     for (size_t i = 0; i < n; i++) {
         if (n > 1 && cli_state(o, &r[i]) != worst)

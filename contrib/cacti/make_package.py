@@ -128,7 +128,8 @@ GRAPHS = [
      "gprints": [], "legend": "normal", "rigid": False},
 ]
 
-INPUTS = ["smtpCheckName", "smtpCheckHost", "smtpCheckPort"]
+# smtpCheckProtocol shows as its number: 1 SMTP, 2 IMAP, 3 POP3.
+INPUTS = ["smtpCheckName", "smtpCheckHost", "smtpCheckPort", "smtpCheckProtocol"]
 
 
 # ---------------------------------------------------------------- hashes and XML

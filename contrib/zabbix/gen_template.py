@@ -53,6 +53,7 @@ VALUEMAPS = [
     ("SMTP-CHECK-MIB::SmtpCheckError", "SmtpCheckError"),
     ("SMTP-CHECK-MIB::SmtpCheckStep", "SmtpCheckStep"),
     ("SMTP-CHECK-MIB::SmtpCheckSecurityMode", "SmtpCheckSecurityMode"),
+    ("SMTP-CHECK-MIB::SmtpCheckProtocolType", "SmtpCheckProtocolType"),
     ("SMTP-CHECK-MIB::smtpCheckStatus", "smtpCheckStatus"),
     ("SNMPv2-TC::TruthValue", "TruthValue"),
 ]
@@ -63,6 +64,7 @@ VALUEMAPS = [
 ITEMS = [
     ("smtpCheckStatus", "status", "status", "UNSIGNED", "", {}),
     ("smtpCheckSecurity", "security", "security", "UNSIGNED", "", {}),
+    ("smtpCheckProtocol", "protocol", "protocol", "UNSIGNED", "", {}),
     ("smtpCheckResponseCode", "response_code", "SMTP response code (-1: none)", "FLOAT", "", {}),
     ("smtpCheckErrorCode", "error_code", "error code", "UNSIGNED", "", {}),
     ("smtpCheckFailedStep", "failed_step", "failed step", "UNSIGNED", "", {}),
@@ -311,13 +313,14 @@ def discovery_rule(mib):
     return {"uuid": stable_uuid("rule", "checks"),
             "name": "SMTP checks",
             "type": "SNMP_AGENT",
-            "snmp_oid": "discovery[{#CHECKNAME},%s,{#CHECKHOST},%s]" % (
-                mib.oid("smtpCheckName"), mib.oid("smtpCheckHost")),
+            "snmp_oid": "discovery[{#CHECKNAME},%s,{#CHECKHOST},%s,{#CHECKPROTOCOL},%s]" % (
+                mib.oid("smtpCheckName"), mib.oid("smtpCheckHost"), mib.oid("smtpCheckProtocol")),
             "key": "smtpcheck.discovery",
             "delay": "{$SMTPCHECK.LLD.POLL}",
             "lifetime": "7d",
-            "description": "Rows of smtpCheckTable (%s), keyed by smtpCheckIndex." % mib.oid(
-                "smtpCheckTable"),
+            "description": "Rows of smtpCheckTable (%s), keyed by smtpCheckIndex; "
+                           "{#CHECKPROTOCOL} is smtpCheckProtocol: 1 SMTP, 2 IMAP, 3 POP3."
+                           % mib.oid("smtpCheckTable"),
             "item_prototypes": protos,
             "trigger_prototypes": triggers(),
             "graph_prototypes": [phase_graph(mib)]}

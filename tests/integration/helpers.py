@@ -41,6 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 FAKESMTP = os.path.join(REPO, "tests", "fake", "fakesmtp.py")
 FAKEDNS = os.path.join(REPO, "tests", "fake", "fakedns.py")
+FAKEMBOX = os.path.join(REPO, "tests", "fake", "fakembox.py")
 HOSTILE = os.path.join(REPO, "tests", "fake", "hostile.py")
 MKCERTS = os.path.join(REPO, "tests", "fake", "mkcerts.py")
 # The fake server and mkcerts need Debian's python3 (with python3-
@@ -239,6 +240,18 @@ class FakeDns(FakeServer):
 
     def queries(self):
         return self.log().splitlines()
+
+
+class FakeMboxServer(FakeServer):
+    """tests/fake/fakembox.py (IMAP or POP3, the scenario's "protocol")
+    for the length of a with block; as FakeServer otherwise."""
+
+    script = "fakembox"
+
+    def command(self, port_file):
+        cmd = super().command(port_file)
+        cmd[cmd.index(FAKESMTP)] = FAKEMBOX
+        return cmd
 
 
 class HostileServer(FakeServer):

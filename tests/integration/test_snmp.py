@@ -164,17 +164,23 @@ class RealPostfixTest(SnmpCase):
             check(3, "closed", closed_port),
             check(4, "wrongpw", int(st["SUBMISSION_PORT"]), security="starttls", tls=tls,
                   auth={"user": st["USER"], "password_file": wrong_pw}),
+            # IMAP and POP3 rows (issue 11): Dovecot's mailbox of the stack.
+            check(5, "imaps", int(st["IMAPS_PORT"]), protocol="imap", security="tls", tls=tls,
+                  auth=auth),
+            check(6, "pop3", int(st["POP3_PORT"]), protocol="pop3", security="starttls",
+                  tls=tls, auth=auth),
         ]
         conf = write_checks(os.path.join(self.dir, "checks.conf"), checks,
                             {"interval": 2, "step_timeout": 10})
         self.start_snmpd(conf)
-        self.wait_rows([1, 2, 3, 4], 1, timeout=30)
+        self.wait_rows([1, 2, 3, 4, 5, 6], 1, timeout=30)
         port = self.snmpd.port
 
-        rows = {i: self.row(i) for i in (1, 2, 3, 4)}
+        rows = {i: self.row(i) for i in (1, 2, 3, 4, 5, 6)}
         msg = "%s\n%s" % (rows, self.ctx())
         want_ports = {1: int(st["PLAIN_PORT"]), 2: int(st["SUBMISSION_PORT"]), 3: closed_port,
-                      4: int(st["SUBMISSION_PORT"])}
+                      4: int(st["SUBMISSION_PORT"]), 5: int(st["IMAPS_PORT"]),
+                      6: int(st["POP3_PORT"])}
         for c in checks:
             r = rows[c["index"]]
             self.assertEqual(r["name"], c["name"], msg)
@@ -183,6 +189,18 @@ class RealPostfixTest(SnmpCase):
             self.assertEqual(r["interval"], 2, msg)
         self.assertEqual(rows[2]["security"], 2, msg)  # starttls
         self.assertEqual(rows[1]["security"], 1, msg)  # none
+        # smtpCheckProtocol: smtp(1), imap(2), pop3(3); the mailbox rows pass
+        # with their phases in the SMTP columns (docs/mib.md).
+        for i in (1, 2, 3, 4):
+            self.assertEqual(rows[i]["protocol"], 1, msg)
+        self.assertEqual((rows[5]["protocol"], rows[6]["protocol"]), (2, 3), msg)
+        for i in (5, 6):
+            r = rows[i]
+            self.assertEqual((r["status"], r["errorCode"], r["failedStep"], r["responseCode"]),
+                             (STATUS["ok"], 0, STEP["none"], 0), msg)
+            self.assertIn("Dovecot", r["greeting"], msg)
+            self.assertTrue(r["tlsVersion"].startswith("TLSv1"), msg)
+            self.assertTrue(0 < r["loginTime"] <= r["totalTime"], msg)
 
         # The good ones.
         for i in (1, 2):
@@ -222,8 +240,8 @@ class RealPostfixTest(SnmpCase):
         self.assertTrue(r["tlsVersion"].startswith("TLSv1"), msg)
         self.assertTrue(0 <= r["connectTime"] <= r["totalTime"], msg)
 
-        # Nothing beyond row 4, and a GET of a missing row is noSuchInstance.
-        self.assertIsNone(self.get(column_oid("name", 5)))
+        # Nothing beyond row 6, and a GET of a missing row is noSuchInstance.
+        self.assertIsNone(self.get(column_oid("name", 7)))
 
         # snmpwalk and snmpbulkwalk agree (retry until no result landed
         # between the two walks).
@@ -237,11 +255,11 @@ class RealPostfixTest(SnmpCase):
         self.assertEqual(list(b.keys()), list(w1.keys()))
         self.assertEqual(b, w1)
         walked = table_rows(w1)
-        self.assertEqual(sorted(walked), [1, 2, 3, 4])
+        self.assertEqual(sorted(walked), [1, 2, 3, 4, 5, 6])
         self.assertEqual(len(walked[1]), len(COL) - 1)  # every column but the index
         # The walk and the GETs agree on what does not change.
-        for i in (1, 2, 3, 4):
-            for c in ("name", "host", "port", "security", "errorCode", "failedStep"):
+        for i in (1, 2, 3, 4, 5, 6):
+            for c in ("name", "host", "port", "security", "protocol", "errorCode", "failedStep"):
                 self.assertEqual(walked[i][c], rows[i][c], (i, c))
 
         # The MIB and the agent agree on every column's type.

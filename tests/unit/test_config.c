@@ -301,10 +301,17 @@ test_example_file(void)
     smtpchk_config *cfg = load_clean(EXAMPLE_CONFIG, false);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_STRING_EQUAL(cfg->path, EXAMPLE_CONFIG);
-    CU_ASSERT_EQUAL_FATAL(cfg->n, 3);
+    CU_ASSERT_EQUAL_FATAL(cfg->n, 5);
     CU_ASSERT_EQUAL(cfg->entries[0].check->index, 1);
     CU_ASSERT_EQUAL(cfg->entries[1].check->index, 2);
-    CU_ASSERT_EQUAL(cfg->entries[2].check->index, 10);
+    CU_ASSERT_EQUAL(cfg->entries[2].check->index, 3);
+    CU_ASSERT_EQUAL(cfg->entries[2].check->protocol, SMTPCHK_PROTO_IMAP);
+    CU_ASSERT_STRING_EQUAL(cfg->entries[2].check->mailbox, "INBOX");
+    CU_ASSERT_EQUAL(smtpchk_check_port(cfg->entries[2].check), 993);
+    CU_ASSERT_EQUAL(cfg->entries[3].check->protocol, SMTPCHK_PROTO_POP3);
+    CU_ASSERT_EQUAL(smtpchk_check_port(cfg->entries[3].check), 110);
+    CU_ASSERT_EQUAL(cfg->entries[4].check->index, 10);
+    CU_ASSERT_EQUAL(cfg->entries[4].check->protocol, SMTPCHK_PROTO_SMTP);
     check_example_defaults(cfg);
     check_example_mx1_connection(&cfg->entries[0]);
     check_example_mx1_session(&cfg->entries[0]);
@@ -414,7 +421,7 @@ test_find(void)
     CU_ASSERT_PTR_EQUAL(smtpchk_config_find_index(cfg, 2), e);
     CU_ASSERT_PTR_NULL(smtpchk_config_find(cfg, "nope"));
     CU_ASSERT_PTR_NULL(smtpchk_config_find(cfg, NULL));
-    CU_ASSERT_PTR_NULL(smtpchk_config_find_index(cfg, 3));
+    CU_ASSERT_PTR_NULL(smtpchk_config_find_index(cfg, 5));
     CU_ASSERT_PTR_NULL(smtpchk_config_find(NULL, "mx1"));
     smtpchk_config_free(cfg);
     smtpchk_config_free(NULL);
