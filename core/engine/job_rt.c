@@ -48,7 +48,7 @@ mailbox_check(const smtpchk_check *c)
         bad |= from[i] != NULL && (*to[i] = strdup(from[i])) == NULL;
     m->protocol = rt->protocol;
     m->port = smtpchk_roundtrip_port(rt);
-    m->allow_insecure_auth = true; /* the mailbox's own security setting rules */
+    m->allow_insecure_auth = rt->allow_insecure_auth;
     m->security = rt->security;
     m->tls_verify = c->tls_verify;
     m->tls_min_version = c->tls_min_version;

@@ -156,6 +156,7 @@ typedef struct smtpchk_roundtrip {
     smtpchk_security security;
     uint32_t timeout_ms;      /* from the final 250 after DATA until found */
     uint16_t port;            /* 0 = 143/993 (IMAP) or 110/995 (POP3) */
+    bool allow_insecure_auth; /* the password may cross a connection without TLS */
 } smtpchk_roundtrip;
 
 #define SMTPCHK_MAX_RCPT 64

@@ -132,7 +132,7 @@ def roundtrip_check(timeout=10, extra=()):
     args = ["-p", STACK["PLAIN_PORT"], "--timeout", "10",
             "--from", "probe@" + STACK["DOMAIN"], "--to", STACK["RCPT"],
             "--roundtrip", "imap://%s@%s:%s/INBOX" % (STACK["USER"], HOST, STACK["IMAP_PORT"]),
-            "--roundtrip-password-file", STACK["PASSWORD_FILE"],
+            "--roundtrip-password-file", STACK["PASSWORD_FILE"], "--roundtrip-allow-insecure",
             "--roundtrip-timeout", str(timeout)] + list(extra) + [HOST]
     status, data, stderr, wall = run_check(args, timeout=timeout + 60)
     return status, data, describe(status, data, stderr) + "\nwall=%.3fs" % wall
@@ -241,7 +241,7 @@ class SnmpTrapTests(ScratchDirCase):
             mail={"from": "probe@" + STACK["DOMAIN"], "to": [STACK["RCPT"]]},
             roundtrip={"protocol": "imap", "host": HOST, "port": int(STACK["IMAP_PORT"]),
                        "user": STACK["USER"], "password_file": STACK["PASSWORD_FILE"],
-                       "timeout": 4},
+                       "allow_insecure": True, "timeout": 4},
             alarms={"on_error": True})], {"interval": 6, "jitter": 0, "timeout": 10})
         defer_delivery(True)
         self.addCleanup(defer_delivery, False)

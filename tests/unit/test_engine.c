@@ -1600,6 +1600,7 @@ test_roundtrip_parks_body(void)
     rt->rt.user = strdup("box");
     rt->rt.password = strdup("secret");
     rt->rt.timeout_ms = 5000;
+    rt->rt.allow_insecure_auth = true;
     specset ss = {0};
     spec_add(&ss, 1, rt, 600000, 0);
     spec_add(&ss, 2, mk_check("127.0.0.1", pf, 5000, 2000), 600000, 0);
