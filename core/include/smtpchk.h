@@ -173,8 +173,8 @@ typedef struct smtpchk_check {
     char *host;               /* name or IPv4/IPv6 literal; NULL with mx */
     char *mx;                 /* a domain whose MX set is checked instead of host */
     smtpchk_mx_policy mx_policy;
+    smtpchk_protocol protocol; /* default SMTPCHK_PROTO_SMTP; beside mx_policy: no padding */
     char *dns_servers;        /* "IP[:port],..." for c-ares; NULL = the system's */
-    smtpchk_protocol protocol; /* default SMTPCHK_PROTO_SMTP */
     uint16_t port;            /* 0 = the protocol's (smtpchk_protocol_default_port) */
     smtpchk_security security;
     char *source_addr;        /* optional local address to bind */
