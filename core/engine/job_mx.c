@@ -33,6 +33,15 @@ struct job_mx {
 
 static void resolve_next(smtpchk_job *j);
 
+/* A lookup that finished before returning (NULL) ran its callback, which
+ * may have started the next one and stored it: keep that, never NULL it. */
+static void
+keep_lookup(smtpchk_job *j, smtpchk_lookup *l)
+{
+    if (l != NULL)
+        j->lookup = l;
+}
+
 void
 job_mx_free(job_mx *m)
 {
@@ -105,8 +114,9 @@ resolve_next(smtpchk_job *j)
     job_mx *m = j->mx;
     if (m->mx_i < m->list.n && m->n < SMTPCHK_TARGETS_MAX) {
         m->lookup_us = smtpchk_now_us();
-        j->lookup = smtpchk_resolve(j->resolver, j->check->dns_servers, m->list.mx[m->mx_i].host,
-                                    smtpchk_check_port(j->check), on_addrs, j);
+        keep_lookup(j, smtpchk_resolve(j->resolver, j->check->dns_servers,
+                                       m->list.mx[m->mx_i].host, smtpchk_check_port(j->check),
+                                       on_addrs, j));
         return;
     }
     smtpchk_session_resolved(j->session, smtpchk_now_us());
@@ -158,7 +168,7 @@ job_mx_start(smtpchk_job *j)
     m->check = j->check;
     m->start_us = smtpchk_now_us();
     j->mx = m;
-    j->lookup = smtpchk_resolve_mx(j->resolver, j->check->dns_servers, j->check->mx, on_mx, j);
+    keep_lookup(j, smtpchk_resolve_mx(j->resolver, j->check->dns_servers, j->check->mx, on_mx, j));
 }
 
 /* The check for one target: the exchanger's name is the host (SNI, the
