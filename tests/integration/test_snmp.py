@@ -13,6 +13,7 @@ import calendar
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -1415,8 +1416,35 @@ class MxTest(SnmpCase):
         figure("snmptable smtpCheckTargetTable:\n" + p.stdout)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertTrue(any(q.startswith("MX two.test") for q in dns.queries()))
+        self.restart_keeps_targets(conf, mx, smtp4.port)
         self.assert_no_crash()
         del smtp6
+
+    def restart_keeps_targets(self, conf, mx, port):
+        """A restart brings the target rows back from the saved state. After
+        it, the DNS server never answers (a bound UDP socket nobody reads)
+        and the timeout is long, so no run ends while the rows are read:
+        what the table shows is what was saved."""
+        keep = ("Exchanger", "Preference", "AddressType", "Address", "Status", "ErrorCode")
+        before = {i: self.wait_targets(i, n) for i, n in ((1, 3), (5, 1))}
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(silent.close)
+        silent.bind((LOOPBACK, 0))
+        write_checks(conf, [
+            {"index": 1, "name": "all", "mx": "two.test", "mx_policy": "all", **mx},
+            {"index": 5, "name": "moving", "mx": "moving.test", **mx},
+            check(6, "host", port)],
+            {"interval": 1, "jitter": 0, "timeout": 20,
+             "dns_servers": "%s:%d" % silent.getsockname()})
+        self.assertEqual(self.snmpd.stop(), 0, self.ctx())
+        with open(os.path.join(self.dir, "persist", "smtpcheck-state.conf")) as f:
+            self.assertIn("\ntarget index=1 target=3 ", f.read())
+        self.snmpd.start()
+        after = self.targets()
+        self.assertEqual(sorted(after), [1, 5], (after, self.ctx()))
+        for i in (1, 5):
+            self.assertEqual({t: {c: v[c] for c in keep} for t, v in after[i].items()},
+                             {t: {c: v[c] for c in keep} for t, v in before[i].items()}, i)
 
 
 class SaveInStepsTest(SnmpCase):
