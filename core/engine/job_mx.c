@@ -303,14 +303,37 @@ aggregate(job_mx *m, int64_t now)
     m->agg.phase_us[SMTPCHK_PHASE_TOTAL] = now - m->start_us;
 }
 
+/* The DNS phase failed (its deadline) before any target ran: the targets
+ * it had found were never checked, and fail as it did, never counting as
+ * a success. */
+static void
+fail_unchecked(job_mx *m, const smtpchk_result *dns)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->ran[i])
+            continue;
+        smtpchk_result *r = &m->t[i].result;
+        r->error = dns->error;
+        r->failed_step = dns->failed_step;
+        snprintf(r->error_detail, sizeof(r->error_detail), "not checked: %.*s",
+                 (int)sizeof(r->error_detail) - 16, dns->error_detail);
+        r->phase_us[SMTPCHK_PHASE_DNS] = m->dns_us[i];
+        m->ran[i] = true;
+    }
+}
+
 static void
 finish(smtpchk_job *j)
 {
     job_mx *m = j->mx;
     int64_t now = smtpchk_now_us();
-    if (m->n == 0) {
-        /* Nothing to run: the DNS phase's own result (a failure, a null MX). */
-        m->agg = *smtpchk_session_result(m->parent != NULL ? m->parent : j->session);
+    const smtpchk_result *dns = smtpchk_session_result(m->parent != NULL ? m->parent : j->session);
+    bool dns_failed = m->parent == NULL && dns->error != SMTPCHK_OK;
+    if (dns_failed)
+        fail_unchecked(m, dns);
+    if (m->n == 0 || dns_failed) {
+        /* Nothing ran: the DNS phase's own result (a failure, a null MX). */
+        m->agg = *dns;
         if (m->agg.error == SMTPCHK_OK) {
             m->agg.error = SMTPCHK_ERR_DNS;
             m->agg.failed_step = SMTPCHK_STEP_DNS;
