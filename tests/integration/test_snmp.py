@@ -111,6 +111,17 @@ class SnmpCase(ScratchDirCase):
         self.assertNotIn("Wrong Length", out)
         return out
 
+    def snmptable(self, name):
+        """snmptable of SMTP-CHECK-MIB::NAME with the MIB loaded, shown as a
+        figure of the run (the issue's closing note quotes it)."""
+        p = subprocess.run([which("snmptable"), "-v2c", "-c", "public", "-Ci", "-Cb", "-M",
+                            "+%s:%s" % (SHARED_MIBS, REPO_MIBS), "-m", "+SMTP-CHECK-MIB",
+                            "%s:%d" % (LOOPBACK, self.snmpd.port), "SMTP-CHECK-MIB::" + name],
+                           capture_output=True, text=True, timeout=30, env=tool_env({"MIBS": ""}))
+        figure("snmptable %s:\n%s" % (name, p.stdout))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
+
     def assert_no_crash(self):
         log = self.snmpd.log(whole=True)
         self.assertIsNone(CRASH_WORDS.search(log), "crash words in the snmpd log:\n" + log[-3000:])
@@ -1280,6 +1291,8 @@ class HistoryTest(SnmpCase):
         self.assertIsNone(snmpget_one(self.snmpd.port, "%s.%d.99" % (STATS_ENTRY, SCOL["1hRuns"])))
         self.assertIsNone(snmpget_one(self.snmpd.port, "%s.2.1.%d" % (HISTORY_ENTRY, runs + 5)))
 
+        self.assertIn("index", self.snmptable("smtpCheckHistoryTable"))
+        self.assertIn("index", self.snmptable("smtpCheckStatsTable"))
         # A restart: the rows come back from the saved state, numbering goes on.
         row, before, _ = self.snapshot(1)
         self.assertEqual(self.snmpd.stop(), 0, self.ctx())
@@ -1408,13 +1421,7 @@ class MxTest(SnmpCase):
         # The table with the MIB loaded: types and lengths as the MIB says.
         out = self.walk_with_mib("smtpCheckTargetTable")
         self.assertIn("smtpCheckTargetAddress.1.", out)
-        p = subprocess.run([which("snmptable"), "-v2c", "-c", "public", "-Ci", "-Cb", "-M",
-                            "+%s:%s" % (SHARED_MIBS, REPO_MIBS), "-m", "+SMTP-CHECK-MIB",
-                            "%s:%d" % (LOOPBACK, self.snmpd.port),
-                            "SMTP-CHECK-MIB::smtpCheckTargetTable"],
-                           capture_output=True, text=True, timeout=30, env=tool_env({"MIBS": ""}))
-        figure("snmptable smtpCheckTargetTable:\n" + p.stdout)
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("good.mx.test", self.snmptable("smtpCheckTargetTable"))
         self.assertTrue(any(q.startswith("MX two.test") for q in dns.queries()))
         self.restart_keeps_targets(conf, mx, smtp4.port)
         self.assert_no_crash()
