@@ -334,31 +334,29 @@ def triggers():
 
 # ---------------------------------------------------------------- graph, rule, template
 
-def phase_graph(mib):
+def graph_items(stems, **extra):
+    """One graph item per item key stem, in order, colours in turn."""
     items = []
-    for i, (_, phase) in enumerate(p for p in timing_columns(mib) if p[1] != "total"):
-        gi = {"sortorder": str(i), "drawtype": "FILLED_REGION",
-              "color": GRAPH_COLORS[i % len(GRAPH_COLORS)],
-              "item": {"host": TEMPLATE, "key": key("time." + phase)}}
-        if i == 0:
-            gi.pop("sortorder")
+    for i, stem in enumerate(stems):
+        gi = {"sortorder": str(i)} if i else {}
+        gi.update(extra)
+        gi.update({"color": GRAPH_COLORS[i % len(GRAPH_COLORS)],
+                   "item": {"host": TEMPLATE, "key": key(stem)}})
         items.append(gi)
+    return items
+
+
+def phase_graph(mib):
+    stems = ["time." + phase for _, phase in timing_columns(mib) if phase != "total"]
     return {"uuid": stable_uuid("graph", "phases"),
             "name": "{#CHECKNAME}: phase timings",
             "type": "STACKED",
-            "graph_items": items}
+            "graph_items": graph_items(stems, drawtype="FILLED_REGION")}
 
 
 def line_graph(name, title, stems):
-    items = []
-    for i, stem in enumerate(stems):
-        gi = {"sortorder": str(i), "color": GRAPH_COLORS[i % len(GRAPH_COLORS)],
-              "item": {"host": TEMPLATE, "key": key(stem)}}
-        if i == 0:
-            gi.pop("sortorder")
-        items.append(gi)
     return {"uuid": stable_uuid("graph", name), "name": "{#CHECKNAME}: " + title,
-            "graph_items": items}
+            "graph_items": graph_items(stems)}
 
 
 def stats_graphs(mib):
