@@ -1,7 +1,7 @@
 /*
  * An MX check's plan (core/net/mx.c) from any DNS answer: the answer
  * parses or is refused, the list is bounded and in preference order, its
- * names end without a dot, and its expansion into targets stays within
+ * names end without the root's dot (an escaped one is part of a label), and its expansion into targets stays within
  * SMTPCHK_TARGETS_MAX with addresses that read back as literals.
  */
 #include <netinet/in.h>
@@ -22,7 +22,7 @@ check_list(smtpchk_mx_kind k, const smtpchk_mx_list *l)
         abort();
     for (size_t i = 0; i < l->n; i++) {
         size_t len = strnlen(l->mx[i].host, sizeof(l->mx[i].host));
-        if (len == 0 || len == sizeof(l->mx[i].host) || l->mx[i].host[len - 1] == '.')
+        if (len == 0 || len == sizeof(l->mx[i].host) || smtpchk_mx_root_dot(l->mx[i].host, len))
             abort();
         if (i > 0 && l->mx[i - 1].preference > l->mx[i].preference)
             abort();
