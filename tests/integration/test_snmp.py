@@ -27,7 +27,7 @@ from snmp_helpers import (
     ROOT, SHARED_MIBS, STATUS, STEP, SYS_UPTIME, ScratchDirCase, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows,
     check, column_oid, free_tcp_port, get_row, global_oid, mib_children, mib_oid, raw_get,
     require, smilint_available,
-    snmpbulkwalk, snmpget, snmpget_one, snmpwalk, table_rows, tool_env, valgrind_reports,
+    snmpbulkget, snmpbulkwalk, snmpget, snmpget_one, snmpgetnext, snmpwalk, table_rows, tool_env, valgrind_reports,
     wait_until, which, write_checks, write_file)
 
 MAILSTACK = os.path.join(REPO, "scripts", "mailstack")
@@ -1310,6 +1310,79 @@ class HistoryTest(SnmpCase):
             self.assertEqual(after[1][s], before[1][s], s)
         self.assertEqual(sorted(after[1]), list(range(min(after[1]), max(after[1]) + 1)))
         self.assertGreaterEqual(self.stats(1)["24hRuns"], row["runs"])
+        self.assert_no_crash()
+
+
+class WalkEdgesTest(SnmpCase):
+    """GETNEXT and GETBULK at the edges of the tables served by OID
+    arithmetic (smtpcheck_walk.c): partial and maximal (2^32 - 1) indexes,
+    the not-accessible index column, a row's last entry, the table's end.
+    (A sub-identifier above 2^32 - 1 never reaches the agent: the BER
+    encoding of an OID holds 32 bits, and the tools wrap it.)"""
+
+    U32 = 4294967295
+
+    def next_of(self, oid):
+        return snmpgetnext(self.snmpd.port, oid)[0]
+
+    def test_getnext_and_getbulk_at_the_edges(self):
+        good = self.fake({})
+        conf = os.path.join(self.dir, "checks.conf")
+        write_checks(conf, [check(2, "a", good.port), check(5, "b", good.port)],
+                     {"interval": 1, "jitter": 0, "history": 2})
+        self.start_snmpd(conf)
+        self.wait_rows([2, 5], 4)
+        # Stop the runs (a reload to a huge interval) so the history stands still.
+        write_checks(conf, [check(2, "a", good.port), check(5, "b", good.port)],
+                     {"interval": 86400, "jitter": 0, "history": 2})
+        self.snmpd.hup()
+
+        def still():  # no run ends over a second
+            before = (self.runs(2), self.runs(5))
+            time.sleep(1)
+            return before == (self.runs(2), self.runs(5))
+        self.assertTrue(wait_until(still, WAIT, 0), self.ctx())
+        h = {}
+        for oid in snmpbulkwalk(self.snmpd.port, mib_oid("smtpCheckHistoryTable")):
+            col, idx, seq = (int(x) for x in oid[len(HISTORY_ENTRY) + 1:].split("."))
+            h.setdefault(idx, []).append(seq) if col == 2 else None
+        self.assertEqual(sorted(h), [2, 5], (h, self.ctx()))
+        first2, last2, first5, last5 = h[2][0], h[2][-1], h[5][0], h[5][-1]
+        E, U = HISTORY_ENTRY, self.U32
+        want = {
+            mib_oid("smtpCheckHistoryTable"): "%s.2.2.%d" % (E, first2),
+            E: "%s.2.2.%d" % (E, first2),
+            E + ".1": "%s.2.2.%d" % (E, first2),            # the index column: not served
+            E + ".2": "%s.2.2.%d" % (E, first2),
+            E + ".2.0": "%s.2.2.%d" % (E, first2),
+            E + ".2.2": "%s.2.2.%d" % (E, first2),           # a partial index
+            E + ".2.3": "%s.2.5.%d" % (E, first5),           # between rows
+            "%s.2.2.%d" % (E, last2): "%s.2.5.%d" % (E, first5),
+            "%s.2.2.%d.7" % (E, last2): "%s.2.5.%d" % (E, first5),
+            "%s.2.2.%d" % (E, U): "%s.2.5.%d" % (E, first5),
+            "%s.2.5.%d" % (E, last5): "%s.3.2.%d" % (E, first2),  # the next column
+            "%s.2.%d" % (E, U): "%s.3.2.%d" % (E, first2),
+            STATS_ENTRY + ".1.2": STATS_ENTRY + ".1.5",
+            STATS_ENTRY + ".1.2.9.9": STATS_ENTRY + ".1.5",
+            STATS_ENTRY + ".1.5": STATS_ENTRY + ".2.2",
+            STATS_ENTRY + ".0": STATS_ENTRY + ".1.2",
+        }
+        got = {oid: self.next_of(oid) for oid in want}
+        self.assertEqual({k: v for k, v in got.items() if v != want[k]}, {},
+                         "expected: %s" % {k: want[k] for k in got if got[k] != want[k]})
+        # The tables' ends: what follows lies outside them, and is after them.
+        for oid, table in (("%s.8.5.%d" % (E, last5), HISTORY_ENTRY),
+                           ("%s.9" % E, HISTORY_ENTRY),
+                           (STATS_ENTRY + ".10.5", STATS_ENTRY),
+                           (TARGET_ENTRY, TARGET_ENTRY)):
+            nxt = self.next_of(oid)
+            self.assertTrue(nxt is None or not nxt.startswith(table + "."), (oid, nxt))
+        # GETBULK across the end of the history table: the entries, then beyond.
+        bulk = list(snmpbulkget(self.snmpd.port, "%s.8.2.%d" % (E, last2), 20))
+        self.assertEqual(bulk[0], "%s.8.5.%d" % (E, first5), bulk)
+        inside = [o for o in bulk if o.startswith(E + ".")]
+        self.assertEqual(inside, ["%s.8.5.%d" % (E, s) for s in h[5]], bulk)
+        self.assertTrue(all(not o.startswith(E + ".") for o in bulk[len(inside):]), bulk)
         self.assert_no_crash()
 
 
