@@ -100,9 +100,9 @@ print_columns(void)
     smtpCheckTable_objects(print_object, stdout);
     smtpCheckAlarmTable_objects(print_object, stdout);
     smtpcheck_globals_objects(print_object, stdout);
-    smtpCheckHistoryTable_objects(print_object, stdout);
-    smtpCheckStatsTable_objects(print_object, stdout);
-    smtpCheckTargetTable_objects(print_object, stdout);
+    sc_walk_objects(&smtpCheckHistoryTable_spec, print_object, stdout);
+    sc_walk_objects(&smtpCheckStatsTable_spec, print_object, stdout);
+    sc_walk_objects(&smtpCheckTargetTable_spec, print_object, stdout);
     smtpcheck_traps_objects(print_object, stdout);
     return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -11,10 +11,9 @@
 #include "smtpcheck_walk.h"
 
 typedef struct column {
-    const char *mib_name;
+    sc_walk_column c;
     long (*value)(const smtpchk_history_entry *e);
-    unsigned number; /* smtpCheckHistoryEntry.<number> */
-    u_char type;     /* 0: the index, not accessible */
+    u_char type; /* 0: the index, not accessible */
 } column;
 
 static const oid entry_oid[] = {SMTPCHECK_OID_HISTORY_ENTRY};
@@ -63,14 +62,14 @@ status(const smtpchk_history_entry *e)
 
 /* The MIB's numbers: tests/mib compares each with snmptranslate. */
 static const column columns[] = {
-    {"smtpCheckHistoryIndex", NULL, 1, 0},
-    {"smtpCheckHistoryTime", when, 2, ASN_UNSIGNED},
-    {"smtpCheckHistoryTotalTimeUs", total_us, 3, ASN_GAUGE},
-    {"smtpCheckHistoryConnectTimeUs", connect_us, 4, ASN_GAUGE},
-    {"smtpCheckHistoryResponseCode", code, 5, ASN_INTEGER},
-    {"smtpCheckHistoryErrorCode", error, 6, ASN_INTEGER},
-    {"smtpCheckHistoryFailedStep", step, 7, ASN_INTEGER},
-    {"smtpCheckHistoryEnhancedStatus", status, 8, ASN_UNSIGNED},
+    {{"smtpCheckHistoryIndex", 1}, NULL, 0},
+    {{"smtpCheckHistoryTime", 2}, when, ASN_UNSIGNED},
+    {{"smtpCheckHistoryTotalTimeUs", 3}, total_us, ASN_GAUGE},
+    {{"smtpCheckHistoryConnectTimeUs", 4}, connect_us, ASN_GAUGE},
+    {{"smtpCheckHistoryResponseCode", 5}, code, ASN_INTEGER},
+    {{"smtpCheckHistoryErrorCode", 6}, error, ASN_INTEGER},
+    {{"smtpCheckHistoryFailedStep", 7}, step, ASN_INTEGER},
+    {{"smtpCheckHistoryEnhancedStatus", 8}, status, ASN_UNSIGNED},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -90,7 +89,7 @@ get(netsnmp_variable_list *v, const sc_row *r, uint32_t seq, unsigned col)
     return 1;
 }
 
-static const sc_walk_spec spec = {
+const sc_walk_spec smtpCheckHistoryTable_spec = {
     .name = "smtpCheckHistoryTable",
     .entry_oid = entry_oid,
     .entry_len = OID_LENGTH(entry_oid),
@@ -98,24 +97,5 @@ static const sc_walk_spec spec = {
     .max_col = NCOLUMNS,
     .next_sub = next_seq,
     .get = get,
+    SC_WALK_COLUMNS(columns),
 };
-
-int
-init_smtpCheckHistoryTable(sc_module *m)
-{
-    return sc_walk_register(&m->history, m, &spec);
-}
-
-void
-shutdown_smtpCheckHistoryTable(sc_module *m)
-{
-    sc_walk_unregister(&m->history);
-}
-
-void
-smtpCheckHistoryTable_objects(sc_object_cb *cb, void *ud)
-{
-    for (size_t i = 0; i < NCOLUMNS; i++)
-        sc_list_object(cb, ud, entry_oid, OID_LENGTH(entry_oid), columns[i].mib_name,
-                       columns[i].number);
-}

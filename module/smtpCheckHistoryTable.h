@@ -2,13 +2,9 @@
 #ifndef SMTPCHECKHISTORYTABLE_H
 #define SMTPCHECKHISTORYTABLE_H
 
-#include "smtpcheck_oids.h"
+#include "smtpcheck_walk.h"
 
-typedef struct sc_module sc_module;
-
-int init_smtpCheckHistoryTable(sc_module *m);
-void shutdown_smtpCheckHistoryTable(sc_module *m);
-/* Every column, with its MIB name (smtpcheck-agentx --columns). */
-void smtpCheckHistoryTable_objects(sc_object_cb *cb, void *ud);
+/* Registered with sc_walk_register; its columns: sc_walk_objects. */
+extern const sc_walk_spec smtpCheckHistoryTable_spec;
 
 #endif

@@ -16,8 +16,7 @@
 typedef enum figure { RUNS, AVAILABILITY, P50, P95, P99 } figure;
 
 typedef struct column {
-    unsigned number; /* smtpCheckStatsEntry.<number> */
-    const char *mib_name;
+    sc_walk_column c;
     smtpchk_window_span span;
     figure figure;
 } column;
@@ -26,16 +25,16 @@ static const oid entry_oid[] = {SMTPCHECK_OID_STATS_ENTRY};
 
 /* The MIB's numbers: tests/mib compares each with snmptranslate. */
 static const column columns[] = {
-    {1, "smtpCheckStats1hRuns", SMTPCHK_WINDOW_1H, RUNS},
-    {2, "smtpCheckStats1hAvailability", SMTPCHK_WINDOW_1H, AVAILABILITY},
-    {3, "smtpCheckStats1hP50Us", SMTPCHK_WINDOW_1H, P50},
-    {4, "smtpCheckStats1hP95Us", SMTPCHK_WINDOW_1H, P95},
-    {5, "smtpCheckStats1hP99Us", SMTPCHK_WINDOW_1H, P99},
-    {6, "smtpCheckStats24hRuns", SMTPCHK_WINDOW_24H, RUNS},
-    {7, "smtpCheckStats24hAvailability", SMTPCHK_WINDOW_24H, AVAILABILITY},
-    {8, "smtpCheckStats24hP50Us", SMTPCHK_WINDOW_24H, P50},
-    {9, "smtpCheckStats24hP95Us", SMTPCHK_WINDOW_24H, P95},
-    {10, "smtpCheckStats24hP99Us", SMTPCHK_WINDOW_24H, P99},
+    {{"smtpCheckStats1hRuns", 1}, SMTPCHK_WINDOW_1H, RUNS},
+    {{"smtpCheckStats1hAvailability", 2}, SMTPCHK_WINDOW_1H, AVAILABILITY},
+    {{"smtpCheckStats1hP50Us", 3}, SMTPCHK_WINDOW_1H, P50},
+    {{"smtpCheckStats1hP95Us", 4}, SMTPCHK_WINDOW_1H, P95},
+    {{"smtpCheckStats1hP99Us", 5}, SMTPCHK_WINDOW_1H, P99},
+    {{"smtpCheckStats24hRuns", 6}, SMTPCHK_WINDOW_24H, RUNS},
+    {{"smtpCheckStats24hAvailability", 7}, SMTPCHK_WINDOW_24H, AVAILABILITY},
+    {{"smtpCheckStats24hP50Us", 8}, SMTPCHK_WINDOW_24H, P50},
+    {{"smtpCheckStats24hP95Us", 9}, SMTPCHK_WINDOW_24H, P95},
+    {{"smtpCheckStats24hP99Us", 10}, SMTPCHK_WINDOW_24H, P99},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -58,7 +57,7 @@ get(netsnmp_variable_list *v, const sc_row *r, uint32_t sub, unsigned col)
     return 1;
 }
 
-static const sc_walk_spec spec = {
+const sc_walk_spec smtpCheckStatsTable_spec = {
     .name = "smtpCheckStatsTable",
     .entry_oid = entry_oid,
     .entry_len = OID_LENGTH(entry_oid),
@@ -66,24 +65,5 @@ static const sc_walk_spec spec = {
     .max_col = NCOLUMNS,
     .next_sub = NULL,
     .get = get,
+    SC_WALK_COLUMNS(columns),
 };
-
-int
-init_smtpCheckStatsTable(sc_module *m)
-{
-    return sc_walk_register(&m->stats, m, &spec);
-}
-
-void
-shutdown_smtpCheckStatsTable(sc_module *m)
-{
-    sc_walk_unregister(&m->stats);
-}
-
-void
-smtpCheckStatsTable_objects(sc_object_cb *cb, void *ud)
-{
-    for (size_t i = 0; i < NCOLUMNS; i++)
-        sc_list_object(cb, ud, entry_oid, OID_LENGTH(entry_oid), columns[i].mib_name,
-                       columns[i].number);
-}

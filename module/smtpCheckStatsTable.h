@@ -2,13 +2,9 @@
 #ifndef SMTPCHECKSTATSTABLE_H
 #define SMTPCHECKSTATSTABLE_H
 
-#include "smtpcheck_oids.h"
+#include "smtpcheck_walk.h"
 
-typedef struct sc_module sc_module;
-
-int init_smtpCheckStatsTable(sc_module *m);
-void shutdown_smtpCheckStatsTable(sc_module *m);
-/* Every column, with its MIB name (smtpcheck-agentx --columns). */
-void smtpCheckStatsTable_objects(sc_object_cb *cb, void *ud);
+/* Registered with sc_walk_register; its columns: sc_walk_objects. */
+extern const sc_walk_spec smtpCheckStatsTable_spec;
 
 #endif

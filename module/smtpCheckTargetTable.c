@@ -11,9 +11,8 @@
 #include "smtpcheck_walk.h"
 
 typedef struct column {
-    const char *mib_name;
+    sc_walk_column c;
     void (*set)(netsnmp_variable_list *v, const smtpchk_target *t);
-    unsigned number; /* smtpCheckTargetEntry.<number> */
 } column;
 
 static const oid entry_oid[] = {SMTPCHECK_OID_TARGET_ENTRY};
@@ -112,20 +111,20 @@ detail(netsnmp_variable_list *v, const smtpchk_target *t)
 
 /* The MIB's numbers: tests/mib compares each with snmptranslate. */
 static const column columns[] = {
-    {"smtpCheckTargetIndex", NULL, 1},
-    {"smtpCheckTargetExchanger", exchanger, 2},
-    {"smtpCheckTargetPreference", preference, 3},
-    {"smtpCheckTargetAddressType", family, 4},
-    {"smtpCheckTargetAddress", address, 5},
-    {"smtpCheckTargetViaCname", via_cname, 6},
-    {"smtpCheckTargetStatus", status, 7},
-    {"smtpCheckTargetErrorCode", error_code, 8},
-    {"smtpCheckTargetFailedStep", failed_step, 9},
-    {"smtpCheckTargetResponseCode", response_code, 10},
-    {"smtpCheckTargetDnsTimeUs", dns_us, 11},
-    {"smtpCheckTargetConnectTimeUs", connect_us, 12},
-    {"smtpCheckTargetTotalTimeUs", total_us, 13},
-    {"smtpCheckTargetDetail", detail, 14},
+    {{"smtpCheckTargetIndex", 1}, NULL},
+    {{"smtpCheckTargetExchanger", 2}, exchanger},
+    {{"smtpCheckTargetPreference", 3}, preference},
+    {{"smtpCheckTargetAddressType", 4}, family},
+    {{"smtpCheckTargetAddress", 5}, address},
+    {{"smtpCheckTargetViaCname", 6}, via_cname},
+    {{"smtpCheckTargetStatus", 7}, status},
+    {{"smtpCheckTargetErrorCode", 8}, error_code},
+    {{"smtpCheckTargetFailedStep", 9}, failed_step},
+    {{"smtpCheckTargetResponseCode", 10}, response_code},
+    {{"smtpCheckTargetDnsTimeUs", 11}, dns_us},
+    {{"smtpCheckTargetConnectTimeUs", 12}, connect_us},
+    {{"smtpCheckTargetTotalTimeUs", 13}, total_us},
+    {{"smtpCheckTargetDetail", 14}, detail},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -144,7 +143,7 @@ get(netsnmp_variable_list *v, const sc_row *r, uint32_t sub, unsigned col)
     return 1;
 }
 
-static const sc_walk_spec spec = {
+const sc_walk_spec smtpCheckTargetTable_spec = {
     .name = "smtpCheckTargetTable",
     .entry_oid = entry_oid,
     .entry_len = OID_LENGTH(entry_oid),
@@ -152,24 +151,5 @@ static const sc_walk_spec spec = {
     .max_col = NCOLUMNS,
     .next_sub = next_target,
     .get = get,
+    SC_WALK_COLUMNS(columns),
 };
-
-int
-init_smtpCheckTargetTable(sc_module *m)
-{
-    return sc_walk_register(&m->targets, m, &spec);
-}
-
-void
-shutdown_smtpCheckTargetTable(sc_module *m)
-{
-    sc_walk_unregister(&m->targets);
-}
-
-void
-smtpCheckTargetTable_objects(sc_object_cb *cb, void *ud)
-{
-    for (size_t i = 0; i < NCOLUMNS; i++)
-        sc_list_object(cb, ud, entry_oid, OID_LENGTH(entry_oid), columns[i].mib_name,
-                       columns[i].number);
-}

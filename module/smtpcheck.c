@@ -98,8 +98,10 @@ init_smtpcheck(void)
     instance = m;
     /* The engine is made with the first good check file (max_in_flight). */
     if (init_smtpCheckTable(m) != 0 || init_smtpCheckAlarmTable(m) != 0 ||
-        init_smtpcheck_globals(m) != 0 || init_smtpCheckHistoryTable(m) != 0 ||
-        init_smtpCheckStatsTable(m) != 0 || init_smtpCheckTargetTable(m) != 0)
+        init_smtpcheck_globals(m) != 0 ||
+        sc_walk_register(&m->history, m, &smtpCheckHistoryTable_spec) != 0 ||
+        sc_walk_register(&m->stats, m, &smtpCheckStatsTable_spec) != 0 ||
+        sc_walk_register(&m->targets, m, &smtpCheckTargetTable_spec) != 0)
         snmp_log(LOG_ERR, "smtpcheck: cannot register the MIB tables\n");
     smtpcheck_conf_init(m);
     snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_STORE_DATA, store_data, m);
@@ -124,9 +126,9 @@ deinit_smtpcheck(void)
     smtpcheck_conf_shutdown(m);
     smtpcheck_persist_forget(m);
     shutdown_smtpcheck_globals(m);
-    shutdown_smtpCheckHistoryTable(m);
-    shutdown_smtpCheckStatsTable(m);
-    shutdown_smtpCheckTargetTable(m);
+    sc_walk_unregister(&m->history);
+    sc_walk_unregister(&m->stats);
+    sc_walk_unregister(&m->targets);
     shutdown_smtpCheckTable(m);
     shutdown_smtpCheckAlarmTable(m);
     instance = NULL;

@@ -8,6 +8,7 @@
  *   alarm index=1 metric=totalTime raised=1 count=1 ... (alarm_keys below)
  *   history index=1 seq=41 runs=WHEN.TOTAL.CONNECT.STATUS.CODE.ERROR.STEP,...
  *   window index=1 newest_5m=5880001 newest_2h=245000 buckets=0.1.12.12/4.12,...
+ *   target index=1 target=2 mx=mx2.example address=::1 preference=10 ... error_code=0 ...
  *
  * A reader skips kinds and keys it does not know and keeps its defaults
  * for keys it does not find. A row's state goes back only to the check
@@ -16,13 +17,17 @@
  * memory) is ignored. Keys added later (last_success) need no new version:
  * an older module skips them, and a row written before them is mended in
  * mend_row. The history (history.h) is written HISTORY_CHUNK runs a
- * record, oldest first; the window sketch (window.h) as one record.
+ * record, oldest first; the window sketch (window.h) as one record; an MX
+ * check's targets of its last run (smtpCheckTargetTable) one record each,
+ * in order: what the target is (target_keys, target_texts), then its
+ * result as the "result" record has it.
  */
 #include "smtpcheck_persist.h"
 
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,7 +45,7 @@
 
 /* ---- numbers by name: one table per struct ---- */
 
-typedef enum num_kind { NUM_BOOL, NUM_U32, NUM_U64, NUM_I64 } num_kind;
+typedef enum num_kind { NUM_BOOL, NUM_INT, NUM_U32, NUM_U64, NUM_I64 } num_kind;
 
 typedef struct num_key {
     const char *key;
@@ -53,6 +58,7 @@ typedef struct num_key {
 #define NUM(key, T, member, type, kind) \
     {key, offsetof(T, member) + 0 * sizeof((type *)0 == &((T *)0)->member), kind}
 #define BOOL_KEY(key, T, m) NUM(key, T, m, bool, NUM_BOOL)
+#define INT_KEY(key, T, m) NUM(key, T, m, int, NUM_INT)
 #define U32_KEY(key, T, m) NUM(key, T, m, uint32_t, NUM_U32)
 #define U64_KEY(key, T, m) NUM(key, T, m, uint64_t, NUM_U64)
 #define I64_KEY(key, T, m) NUM(key, T, m, int64_t, NUM_I64)
@@ -102,6 +108,25 @@ static const num_key alarm_keys[] = {
     I64_KEY("value", smtpchk_alarm, value),
 };
 
+/* What an MX check's target is; its result is the result fields. */
+static const num_key target_keys[] = {
+    INT_KEY("preference", smtpchk_target, preference),
+    INT_KEY("family", smtpchk_target, family),
+    BOOL_KEY("via_cname", smtpchk_target, via_cname),
+};
+
+typedef struct text_key {
+    const char *key;
+    size_t offset, size;
+} text_key;
+
+#define TEXT_KEY(key, T, m) {key, offsetof(T, m), sizeof(((T *)0)->m)}
+
+static const text_key target_texts[] = {
+    TEXT_KEY("mx", smtpchk_target, mx),
+    TEXT_KEY("address", smtpchk_target, address),
+};
+
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
 
 static long long
@@ -109,11 +134,13 @@ num_read(const void *base, const num_key *k)
 {
     const char *p = (const char *)base + k->offset;
     bool b;
+    int i;
     uint32_t u32;
     uint64_t u64;
     int64_t i64;
     switch (k->kind) {
     case NUM_BOOL: memcpy(&b, p, sizeof(b)); return b;
+    case NUM_INT: memcpy(&i, p, sizeof(i)); return i;
     case NUM_U32: memcpy(&u32, p, sizeof(u32)); return u32;
     case NUM_U64: memcpy(&u64, p, sizeof(u64)); return u64 > LLONG_MAX ? LLONG_MAX : (long long)u64;
     default: memcpy(&i64, p, sizeof(i64)); return i64;
@@ -125,11 +152,13 @@ num_write(void *base, const num_key *k, long long v)
 {
     char *p = (char *)base + k->offset;
     bool b = v != 0;
+    int i = (int)v;
     uint32_t u32 = (uint32_t)v;
     uint64_t u64 = (uint64_t)v;
     int64_t i64 = v;
     switch (k->kind) {
     case NUM_BOOL: memcpy(p, &b, sizeof(b)); break;
+    case NUM_INT: memcpy(p, &i, sizeof(i)); break;
     case NUM_U32: memcpy(p, &u32, sizeof(u32)); break;
     case NUM_U64: memcpy(p, &u64, sizeof(u64)); break;
     default: memcpy(p, &i64, sizeof(i64)); break;
@@ -139,8 +168,9 @@ num_write(void *base, const num_key *k, long long v)
 static void
 num_range(num_kind kind, long long *lo, long long *hi)
 {
-    *lo = kind == NUM_I64 ? LLONG_MIN : 0;
-    *hi = kind == NUM_BOOL ? 1 : kind == NUM_U32 ? UINT32_MAX : LLONG_MAX;
+    *lo = kind == NUM_I64 ? LLONG_MIN : kind == NUM_INT ? INT_MIN : 0;
+    *hi = kind == NUM_BOOL ? 1 : kind == NUM_INT ? INT_MAX : kind == NUM_U32 ? UINT32_MAX
+                                                                             : LLONG_MAX;
 }
 
 static void
@@ -204,6 +234,22 @@ write_window(FILE *f, const sc_row *r)
 }
 
 static void
+write_targets(FILE *f, const sc_row *r)
+{
+    for (uint32_t i = 0; i < r->ntargets; i++) {
+        const smtpchk_target *t = &r->targets[i];
+        smtpchk_record_begin(f, "target");
+        smtpchk_record_put_int(f, "index", r->index);
+        smtpchk_record_put_int(f, "target", i + 1);
+        for (size_t k = 0; k < NKEYS(target_texts); k++)
+            smtpchk_record_put(f, target_texts[k].key, (const char *)t + target_texts[k].offset);
+        put_nums(f, target_keys, NKEYS(target_keys), t);
+        smtpchk_record_put_result(f, &t->result);
+        smtpchk_record_end(f);
+    }
+}
+
+static void
 write_row(FILE *f, const sc_row *r)
 {
     smtpchk_record_begin(f, "row");
@@ -231,6 +277,7 @@ write_row(FILE *f, const sc_row *r)
     }
     write_history(f, r);
     write_window(f, r);
+    write_targets(f, r);
 }
 
 int
@@ -471,6 +518,46 @@ restore_window(sc_row *r, const smtpchk_record *rec)
         memset(r->window.newest, 0, sizeof(r->window.newest));
 }
 
+/* The next target in order (target = ntargets + 1; others are skipped),
+ * into room for cap of them. */
+static void
+restore_target(sc_row *r, const smtpchk_record *rec, size_t cap)
+{
+    long long n;
+    if (r->ntargets == cap ||
+        smtpchk_record_get_int(rec, "target", 1, SMTPCHK_TARGETS_MAX, &n) != 0 ||
+        n != (long long)r->ntargets + 1)
+        return;
+    smtpchk_target *t = &r->targets[r->ntargets];
+    memset(t, 0, sizeof(*t));
+    for (size_t k = 0; k < NKEYS(target_texts); k++) {
+        const char *v = smtpchk_record_get(rec, target_texts[k].key);
+        snprintf((char *)t + target_texts[k].offset, target_texts[k].size, "%s", v ? v : "");
+    }
+    get_nums(rec, target_keys, NKEYS(target_keys), t);
+    smtpchk_result_init(&t->result);
+    smtpchk_record_get_result(rec, &t->result);
+    r->ntargets++;
+}
+
+/* The last run's targets, unless a live run already gave some. */
+static void
+restore_targets(sc_module *m, sc_row *r, size_t first, size_t end)
+{
+    size_t cap = 0;
+    for (size_t i = first; i < end && cap < SMTPCHK_TARGETS_MAX; i++)
+        cap += is_kind(&m->saved[i], "target");
+    if (r->targets != NULL || cap == 0 || (r->targets = calloc(cap, sizeof(*r->targets))) == NULL)
+        return;
+    for (size_t i = first; i < end; i++)
+        if (is_kind(&m->saved[i], "target"))
+            restore_target(r, m->saved[i].rec, cap);
+    if (r->ntargets == 0) {
+        free(r->targets);
+        r->targets = NULL;
+    }
+}
+
 /* The saved records of index: [*first, *end). */
 static void
 records_of(sc_module *m, unsigned index, size_t *first, size_t *end)
@@ -542,6 +629,7 @@ smtpcheck_persist_restore(sc_module *m, sc_row *r)
         else if (is_kind(&m->saved[i], "window"))
             restore_window(r, m->saved[i].rec);
     }
+    restore_targets(m, r, first, end);
     /* Runs kept whole; numbering goes on where it stopped (0: an older file). */
     if (next_run != 0)
         smtpchk_history_set_next(&r->history, next_run);

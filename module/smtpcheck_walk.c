@@ -5,6 +5,7 @@
 
 #include "smtpCheckTable.h"
 #include "smtpcheck.h"
+#include "smtpcheck_varbind.h"
 
 /* A position in the table: column, check index, sub-index. */
 typedef struct pos {
@@ -169,4 +170,14 @@ sc_walk_unregister(sc_walk *w)
     if (w->reg != NULL)
         netsnmp_unregister_handler(w->reg);
     w->reg = NULL;
+}
+
+void
+sc_walk_objects(const sc_walk_spec *spec, sc_object_cb *cb, void *ud)
+{
+    for (size_t i = 0; i < spec->ncolumns; i++) {
+        const sc_walk_column *c =
+            (const sc_walk_column *)((const char *)spec->columns + i * spec->column_size);
+        sc_list_object(cb, ud, spec->entry_oid, spec->entry_len, c->mib_name, c->number);
+    }
 }

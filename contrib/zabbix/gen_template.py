@@ -16,6 +16,7 @@ re-import updates the template in place instead of duplicating it.
 import argparse
 import hashlib
 import os
+import re
 import sys
 import uuid
 
@@ -46,6 +47,7 @@ MACROS = [
     ("{$SMTPCHECK.DELIVERY.MAX}", "60", "Round trip: test mail slower to reach the mailbox than this many seconds."),
     ("{$SMTPCHECK.CERT.DAYS}", "14", "Certificate expiring: fewer days left than this (only checks that saw a certificate)."),
     ("{$SMTPCHECK.NOSUCCESS.MIN}", "60", "No successful run for this many minutes (and at least two check intervals)."),
+    ("{$SMTPCHECK.AVAIL.MIN}", "99", "Low availability: under this many percent of the runs of the last hour succeeded."),
 ]
 
 # Value maps: (map name, MIB enumeration it is generated from).
@@ -85,6 +87,9 @@ RATES = [  # counters, stored as change per second
     ("smtpCheckSkippedRuns", "skipped_runs", "skipped runs per second"),
 ]
 TIMING_UNITS = "microseconds"
+STATS_ENTRY = "smtpCheckStatsEntry"   # AUGMENTS smtpCheckEntry: same {#SNMPINDEX}
+# smtpCheckStatsTable columns by their MIB UNITS: (Zabbix units, multiplier).
+STATS_UNITS = {"runs": ("", None), "per mille": ("%", "0.1"), TIMING_UNITS: ("s", "0.000001")}
 # The receiver (smtpcheck_zabbix_traps.py) starts each trap's text with the
 # line "smtpcheck alarm=raised|cleared index=N ..."; no other line can start
 # with "smtpcheck" (it escapes line breaks inside values).
@@ -166,6 +171,35 @@ def timing_items(mib):
     return [snmp_item(mib, col, "time." + phase, "%s time" % phase, "FLOAT", "s",
                       {"preprocessing": [{"type": "MULTIPLIER", "parameters": ["0.000001"]}]})
             for col, phase in timing_columns(mib)]
+
+
+def stats_columns(mib):
+    """smtpCheckStatsTable's columns: (column, key stem, label), e.g.
+    smtpCheckStats1hP95Us -> stats.1h.p95, "1 h p95 total time"."""
+    out = []
+    for c in mib.columns(STATS_ENTRY):
+        m = re.match(r"^smtpCheckStats(\d+h)(Runs|Availability|P\d+Us)$", c.name)
+        if not m or c.units not in STATS_UNITS:
+            raise SystemExit("gen_template: %s: no name/units rule for it" % c.name)
+        span, fig = m.group(1), m.group(2).lower()
+        fig = fig[:-2] if fig.endswith("us") else fig
+        label = {"runs": "runs", "availability": "availability"}.get(fig, fig + " total time")
+        out.append((c.name, "stats.%s.%s" % (span, fig), "%s %s %s" % (
+            span[:-1], span[-1], label)))
+    if not out:
+        raise SystemExit("gen_template: no %s columns in %s" % (STATS_ENTRY, mib.path))
+    return out
+
+
+def stats_items(mib):
+    """Availability per mille is shown in %, percentiles in seconds."""
+    items = []
+    for col, stem, label in stats_columns(mib):
+        units, mult = STATS_UNITS[mib.objects[col].units]
+        extra = {"preprocessing": [{"type": "MULTIPLIER", "parameters": [mult]}]} if mult else {}
+        items.append(snmp_item(mib, col, stem, label, "FLOAT" if mult else "UNSIGNED", units,
+                               extra))
+    return items
 
 
 def rate_items(mib):
@@ -264,6 +298,17 @@ def no_success_trigger():
                     "never fires.")
 
 
+def availability_trigger():
+    return trigger(
+        "SMTP check {#CHECKNAME}: availability over 1 h under %s%%" % macro("AVAIL.MIN"),
+        "last(%s)>0 and last(%s)<%s" % (ref("stats.1h.runs"), ref("stats.1h.availability"),
+                                        macro("AVAIL.MIN")),
+        "AVERAGE", "availability",
+        opdata="{ITEM.LASTVALUE2}",
+        description="smtpCheckStats1hAvailability, the successful runs per mille of the last "
+                    "hour, shown in %. A check without a run in the hour never fires.")
+
+
 def trap_trigger():
     item = "/%s/%s" % (TEMPLATE, TRAP_KEY)
     metric = '{{ITEM.VALUE}.regsub("metric=([A-Za-z]+)", \\1)}'
@@ -287,29 +332,48 @@ def triggers():
     return [failing_trigger(), slow_trigger("connect", "CONNECT.MAX"),
             slow_trigger("login", "LOGIN.MAX"), slow_trigger("transfer", "TRANSFER.MAX"),
             slow_trigger("total", "TOTAL.MAX"), slow_trigger("delivery", "DELIVERY.MAX"),
-            cert_trigger(), no_success_trigger()]
+            cert_trigger(), no_success_trigger(), availability_trigger()]
 
 
 # ---------------------------------------------------------------- graph, rule, template
 
-def phase_graph(mib):
+def graph_items(stems, **extra):
+    """One graph item per item key stem, in order, colours in turn."""
     items = []
-    for i, (_, phase) in enumerate(p for p in timing_columns(mib) if p[1] != "total"):
-        gi = {"sortorder": str(i), "drawtype": "FILLED_REGION",
-              "color": GRAPH_COLORS[i % len(GRAPH_COLORS)],
-              "item": {"host": TEMPLATE, "key": key("time." + phase)}}
-        if i == 0:
-            gi.pop("sortorder")
+    for i, stem in enumerate(stems):
+        gi = {"sortorder": str(i)} if i else {}
+        gi.update(extra)
+        gi.update({"color": GRAPH_COLORS[i % len(GRAPH_COLORS)],
+                   "item": {"host": TEMPLATE, "key": key(stem)}})
         items.append(gi)
+    return items
+
+
+def phase_graph(mib):
+    stems = ["time." + phase for _, phase in timing_columns(mib) if phase != "total"]
     return {"uuid": stable_uuid("graph", "phases"),
             "name": "{#CHECKNAME}: phase timings",
             "type": "STACKED",
-            "graph_items": items}
+            "graph_items": graph_items(stems, drawtype="FILLED_REGION")}
+
+
+def line_graph(name, title, stems):
+    return {"uuid": stable_uuid("graph", name), "name": "{#CHECKNAME}: " + title,
+            "graph_items": graph_items(stems)}
+
+
+def stats_graphs(mib):
+    stems = [stem for _, stem, _ in stats_columns(mib)]
+    avail = [s for s in stems if s.endswith(".availability")]
+    pcts = [s for s in stems if re.search(r"\.p\d+$", s)]
+    g = line_graph("availability", "availability (1 h, 24 h)", avail)
+    g.update({"ymin_type_1": "FIXED", "ymax_type_1": "FIXED", "yaxismax": "100"})
+    return [g, line_graph("percentiles", "total time percentiles (1 h, 24 h)", pcts)]
 
 
 def discovery_rule(mib):
     protos = ([snmp_item(mib, *row) for row in ITEMS] + timing_items(mib) + rate_items(mib)
-              + [age_item(), trap_item()])
+              + stats_items(mib) + [age_item(), trap_item()])
     return {"uuid": stable_uuid("rule", "checks"),
             "name": "SMTP checks",
             "type": "SNMP_AGENT",
@@ -323,7 +387,7 @@ def discovery_rule(mib):
                            % mib.oid("smtpCheckTable"),
             "item_prototypes": protos,
             "trigger_prototypes": triggers(),
-            "graph_prototypes": [phase_graph(mib)]}
+            "graph_prototypes": [phase_graph(mib)] + stats_graphs(mib)}
 
 
 def valuemaps(mib):
@@ -344,7 +408,8 @@ def template(mib):
             "template": TEMPLATE,
             "name": TEMPLATE_NAME,
             "description": "smtpcheck's SMTP-CHECK-MIB (%s): SNMP discovery of the checks, "
-                           "timings, errors, certificate, traps. Generated by "
+                           "timings, errors, certificate, availability and percentiles "
+                           "(smtpCheckStatsTable), traps. Generated by "
                            "contrib/zabbix/gen_template.py from the MIB; do not edit." % mib.oid(
                                mib.root),
             "groups": [{"name": GROUP}],

@@ -33,6 +33,15 @@ struct job_mx {
 
 static void resolve_next(smtpchk_job *j);
 
+/* A lookup that finished before returning (NULL) ran its callback, which
+ * may have started the next one and stored it: keep that, never NULL it. */
+static void
+keep_lookup(smtpchk_job *j, smtpchk_lookup *l)
+{
+    if (l != NULL)
+        j->lookup = l;
+}
+
 void
 job_mx_free(smtpchk_job *j)
 {
@@ -107,8 +116,9 @@ resolve_next(smtpchk_job *j)
     job_mx *m = j->mx;
     if (m->mx_i < m->list.n && m->n < SMTPCHK_TARGETS_MAX) {
         m->lookup_us = smtpchk_now_us();
-        j->lookup = smtpchk_resolve(j->resolver, j->check->dns_servers, m->list.mx[m->mx_i].host,
-                                    smtpchk_check_port(j->check), on_addrs, j);
+        keep_lookup(j, smtpchk_resolve(j->resolver, j->check->dns_servers,
+                                       m->list.mx[m->mx_i].host, smtpchk_check_port(j->check),
+                                       on_addrs, j));
         return;
     }
     j->ops->resolved(j->session, smtpchk_now_us());
@@ -160,7 +170,7 @@ job_mx_start(smtpchk_job *j)
     m->check = j->check;
     m->start_us = smtpchk_now_us();
     j->mx = m;
-    j->lookup = smtpchk_resolve_mx(j->resolver, j->check->dns_servers, j->check->mx, on_mx, j);
+    keep_lookup(j, smtpchk_resolve_mx(j->resolver, j->check->dns_servers, j->check->mx, on_mx, j));
 }
 
 /* The check for one target: the exchanger's name is the host (SNI, the
@@ -296,14 +306,37 @@ aggregate(const smtpchk_job *j, job_mx *m, int64_t now)
     m->agg.phase_us[SMTPCHK_PHASE_TOTAL] = now - m->start_us;
 }
 
+/* The DNS phase failed (its deadline) before any target ran: the targets
+ * it had found were never checked, and fail as it did, never counting as
+ * a success. */
+static void
+fail_unchecked(job_mx *m, const smtpchk_result *dns)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->ran[i])
+            continue;
+        smtpchk_result *r = &m->t[i].result;
+        r->error = dns->error;
+        r->failed_step = dns->failed_step;
+        snprintf(r->error_detail, sizeof(r->error_detail), "not checked: %.*s",
+                 (int)sizeof(r->error_detail) - 16, dns->error_detail);
+        r->phase_us[SMTPCHK_PHASE_DNS] = m->dns_us[i];
+        m->ran[i] = true;
+    }
+}
+
 static void
 finish(smtpchk_job *j)
 {
     job_mx *m = j->mx;
     int64_t now = smtpchk_now_us();
-    if (m->n == 0) {
-        /* Nothing to run: the DNS phase's own result (a failure, a null MX). */
-        m->agg = *j->ops->result(m->parent != NULL ? m->parent : j->session);
+    const smtpchk_result *dns = j->ops->result(m->parent != NULL ? m->parent : j->session);
+    bool dns_failed = m->parent == NULL && dns->error != SMTPCHK_OK;
+    if (dns_failed)
+        fail_unchecked(m, dns);
+    if (m->n == 0 || dns_failed) {
+        /* Nothing ran: the DNS phase's own result (a failure, a null MX). */
+        m->agg = *dns;
         if (m->agg.error == SMTPCHK_OK) {
             m->agg.error = SMTPCHK_ERR_DNS;
             m->agg.failed_step = SMTPCHK_STEP_DNS;

@@ -23,9 +23,18 @@ smtpchk_mx_add(smtpchk_mx_list *l, const char *host, int preference)
     }
     snprintf(m->host, sizeof(m->host), "%s", host);
     size_t len = strlen(m->host);
-    if (len > 0 && m->host[len - 1] == '.')
+    if (smtpchk_mx_root_dot(m->host, len))
         m->host[len - 1] = '\0'; /* "." is the root: an empty name */
     m->preference = preference;
+}
+
+int
+smtpchk_mx_root_dot(const char *name, size_t len)
+{
+    size_t slashes = 0;
+    while (len >= 2 + slashes && name[len - 2 - slashes] == '\\')
+        slashes++;
+    return len > 0 && name[len - 1] == '.' && slashes % 2 == 0;
 }
 
 smtpchk_mx_kind

@@ -35,6 +35,9 @@ smtpchk_mx_kind smtpchk_mx_parse(const unsigned char *abuf, int alen, smtpchk_mx
 /* Adds one record (answer order). Beyond SMTPCHK_MX_MAX the list keeps
  * those of the lowest preference; dropped counts the others. */
 void smtpchk_mx_add(smtpchk_mx_list *l, const char *host, int preference);
+/* Does name end with the root's dot? Not when the dot is escaped ("a\\."):
+ * c-ares writes a dot inside a label that way. */
+int smtpchk_mx_root_dot(const char *name, size_t len);
 /*
  * Sorts by preference, ties in answer order (a stable sort: RFC 5321
  * asks for a random order among equals, but a stable one keeps each

@@ -14,6 +14,7 @@ struct smtpchk_lookup {
     smtpchk_resolve_cb cb;    /* NULL once cancelled (both) */
     smtpchk_mx_cb mx_cb;
     void *ud;
+    int *done;                /* while starting: set when it finished before returning */
 };
 
 /* One c-ares channel per list of servers; the first is the system's. */
@@ -26,10 +27,8 @@ typedef struct chan {
 struct smtpchk_resolver {
     chan *chans;
     size_t pending;
-    smtpchk_lookup *starting; /* the lookup inside ares_getaddrinfo() */
     smtpchk_sock_fn sock_cb;
     void *sock_ud;
-    int sync_done;            /* ...which finished before returning */
 };
 
 static int
@@ -180,8 +179,8 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
     (void)timeouts;
     smtpchk_lookup *l = arg;
     l->r->pending--;
-    if (l->r->starting == l)
-        l->r->sync_done = 1;
+    if (l->done != NULL)
+        *l->done = 1;
     smtpchk_addrs addrs;
     memset(&addrs, 0, sizeof(addrs));
     if (status == ARES_SUCCESS && res != NULL) {
@@ -205,27 +204,33 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
     free(l);
 }
 
-/* A new lookup, counted as pending and marked as the one starting. */
+/* A new lookup, counted as pending; done is the starter's flag. */
 static smtpchk_lookup *
-lookup_new(smtpchk_resolver *r, void *ud)
+lookup_new(smtpchk_resolver *r, void *ud, int *done)
 {
     smtpchk_lookup *l = calloc(1, sizeof(*l));
     if (l == NULL)
         return NULL;
     l->r = r;
     l->ud = ud;
+    l->done = done;
     r->pending++;
-    r->starting = l;
-    r->sync_done = 0;
     return l;
 }
 
-/* The callback may already have run (hosts file, a bad name) and freed l. */
+/*
+ * The callback may already have run (hosts file, a bad name) and freed l.
+ * The flag lives on the starter's stack, one per lookup: a callback that
+ * runs before returning may start lookups of its own (an MX job resolving
+ * its next exchanger), and each start must tell only of its own lookup.
+ */
 static smtpchk_lookup *
-lookup_started(smtpchk_resolver *r, smtpchk_lookup *l)
+lookup_started(smtpchk_lookup *l, const int *done)
 {
-    r->starting = NULL;
-    return r->sync_done ? NULL : l;
+    if (*done)
+        return NULL;
+    l->done = NULL;
+    return l;
 }
 
 smtpchk_lookup *
@@ -238,8 +243,9 @@ smtpchk_resolve(smtpchk_resolver *r, const char *servers, const char *host, uint
         return NULL;
     }
     char err[160];
+    int done = 0;
     chan *c = chan_for(r, servers, err, sizeof(err));
-    smtpchk_lookup *l = c != NULL ? lookup_new(r, ud) : NULL;
+    smtpchk_lookup *l = c != NULL ? lookup_new(r, ud, &done) : NULL;
     if (l == NULL) {
         cb(ud, 0, NULL, c == NULL ? err : "out of memory");
         return NULL;
@@ -253,7 +259,7 @@ smtpchk_resolve(smtpchk_resolver *r, const char *servers, const char *host, uint
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = ARES_AI_NUMERICSERV;
     ares_getaddrinfo(c->channel, host, service, &hints, on_addrinfo, l);
-    return lookup_started(r, l);
+    return lookup_started(l, &done);
 }
 
 static void
@@ -262,8 +268,8 @@ on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
     (void)timeouts;
     smtpchk_lookup *l = arg;
     l->r->pending--;
-    if (l->r->starting == l)
-        l->r->sync_done = 1;
+    if (l->done != NULL)
+        *l->done = 1;
     if (l->mx_cb != NULL && status != ARES_EDESTRUCTION)
         l->mx_cb(l->ud, status, abuf, alen, ares_strerror(status));
     free(l);
@@ -274,15 +280,16 @@ smtpchk_resolve_mx(smtpchk_resolver *r, const char *servers, const char *domain,
                    smtpchk_mx_cb cb, void *ud)
 {
     char err[160];
+    int done = 0;
     chan *c = chan_for(r, servers, err, sizeof(err));
-    smtpchk_lookup *l = c != NULL ? lookup_new(r, ud) : NULL;
+    smtpchk_lookup *l = c != NULL ? lookup_new(r, ud, &done) : NULL;
     if (l == NULL) {
         cb(ud, ARES_ENOMEM, NULL, 0, c == NULL ? err : "out of memory");
         return NULL;
     }
     l->mx_cb = cb;
     ares_query(c->channel, domain, 1 /* IN */, 15 /* MX */, on_mx, l);
-    return lookup_started(r, l);
+    return lookup_started(l, &done);
 }
 
 int

@@ -18,6 +18,8 @@ rename it). Keys are names (lower case, no trailing dot); values are
   "CNAME": "target.name"   (an alias: answered with the CNAME, then the
                             target's records of the type asked, when the
                             target is in the zone)
+  "SILENT": true            (every query of the name goes unanswered: a
+                            lookup that only the client's deadline ends)
 A name in the zone without records of the type asked gets an empty
 answer (NOERROR, "no data"); a name not in the zone gets NXDOMAIN.
 --log appends one line per query: "<TYPE> <name> <rcode> <answers>".
@@ -107,6 +109,11 @@ class Server:
         with open(self.zone_path, encoding="utf-8") as f:
             zone = {k.lower().rstrip("."): v for k, v in json.load(f).items()}
         kind = TYPES.get(qtype)
+        if zone.get(name, {}).get("SILENT"):
+            if self.log_path:
+                with open(self.log_path, "a", encoding="utf-8") as f:
+                    f.write(f"{kind or qtype} {name} silent\n")
+            return None
         rcode, answers = lookup(zone, name, kind) if kind else (4, [])
         body = b"".join(record(o, t, v) for o, t, v in answers)
         rflags = 0x8000 | 0x0400 | (flags & 0x0100) | rcode  # QR AA RD
@@ -127,7 +134,9 @@ class Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data, addr):
         try:
-            self.transport.sendto(self.server.answer(data), addr)
+            reply = self.server.answer(data)
+            if reply is not None:
+                self.transport.sendto(reply, addr)
         except (ValueError, IndexError, struct.error):
             pass
 
@@ -137,6 +146,8 @@ async def tcp_client(server, reader, writer):
         while True:
             n = struct.unpack("!H", await reader.readexactly(2))[0]
             reply = server.answer(await reader.readexactly(n))
+            if reply is None:
+                continue
             writer.write(struct.pack("!H", len(reply)) + reply)
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError, ValueError, IndexError,

@@ -7,10 +7,14 @@ transcripts; the seeds are committed."""
 import hashlib
 import os
 import re
+import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRANSCRIPTS = os.path.join(HERE, "..", "unit", "transcripts")
 CORPUS = os.path.join(HERE, "corpus")
+sys.path.insert(0, os.path.join(HERE, "..", "fake"))
+import fakedns  # noqa: E402  (its record encoder: the MX seeds are what it serves)
 
 
 def put(target, data):
@@ -48,6 +52,29 @@ def mbox_seeds():
             put(target, bytes([pick]) + packets)
 
 
+def mx_answer(domain, answers, rcode=0):
+    """A DNS response to "domain MX" with answers [(owner, TYPE, value)]."""
+    question = fakedns.wire_name(domain) + struct.pack("!HH", 15, 1)
+    body = b"".join(fakedns.record(o, t, v) for o, t, v in answers)
+    return struct.pack("!HHHHHH", 0x1234, 0x8580 | rcode, 1, len(answers), 0, 0) + question + body
+
+
+def mx_seeds():
+    d = "example.test"
+    put("mx", mx_answer(d, [(d, "MX", [10, "mx1.example.test"]), (d, "MX", [20, "mx2.example.test"])]))
+    put("mx", mx_answer(d, [(d, "MX", [0, "."])]))
+    put("mx", mx_answer(d, [(d, "MX", [0, "."]), (d, "MX", [5, "127.0.0.1"])]))
+    put("mx", mx_answer(d, [(d, "MX", [20 - i, "mx%d.%s." % (i, d)]) for i in range(20)]))
+    put("mx", mx_answer(d, [(d, "CNAME", "alias.test"), ("alias.test", "MX", [1, "::1"])]))
+    put("mx", mx_answer(d, [(d, "MX", [7, "same.test"])] * 3 + [(d, "A", "127.0.0.1")]))
+    put("mx", mx_answer(d, [], rcode=3))
+    put("mx", mx_answer(d, []))
+    # A name compressed into the question (pointer 0xc00c) and a 255-byte one.
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 15, 1, 1, 4) + struct.pack("!H", 1) + b"\xc0\x0c"
+    put("mx", mx_answer(d, [])[:6] + b"\0\1" + mx_answer(d, [])[8:] + rr)
+    put("mx", mx_answer(d, [(d, "MX", [3, ".".join(["a" * 63] * 3 + ["b" * 61])])]))
+
+
 def main():
     for name in sorted(os.listdir(TRANSCRIPTS)):
         lines = server_lines(os.path.join(TRANSCRIPTS, name))
@@ -78,6 +105,7 @@ def main():
                   b"reply_text=5.7.8%20Error connect_time=1500 tls=1 enhanced_status=5007008")
     put("record", b"row index=1 name=mx%2Fone runs=10 failures=2 future=x")
     put("record", b"alarm index=1 metric=totalTime raised=1 count=3 last_change=1700000000")
+    mx_seeds()
 
 
 if __name__ == "__main__":

@@ -441,6 +441,17 @@ def snmpget_one(port, oid, **kw):
     return snmpget(port, oid, **kw).get(oid)
 
 
+def snmpgetnext(port, oid, **kw):
+    """(OID, value) that follows OID."""
+    out = parse_output(_run_tool("snmpgetnext", port, [oid], **kw))
+    return next(iter(out.items())) if out else (None, None)
+
+
+def snmpbulkget(port, oid, repetitions, **kw):
+    """{OID: value} of one GETBULK of REPETITIONS after OID."""
+    return parse_output(_run_tool("snmpbulkget", port, ["-Cr%d" % repetitions, oid], **kw))
+
+
 def snmpwalk(port, oid=ROOT, **kw):
     return parse_output(_run_tool("snmpwalk", port, [oid], **kw))
 

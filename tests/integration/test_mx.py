@@ -145,6 +145,27 @@ class Expansion(MxCase):
                          ("gone.mx.test", "dnsFailure", None, None))
         self.assertEqual(t[1]["address"], "127.0.0.1")
 
+    def test_deadline_in_the_dns_phase_fails_every_target(self):
+        """The deadline ends the DNS phase after one exchanger resolved and
+        while the next one's lookup hangs: no target ran, so the check and
+        every target fail with the DNS phase's deadline, even under "any" (a target that
+        never ran is no success)."""
+        self.dns.set_zone(dict(zone(), **{
+            "hang.test": {"MX": [[10, "v4.mx.test"], [20, "silent.mx.test"]]},
+            "silent.mx.test": {"SILENT": True}}))
+        args = ["--mx", "hang.test", "--dns-server", self.dns.server, "-p",
+                str(self.smtp4.port), "--timeout", "1.5", "--mx-policy", "any"]
+        status, data, err, _ = run_check(args, json_flag=True)
+        self.assertIsNotNone(data, err)
+        self.assertEqual(status, 2, data)
+        # As for one host: a deadline during DNS is a dnsFailure at dns.
+        self.assertEqual((data["error_name"], data["failed_step"]), ("dnsFailure", "dns"), data)
+        self.assertIn("deadline", data["error_detail"])
+        self.assertTrue(data["targets"], data)
+        for t in data["targets"]:
+            self.assertEqual((t["error_name"], t["failed_step"]), ("dnsFailure", "dns"), t)
+            self.assertTrue(t["error_detail"].startswith("not checked: "), t)
+
     def test_rows_follow_dns_between_runs(self):
         _, first, _ = self.check("moving.test", records={"MX": [[10, "v4.mx.test"]]})
         _, second, _ = self.check("moving.test", records=self.TWO)

@@ -13,6 +13,7 @@ import calendar
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from snmp_helpers import (
     ROOT, SHARED_MIBS, STATUS, STEP, SYS_UPTIME, ScratchDirCase, Snmpd, Switchboard, TrapReceiver, alarm_oid, alarm_rows,
     check, column_oid, free_tcp_port, get_row, global_oid, mib_children, mib_oid, raw_get,
     require, smilint_available,
-    snmpbulkwalk, snmpget, snmpget_one, snmpwalk, table_rows, tool_env, valgrind_reports,
+    snmpbulkget, snmpbulkwalk, snmpget, snmpget_one, snmpgetnext, snmpwalk, table_rows, tool_env, valgrind_reports,
     wait_until, which, write_checks, write_file)
 
 MAILSTACK = os.path.join(REPO, "scripts", "mailstack")
@@ -109,6 +110,17 @@ class SnmpCase(ScratchDirCase):
         self.assertNotIn("Wrong Type", out)
         self.assertNotIn("Wrong Length", out)
         return out
+
+    def snmptable(self, name):
+        """snmptable of SMTP-CHECK-MIB::NAME with the MIB loaded, shown as a
+        figure of the run (the issue's closing note quotes it)."""
+        p = subprocess.run([which("snmptable"), "-v2c", "-c", "public", "-Ci", "-Cb", "-M",
+                            "+%s:%s" % (SHARED_MIBS, REPO_MIBS), "-m", "+SMTP-CHECK-MIB",
+                            "%s:%d" % (LOOPBACK, self.snmpd.port), "SMTP-CHECK-MIB::" + name],
+                           capture_output=True, text=True, timeout=30, env=tool_env({"MIBS": ""}))
+        figure("snmptable %s:\n%s" % (name, p.stdout))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
 
     def assert_no_crash(self):
         log = self.snmpd.log(whole=True)
@@ -1297,6 +1309,8 @@ class HistoryTest(SnmpCase):
         self.assertIsNone(snmpget_one(self.snmpd.port, "%s.%d.99" % (STATS_ENTRY, SCOL["1hRuns"])))
         self.assertIsNone(snmpget_one(self.snmpd.port, "%s.2.1.%d" % (HISTORY_ENTRY, runs + 5)))
 
+        self.assertIn("index", self.snmptable("smtpCheckHistoryTable"))
+        self.assertIn("index", self.snmptable("smtpCheckStatsTable"))
         # A restart: the rows come back from the saved state, numbering goes on.
         row, before, _ = self.snapshot(1)
         self.assertEqual(self.snmpd.stop(), 0, self.ctx())
@@ -1314,6 +1328,79 @@ class HistoryTest(SnmpCase):
             self.assertEqual(after[1][s], before[1][s], s)
         self.assertEqual(sorted(after[1]), list(range(min(after[1]), max(after[1]) + 1)))
         self.assertGreaterEqual(self.stats(1)["24hRuns"], row["runs"])
+        self.assert_no_crash()
+
+
+class WalkEdgesTest(SnmpCase):
+    """GETNEXT and GETBULK at the edges of the tables served by OID
+    arithmetic (smtpcheck_walk.c): partial and maximal (2^32 - 1) indexes,
+    the not-accessible index column, a row's last entry, the table's end.
+    (A sub-identifier above 2^32 - 1 never reaches the agent: the BER
+    encoding of an OID holds 32 bits, and the tools wrap it.)"""
+
+    U32 = 4294967295
+
+    def next_of(self, oid):
+        return snmpgetnext(self.snmpd.port, oid)[0]
+
+    def test_getnext_and_getbulk_at_the_edges(self):
+        good = self.fake({})
+        conf = os.path.join(self.dir, "checks.conf")
+        write_checks(conf, [check(2, "a", good.port), check(5, "b", good.port)],
+                     {"interval": 1, "jitter": 0, "history": 2})
+        self.start_snmpd(conf)
+        self.wait_rows([2, 5], 4)
+        # Stop the runs (a reload to a huge interval) so the history stands still.
+        write_checks(conf, [check(2, "a", good.port), check(5, "b", good.port)],
+                     {"interval": 86400, "jitter": 0, "history": 2})
+        self.snmpd.hup()
+
+        def still():  # no run ends over a second
+            before = (self.runs(2), self.runs(5))
+            time.sleep(1)
+            return before == (self.runs(2), self.runs(5))
+        self.assertTrue(wait_until(still, WAIT, 0), self.ctx())
+        h = {}
+        for oid in snmpbulkwalk(self.snmpd.port, mib_oid("smtpCheckHistoryTable")):
+            col, idx, seq = (int(x) for x in oid[len(HISTORY_ENTRY) + 1:].split("."))
+            h.setdefault(idx, []).append(seq) if col == 2 else None
+        self.assertEqual(sorted(h), [2, 5], (h, self.ctx()))
+        first2, last2, first5, last5 = h[2][0], h[2][-1], h[5][0], h[5][-1]
+        E, U = HISTORY_ENTRY, self.U32
+        want = {
+            mib_oid("smtpCheckHistoryTable"): "%s.2.2.%d" % (E, first2),
+            E: "%s.2.2.%d" % (E, first2),
+            E + ".1": "%s.2.2.%d" % (E, first2),            # the index column: not served
+            E + ".2": "%s.2.2.%d" % (E, first2),
+            E + ".2.0": "%s.2.2.%d" % (E, first2),
+            E + ".2.2": "%s.2.2.%d" % (E, first2),           # a partial index
+            E + ".2.3": "%s.2.5.%d" % (E, first5),           # between rows
+            "%s.2.2.%d" % (E, last2): "%s.2.5.%d" % (E, first5),
+            "%s.2.2.%d.7" % (E, last2): "%s.2.5.%d" % (E, first5),
+            "%s.2.2.%d" % (E, U): "%s.2.5.%d" % (E, first5),
+            "%s.2.5.%d" % (E, last5): "%s.3.2.%d" % (E, first2),  # the next column
+            "%s.2.%d" % (E, U): "%s.3.2.%d" % (E, first2),
+            STATS_ENTRY + ".1.2": STATS_ENTRY + ".1.5",
+            STATS_ENTRY + ".1.2.9.9": STATS_ENTRY + ".1.5",
+            STATS_ENTRY + ".1.5": STATS_ENTRY + ".2.2",
+            STATS_ENTRY + ".0": STATS_ENTRY + ".1.2",
+        }
+        got = {oid: self.next_of(oid) for oid in want}
+        self.assertEqual({k: v for k, v in got.items() if v != want[k]}, {},
+                         "expected: %s" % {k: want[k] for k in got if got[k] != want[k]})
+        # The tables' ends: what follows lies outside them, and is after them.
+        for oid, table in (("%s.8.5.%d" % (E, last5), HISTORY_ENTRY),
+                           ("%s.9" % E, HISTORY_ENTRY),
+                           (STATS_ENTRY + ".10.5", STATS_ENTRY),
+                           (TARGET_ENTRY, TARGET_ENTRY)):
+            nxt = self.next_of(oid)
+            self.assertTrue(nxt is None or not nxt.startswith(table + "."), (oid, nxt))
+        # GETBULK across the end of the history table: the entries, then beyond.
+        bulk = list(snmpbulkget(self.snmpd.port, "%s.8.2.%d" % (E, last2), 20))
+        self.assertEqual(bulk[0], "%s.8.5.%d" % (E, first5), bulk)
+        inside = [o for o in bulk if o.startswith(E + ".")]
+        self.assertEqual(inside, ["%s.8.5.%d" % (E, s) for s in h[5]], bulk)
+        self.assertTrue(all(not o.startswith(E + ".") for o in bulk[len(inside):]), bulk)
         self.assert_no_crash()
 
 
@@ -1425,16 +1512,37 @@ class MxTest(SnmpCase):
         # The table with the MIB loaded: types and lengths as the MIB says.
         out = self.walk_with_mib("smtpCheckTargetTable")
         self.assertIn("smtpCheckTargetAddress.1.", out)
-        p = subprocess.run([which("snmptable"), "-v2c", "-c", "public", "-Ci", "-Cb", "-M",
-                            "+%s:%s" % (SHARED_MIBS, REPO_MIBS), "-m", "+SMTP-CHECK-MIB",
-                            "%s:%d" % (LOOPBACK, self.snmpd.port),
-                            "SMTP-CHECK-MIB::smtpCheckTargetTable"],
-                           capture_output=True, text=True, timeout=30, env=tool_env({"MIBS": ""}))
-        figure("snmptable smtpCheckTargetTable:\n" + p.stdout)
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("good.mx.test", self.snmptable("smtpCheckTargetTable"))
         self.assertTrue(any(q.startswith("MX two.test") for q in dns.queries()))
+        self.restart_keeps_targets(conf, mx, smtp4.port)
         self.assert_no_crash()
         del smtp6
+
+    def restart_keeps_targets(self, conf, mx, port):
+        """A restart brings the target rows back from the saved state. After
+        it, the DNS server never answers (a bound UDP socket nobody reads)
+        and the timeout is long, so no run ends while the rows are read:
+        what the table shows is what was saved."""
+        keep = ("Exchanger", "Preference", "AddressType", "Address", "Status", "ErrorCode")
+        before = {i: self.wait_targets(i, n) for i, n in ((1, 3), (5, 1))}
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(silent.close)
+        silent.bind((LOOPBACK, 0))
+        write_checks(conf, [
+            {"index": 1, "name": "all", "mx": "two.test", "mx_policy": "all", **mx},
+            {"index": 5, "name": "moving", "mx": "moving.test", **mx},
+            check(6, "host", port)],
+            {"interval": 1, "jitter": 0, "timeout": 20,
+             "dns_servers": "%s:%d" % silent.getsockname()})
+        self.assertEqual(self.snmpd.stop(), 0, self.ctx())
+        with open(os.path.join(self.dir, "persist", "smtpcheck-state.conf")) as f:
+            self.assertIn("\ntarget index=1 target=3 ", f.read())
+        self.snmpd.start()
+        after = self.targets()
+        self.assertEqual(sorted(after), [1, 5], (after, self.ctx()))
+        for i in (1, 5):
+            self.assertEqual({t: {c: v[c] for c in keep} for t, v in after[i].items()},
+                             {t: {c: v[c] for c in keep} for t, v in before[i].items()}, i)
 
 
 class SaveInStepsTest(SnmpCase):

@@ -121,10 +121,19 @@ def main():
     refs |= {d["item"]["key"] for _, d in dicts if isinstance(d.get("item"), dict)}
     check(refs and refs <= set(protos), "triggers and graphs name existing items %s"
           % sorted(refs - set(protos)))
-    us = [c for c in mib.columns("smtpCheckEntry") if c.units == "microseconds"]
-    secs = [d for d in protos.values() if d.get("units") == "s" and "preprocessing" in d
-            and d["preprocessing"][0]["parameters"][0] == "0.000001"]
+    def scaled(units, factor):
+        return [d for d in protos.values() if d.get("units") == units and "preprocessing" in d
+                and d["preprocessing"][0]["parameters"][0] == factor]
+    cols = mib.columns("smtpCheckEntry") + mib.columns("smtpCheckStatsEntry")
+    us = [c for c in cols if c.units == "microseconds"]
+    secs = scaled("s", "0.000001")
     check(us and len(secs) == len(us), "%d µs columns, %d items in seconds" % (len(us), len(secs)))
+    pm = [c for c in cols if c.units == "per mille"]
+    pct = scaled("%", "0.1")
+    check(pm and len(pct) == len(pm), "%d per-mille columns, %d items in %%" % (len(pm), len(pct)))
+    stats_oids = {mib.oid(c.name) + ".{#SNMPINDEX}" for c in mib.columns("smtpCheckStatsEntry")}
+    check(stats_oids <= {d.get("snmp_oid") for d in protos.values()},
+          "every smtpCheckStatsTable column is an item (%d)" % len(stats_oids))
     signed = [c.name for c in mib.columns("smtpCheckEntry") if c.syntax == "Integer32"]
     by_oid = {d.get("snmp_oid", "").rsplit(".", 1)[0]: d for d in protos.values()}
     for name in signed:

@@ -495,7 +495,8 @@ MACROS_B = dict(MACROS_COMMON, **{'{$SMTPCHECK.CERT.DAYS:"b-starttls"}': "100000
                                   '{$SMTPCHECK.CERT.DAYS:"b-plain"}': "100000",
                                   '{$SMTPCHECK.TOTAL.MAX:"b-plain"}': "0"})
 EXPECT_A = sorted(["SMTP check closed (127.0.0.1) failed 2 runs in a row",
-                   "SMTP check closed: no success for 0.5 minutes"])
+                   "SMTP check closed: no success for 0.5 minutes",
+                   "SMTP check closed: availability over 1 h under 99%"])
 EXPECT_B = sorted(["SMTP check b-starttls: certificate expires in under 100000 days",
                    "SMTP check b-plain: total slower than 0s"])
 
@@ -553,6 +554,25 @@ def check_values(api, hid):
             % (login, total))
     age = float(v.get("smtpcheck.last_success_age[1]", "-1"))
     R.check(0 <= age < 4 * INTERVAL, "time since last success %.1f s" % age)
+    check_stats(v)
+
+
+def check_stats(v):
+    """smtpCheckStatsTable: submission always succeeds (100 %, its p50 <=
+    p95 <= p99 under 10 s); closed always fails (0 %, no percentiles)."""
+    def f(stem, idx):
+        return float(v.get("smtpcheck.stats.%s[%d]" % (stem, idx), "-1"))
+    for span in ("1h", "24h"):
+        runs, av = f(span + ".runs", 1), f(span + ".availability", 1)
+        p = [f("%s.p%d" % (span, q), 1) for q in (50, 95, 99)]
+        R.check(runs >= 1 and av == 100 and 0 < p[0] <= p[1] <= p[2] < 10,
+                "submission %s: %.0f runs, availability %.1f %%, p50/p95/p99 %s s"
+                % (span, runs, av, "/".join("%.6f" % x for x in p)))
+        runs, av = f(span + ".runs", 3), f(span + ".availability", 3)
+        p = [f("%s.p%d" % (span, q), 3) for q in (50, 95, 99)]
+        R.check(runs >= 1 and av == 0 and p == [0, 0, 0],
+                "closed %s: %.0f runs, availability %.1f %%, no percentiles" % (span, runs, av),
+                p)
 
 
 def wait_problems(api, hid, expect, label):

@@ -158,10 +158,29 @@ test_targets_expand_every_address(void)
     CU_ASSERT_EQUAL(smtpchk_mx_add_targets(t, n, "over.test", 30, &a), SMTPCHK_TARGETS_MAX);
 }
 
+/* Only the root's dot goes: c-ares escapes a dot inside a label ("a\\."). */
+static void
+test_trailing_dot(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"mx.test.", "mx.test"}, {"mx.test", "mx.test"}, {".", ""},
+        {"odd.label\\.", "odd.label\\."}, {"slash\\\\.", "slash\\\\"},
+        {"both\\..", "both\\."},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        smtpchk_mx_list l;
+        memset(&l, 0, sizeof(l));
+        smtpchk_mx_add(&l, cases[i].in, 10);
+        CU_ASSERT_STRING_EQUAL(l.mx[0].host, cases[i].out);
+    }
+}
+
 void
 register_tests(void)
 {
-    SUITE_ADD("mx", TEST(test_sorted_by_preference_ties_in_answer_order), TEST(test_null_mx),
+    SUITE_ADD("mx", TEST(test_trailing_dot), TEST(test_sorted_by_preference_ties_in_answer_order), TEST(test_null_mx),
               TEST(test_empty_and_bad_answers), TEST(test_cap_keeps_lowest_preferences),
               TEST(test_targets_expand_every_address));
 }

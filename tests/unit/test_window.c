@@ -1,5 +1,6 @@
 /* The 1 h and 24 h window figures against hand-computed values. */
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,21 @@ at(const smtpchk_window *w, smtpchk_window_span span, int64_t now)
     smtpchk_window_stats s;
     smtpchk_window_stats_at(w, span, now, &s);
     return s;
+}
+
+/* Every figure of span at now is want's; a mismatch names the caller's line. */
+#define EXPECT(w, span, now, ...) \
+    expect_stats((w), (span), (now), &(smtpchk_window_stats){__VA_ARGS__}, __LINE__)
+
+static void
+expect_stats(const smtpchk_window *w, smtpchk_window_span span, int64_t now,
+             const smtpchk_window_stats *want, unsigned line)
+{
+    smtpchk_window_stats s = at(w, span, now);
+    char msg[160];
+    snprintf(msg, sizeof(msg), "runs %u ok %u availability %u p50 %u p95 %u p99 %u", s.runs, s.ok,
+             s.availability, s.p50_us, s.p95_us, s.p99_us);
+    CU_assertImplementation(memcmp(&s, want, sizeof(s)) == 0, line, msg, __FILE__, "", CU_FALSE);
 }
 
 static void
@@ -55,17 +71,10 @@ test_empty(void)
 {
     smtpchk_window w;
     memset(&w, 0, sizeof(w));
-    smtpchk_window_stats s = at(&w, SMTPCHK_WINDOW_1H, T0);
-    CU_ASSERT_EQUAL(s.runs, 0);
-    CU_ASSERT_EQUAL(s.availability, 0);
-    CU_ASSERT_EQUAL(s.p50_us, 0);
-    /* Only failures: runs and availability 0, no percentile. */
+    EXPECT(&w, SMTPCHK_WINDOW_1H, T0, .runs = 0);
+    /* Only failures: availability 0, no percentile. */
     smtpchk_window_add(&w, T0, false, 5000);
-    s = at(&w, SMTPCHK_WINDOW_24H, T0);
-    CU_ASSERT_EQUAL(s.runs, 1);
-    CU_ASSERT_EQUAL(s.ok, 0);
-    CU_ASSERT_EQUAL(s.availability, 0);
-    CU_ASSERT_EQUAL(s.p99_us, 0);
+    EXPECT(&w, SMTPCHK_WINDOW_24H, T0, .runs = 1);
 }
 
 static void
@@ -75,29 +84,19 @@ test_hour(void)
     twenty_runs(&w);
     /* 20 min later: all 20 runs, 16 ok. Nearest rank of 16: p50 the 8th
      * (1 ms, bin 4), p95 and p99 the 16th (100 ms, bin 18). */
-    smtpchk_window_stats s = at(&w, SMTPCHK_WINDOW_1H, T0 + 1200);
-    CU_ASSERT_EQUAL(s.runs, 20);
-    CU_ASSERT_EQUAL(s.ok, 16);
-    CU_ASSERT_EQUAL(s.availability, 800);
-    CU_ASSERT_EQUAL(s.p50_us, 861);
-    CU_ASSERT_EQUAL(s.p95_us, 110229);
-    CU_ASSERT_EQUAL(s.p99_us, 110229);
+    EXPECT(&w, SMTPCHK_WINDOW_1H, T0 + 1200, .runs = 20, .ok = 16, .availability = 800,
+           .p50_us = 861, .p95_us = 110229, .p99_us = 110229);
     /* 65 min after T0 the window is buckets 5880002..5880013: runs 10..19
      * (T0 + 600 on), 2 of them failed, all successes took 1 ms. */
-    s = at(&w, SMTPCHK_WINDOW_1H, T0 + 3900);
-    CU_ASSERT_EQUAL(s.runs, 10);
-    CU_ASSERT_EQUAL(s.availability, 800);
-    CU_ASSERT_EQUAL(s.p99_us, 861);
+    EXPECT(&w, SMTPCHK_WINDOW_1H, T0 + 3900, .runs = 10, .ok = 8, .availability = 800,
+           .p50_us = 861, .p95_us = 861, .p99_us = 861);
     /* Rounded down: 10 of 12 is 833. */
     smtpchk_window_add(&w, T0 + 3900, true, 1000);
     smtpchk_window_add(&w, T0 + 3901, true, 1000);
-    s = at(&w, SMTPCHK_WINDOW_1H, T0 + 3901);
-    CU_ASSERT_EQUAL(s.runs, 12);
-    CU_ASSERT_EQUAL(s.availability, 833);
+    EXPECT(&w, SMTPCHK_WINDOW_1H, T0 + 3901, .runs = 12, .ok = 10, .availability = 833,
+           .p50_us = 861, .p95_us = 861, .p99_us = 861);
     /* Two hours on, nothing in the last hour. */
-    s = at(&w, SMTPCHK_WINDOW_1H, T0 + 7200 + 3900);
-    CU_ASSERT_EQUAL(s.runs, 0);
-    CU_ASSERT_EQUAL(s.availability, 0);
+    EXPECT(&w, SMTPCHK_WINDOW_1H, T0 + 7200 + 3900, .runs = 0);
 }
 
 static void
@@ -105,11 +104,8 @@ test_day(void)
 {
     smtpchk_window w;
     twenty_runs(&w);
-    smtpchk_window_stats s = at(&w, SMTPCHK_WINDOW_24H, T0 + 3900);
-    CU_ASSERT_EQUAL(s.runs, 20);
-    CU_ASSERT_EQUAL(s.availability, 800);
-    CU_ASSERT_EQUAL(s.p50_us, 861);
-    CU_ASSERT_EQUAL(s.p95_us, 110229);
+    EXPECT(&w, SMTPCHK_WINDOW_24H, T0 + 3900, .runs = 20, .ok = 16, .availability = 800,
+           .p50_us = 861, .p95_us = 110229, .p99_us = 110229);
     /* Late (a clock set back 2 h): the day counts it, the hour does not. */
     smtpchk_window_add(&w, T0 - 7200, true, 1000);
     CU_ASSERT_EQUAL(at(&w, SMTPCHK_WINDOW_24H, T0 + 1200).runs, 21);
@@ -119,9 +115,7 @@ test_day(void)
     CU_ASSERT_EQUAL(at(&w, SMTPCHK_WINDOW_24H, T0 + 24 * 3600).runs, 0);
     /* A run after a long gap empties what it passed over. */
     smtpchk_window_add(&w, T0 + 30 * 3600, false, 0);
-    s = at(&w, SMTPCHK_WINDOW_24H, T0 + 30 * 3600);
-    CU_ASSERT_EQUAL(s.runs, 1);
-    CU_ASSERT_EQUAL(s.availability, 0);
+    EXPECT(&w, SMTPCHK_WINDOW_24H, T0 + 30 * 3600, .runs = 1);
 }
 
 static void
