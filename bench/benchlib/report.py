@@ -1,7 +1,5 @@
 """docs/performance.md, regenerated from one run's figures."""
 
-import datetime
-
 from .p1 import CONC
 from .p2 import BLOCKS, GETS
 from .p3 import EXPECTED, LOAD_CHECKS
@@ -9,6 +7,20 @@ from .p3 import EXPECTED, LOAD_CHECKS
 PEERS = ("smtpcheck-cli", "smtpcheck-module", "check_smtp", "blackbox_exporter", "rawsmtp",
          "openssl-s_time")
 RSS_FLAT_PCT = 5
+# (kind, server, goal text, peer, the peer's kind if another, at least)
+P1_GOALS = (
+    ("plain", "smtp-sink", "plain (smtp-sink), %s ≥ 50× check_smtp per CPU-s", "check_smtp",
+     None, 50),
+    ("plain", "smtp-sink", "plain (smtp-sink), %s ≥ 5× blackbox_exporter", "blackbox_exporter",
+     None, 5),
+    ("starttls", "postfix", "STARTTLS, default trust store, %s ≥ 3× blackbox_exporter",
+     "blackbox_exporter", None, 3),
+    ("starttls", "postfix", "STARTTLS, default trust store, %s ≥ 0.8× s_time handshakes",
+     "openssl-s_time", "tls", 0.8),
+)
+# A check does connect, greeting, EHLO, QUIT like rawsmtp, plus parsing,
+# timing and a result: within 2x of that floor is the restated plain goal.
+RAW_FLOOR = 0.5
 
 
 class Figures:
@@ -45,16 +57,14 @@ def goals(f):
 
     rate = lambda kind, server, peer: f.v("P1", "%s.%s.%s.checks_per_cpu_s" % (kind, server, peer))
     for form in ("smtpcheck-cli", "smtpcheck-module"):
-        plain = rate("plain", "smtp-sink", form)
-        add("P1", "plain (smtp-sink), %s ≥ 50× check_smtp per CPU-s" % form,
-            ratio(plain, rate("plain", "smtp-sink", "check_smtp")), lambda x: x >= 50)
-        add("P1", "plain (smtp-sink), %s ≥ 5× blackbox_exporter" % form,
-            ratio(plain, rate("plain", "smtp-sink", "blackbox_exporter")), lambda x: x >= 5)
-        st = rate("starttls", "postfix", form)
-        add("P1", "STARTTLS, default trust store, %s ≥ 3× blackbox_exporter" % form,
-            ratio(st, rate("starttls", "postfix", "blackbox_exporter")), lambda x: x >= 3)
-        add("P1", "STARTTLS, default trust store, %s ≥ 0.8× s_time handshakes" % form,
-            ratio(st, rate("tls", "postfix", "openssl-s_time")), lambda x: x >= 0.8)
+        for (kind, server, text, peer, kind2, least) in P1_GOALS:
+            add("P1", text % form,
+                ratio(rate(kind, server, form), rate(kind2 or kind, server, peer)),
+                lambda x, least=least: x >= least)
+        add("P1", "plain (smtp-sink), %s ≥ %s× rawsmtp, the raw client's floor "
+            "(the 50× check_smtp goal restated: see below)" % (form, RAW_FLOOR),
+            ratio(rate("plain", "smtp-sink", form), rate("plain", "smtp-sink", "rawsmtp")),
+            lambda x: x >= RAW_FLOOR)
     base = f.v("P2", "no-module.p99_ms")
     add("P2", "1000 in flight: p99 ≤ 1.5× snmpd without the module",
         ratio(f.v("P2", "module-1000.p99_ms"), base), lambda x: x <= 1.5)
@@ -104,25 +114,28 @@ def p1_table(f):
                 cells.append("–")
                 continue
             okn = "%d/%d" % (sum(r["ok"]), sum(r["n"])) if r.get("ok") else ""
-            cells.append("%s (%s ms; %s ok)" % (fmt(r["value"], 0), fmt(r["ms_cpu_per_check"], 3),
-                                                 okn))
+            cs = "; %s cs" % fmt(r["ctxt_per_check"]) if r.get("ctxt_per_check") else ""
+            cells.append("%s (%s ms; %s ok%s)" % (fmt(r["value"], 0),
+                                                   fmt(r["ms_cpu_per_check"], 3), okn, cs))
         lines.append("| %s | %s | %s |" % (kind, server, " | ".join(cells)))
     return lines
+
+
+def latency_row(f, label, part, prefix):
+    """One P2 table row: p50, p99 and max of the figures PREFIX{p50,p99,max}_ms."""
+    return "| %s | %s | %s | %s |" % (label, fmt(f.v(part, prefix + "p50_ms"), 3),
+                                      fmt(f.v(part, prefix + "p99_ms"), 3),
+                                      fmt(f.v(part, prefix + "max_ms"), 1))
 
 
 def p2_table(f):
     lines = ["| snmpd | p50 ms | p99 ms | max ms |", "|---|---:|---:|---:|"]
     for name in ("no-module", "module-1000", "extend-check_smtp"):
-        lines.append("| %s | %s | %s | %s |" % (name, fmt(f.v("P2", name + ".p50_ms"), 3),
-                                                fmt(f.v("P2", name + ".p99_ms"), 3),
-                                                fmt(f.v("P2", name + ".max_ms"), 1)))
+        lines.append(latency_row(f, name, "P2", name + "."))
     for n in ("1000", "10000"):
         for label, key in (("module, %s checks configured (P4)", "get"),
                            ("no module, beside it (P4, interleaved)", "reference_get")):
-            lines.append("| %s | %s | %s | %s |" % (
-                label.replace("%s", n), fmt(f.v("P4", "%s.%s_p50_ms" % (n, key)), 3),
-                fmt(f.v("P4", "%s.%s_p99_ms" % (n, key)), 3),
-                fmt(f.v("P4", "%s.%s_max_ms" % (n, key)), 1)))
+            lines.append(latency_row(f, label.replace("%s", n), "P4", "%s.%s_" % (n, key)))
     return lines
 
 
@@ -252,4 +265,3 @@ def write(path, rows, info, mode):
            ] + p4_table(f) + [""]
     with open(path, "w") as out:
         out.write("\n".join(text))
-    _ = datetime
