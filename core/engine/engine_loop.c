@@ -505,7 +505,7 @@ engine_apply_set(smtpchk_engine *e, pending_set *ps)
         return;
     }
     /* Sorted in place: the old order is not needed, next replaces it. */
-    qsort(e->entries, e->nentries, sizeof(*e->entries), by_key);
+    qsort(e->entries, e->nentries, sizeof(entry *), by_key); // NOLINT(bugprone-sizeof-expression): pointers
     for (size_t i = 0; i < e->nentries; i++)
         e->entries[i]->kept = 0;
     int64_t now = smtpchk_now_us();

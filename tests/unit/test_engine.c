@@ -1639,6 +1639,53 @@ test_drain_empty_body(void)
     smtpchk_engine_free(e);
 }
 
+/* ---- 12b. results handed over in batches ---------------------------------- */
+
+#define HANDOFF_MS 400
+#define HANDOFF_CHECKS 10
+
+static void
+test_handoff_batch_body(void)
+{
+    /* Refused connections finish within a few ms of the start; with a
+     * hand-off window the fd wakes the reader once for them all, not
+     * once per result, and never before the window has passed. */
+    smtpchk_engine_opts o = {.max_in_flight = 64, .max_per_server = 100000,
+                             .default_ehlo = EHLO_NAME, .first_spread_ms = 1,
+                             .handoff_ms = HANDOFF_MS};
+    char err[256] = "";
+    smtpchk_engine *e = smtpchk_engine_new(&o, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    specset ss = {0};
+    uint16_t port = closed_port();
+    for (uint64_t k = 1; k <= HANDOFF_CHECKS; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", port, 5000, 2000), 600000, 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    struct pollfd p = {.fd = smtpchk_engine_fd(e), .events = POLLIN};
+    /* Every result comes after t0, so the window ends after t0 + HANDOFF_MS. */
+    int early = poll(&p, 1, HANDOFF_MS / 2);
+    if (now_ms() - t0 < HANDOFF_MS)
+        CU_ASSERT_EQUAL(early, 0);
+    recs rs = {0};
+    int wakes = 0;
+    while (rs.n < HANDOFF_CHECKS && now_ms() - t0 < WAIT_MS) {
+        size_t got = pump(e, &rs, 100);
+        wakes += got > 0;
+        if (got > 0)
+            CU_ASSERT(rs.v[0].at - t0 >= HANDOFF_MS);
+    }
+    CU_ASSERT_EQUAL(rs.n, HANDOFF_CHECKS);
+    /* One batch, or two if a slow start split it over two windows. */
+    CU_ASSERT(wakes >= 1 && wakes <= 2);
+    for (size_t i = 0; i < rs.n; i++)
+        CU_ASSERT_EQUAL(rs.v[i].r.result.error, SMTPCHK_ERR_CONN_REFUSED);
+    smtpchk_engine_free(e);
+    specset_free(&ss);
+    free(rs.v);
+}
+
 /* ---- 13. the overlap detector itself ------------------------------------- */
 
 static size_t
@@ -1755,6 +1802,7 @@ ISOLATED(test_two_engines)
 ISOLATED(test_dns)
 ISOLATED(test_free_scheduled)
 ISOLATED(test_drain_empty)
+ISOLATED(test_handoff_batch)
 ISOLATED(test_change_schedule)
 ISOLATED(test_change_schedule_in_flight)
 ISOLATED(test_per_server_cap)
@@ -1769,7 +1817,7 @@ register_tests(void)
               TEST(test_no_overlap_skips), TEST(test_replace_set), TEST(test_shutdown_in_flight),
               TEST(test_shutdown_removed_in_flight),
               TEST(test_fd_hygiene), TEST(test_two_engines), TEST(test_dns),
-              TEST(test_free_scheduled), TEST(test_drain_empty),
+              TEST(test_free_scheduled), TEST(test_drain_empty), TEST(test_handoff_batch),
               TEST(test_change_schedule), TEST(test_change_schedule_in_flight),
               TEST(test_per_server_cap), TEST(test_resume_schedule),
               TEST(test_overlap_detector));
