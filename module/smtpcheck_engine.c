@@ -10,8 +10,6 @@
  * per HANDOFF_MS of results instead of one per result (issue 13: a wake
  * costs about as much CPU as the check). The rows lag by that much. */
 #define HANDOFF_MS 100
-/* Batches taken per wake at most: the agent answers requests between. */
-#define BATCHES_PER_WAKE 4
 
 static void start_engine(unsigned reg, void *clientarg);
 
@@ -70,14 +68,14 @@ take_batch(sc_module *m)
 }
 
 /* The engine's fd is readable: a batch of results waits in its queue.
- * A bounded number per call keeps GETs flowing; the fd stays readable
- * while more wait. */
+ * RESULT_BATCH per call keeps GETs flowing between calls; the fd stays
+ * readable while more wait, so the main thread does not sleep until the
+ * queue is empty (one wake per batch, however large). */
 static void
 on_results(int fd, void *data)
 {
     (void)fd;
-    for (int i = 0; i < BATCHES_PER_WAKE && take_batch(data) == RESULT_BATCH; i++)
-        ;
+    take_batch(data);
 }
 
 static void
