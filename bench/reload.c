@@ -8,7 +8,7 @@
  *   - main_ms: smtpchk_engine_set_checks with the engine's thread running,
  *     which is what the caller's thread (snmpd's main thread) pays;
  *   - apply_ms: the same call with no thread, where it also applies the
- *     set (engine_apply_set) in the caller's thread: the engine's work.
+ *     set (engine_apply_set) in the caller's thread: the whole reload.
  * Both are medians of 5 reloads of a set whose every check changed (a new
  * EHLO name), over an engine that already holds N checks.
  */

@@ -3,6 +3,7 @@
 from .p1 import CONC
 from .p2 import BLOCKS, GETS
 from .p3 import EXPECTED, LOAD_CHECKS
+from .p4 import RELOAD_CHECKS
 
 PEERS = ("smtpcheck-cli", "smtpcheck-module", "check_smtp", "blackbox_exporter", "rawsmtp",
          "openssl-s_time")
@@ -336,6 +337,14 @@ def write(path, rows, info, mode):
             "types (read from the MIB) filled with constants, in the same snmpd; walks are "
             "`snmpbulkwalk -Cr50`, interleaved.",
             "",
-           ] + p4_table(f) + [""] + notes(f)
+           ] + p4_table(f) + [
+            "",
+            "A reload of %d changed checks (bench/reload.c, the engine alone, medians of 5): "
+            "%s ms in the caller's thread (snmpd's main thread: the checks are copied), %s ms "
+            "for the whole reload in one thread (copied, then matched to the running set by "
+            "key and applied, which the engine thread does)." % (
+                RELOAD_CHECKS, fmt(f.v("P4", "reload%d.main_thread_ms" % RELOAD_CHECKS), 1),
+                fmt(f.v("P4", "reload%d.one_thread_ms" % RELOAD_CHECKS), 1)),
+            ""] + notes(f)
     with open(path, "w") as out:
         out.write("\n".join(text))
