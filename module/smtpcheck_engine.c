@@ -10,6 +10,9 @@
  * per HANDOFF_MS of results instead of one per result (issue 13: a wake
  * costs about as much CPU as the check). The rows lag by that much. */
 #define HANDOFF_MS 100
+/* Checks due within this many ms of each other start on one wake-up of
+ * the engine thread (each would cost a context switch otherwise). */
+#define DUE_SLACK_MS 20
 
 static void start_engine(unsigned reg, void *clientarg);
 
@@ -27,7 +30,8 @@ smtpcheck_engine_create(sc_module *m, const smtpchk_config *cfg)
     char err[200];
     smtpchk_engine_opts o = {.max_in_flight = cfg->max_in_flight,
                              .max_per_server = cfg->max_per_server,
-                             .handoff_ms = HANDOFF_MS};
+                             .handoff_ms = HANDOFF_MS,
+                             .due_slack_ms = DUE_SLACK_MS};
     m->engine = smtpchk_engine_new(&o, err, sizeof(err));
     if (m->engine == NULL) {
         snmp_log(LOG_ERR, "smtpcheck: %s\n", err);

@@ -598,6 +598,18 @@ engine_abort_all(smtpchk_engine *e)
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* When to wake for timer t: a due check waits for the next step of the
+ * due_slack_ms grid, so that checks due close together start on one
+ * wake-up (one context switch) instead of one each. */
+static int64_t
+wake_time(const smtpchk_engine *e, const smtpchk_timer *t)
+{
+    int64_t step = (int64_t)e->o.due_slack_ms * 1000;
+    if (step <= 0 || e->once || ((const etimer *)t)->kind != TM_DUE || t->when <= 0)
+        return t->when;
+    return (t->when + step - 1) / step * step;
+}
+
 static int
 next_timeout_ms(smtpchk_engine *e)
 {
@@ -606,7 +618,7 @@ next_timeout_ms(smtpchk_engine *e)
     int64_t wait = 1000000;
     smtpchk_timer *t = smtpchk_heap_top(&e->timers);
     if (t != NULL)
-        wait = t->when - smtpchk_now_us();
+        wait = wake_time(e, t) - smtpchk_now_us();
     int ms = wait <= 0 ? 0 : (int)((wait + 999) / 1000);
     if (ms > 1000)
         ms = 1000;

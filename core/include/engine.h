@@ -62,6 +62,10 @@ typedef struct smtpchk_engine_opts {
      * batch of events that finished it). A few ms to a few hundred trade
      * that much delay for one wake-up for every result in the window. */
     uint32_t handoff_ms;
+    /* Due checks start on a grid of this many ms (0 = each on its time):
+     * checks due within one step share one wake-up of the loop, and none
+     * starts more than this late. Runs-once start at once regardless. */
+    uint32_t due_slack_ms;
     /* Optional, called in the loop's thread: each check's transcript. */
     void (*transcript)(void *ud, const smtpchk_check *c, char dir, const char *line,
                        size_t len);

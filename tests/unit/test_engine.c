@@ -1686,6 +1686,47 @@ test_handoff_batch_body(void)
     free(rs.v);
 }
 
+/* ---- 12c. due checks start on a grid ------------------------------------- */
+
+#define SLACK_MS 250
+#define SLACK_CHECKS 20
+#define SLACK_SPREAD_MS 1000
+
+static void
+test_due_slack_body(void)
+{
+    /* 20 first runs spread over 1 s start on a 250 ms grid: at most one
+     * batch of starts per step (the loop publishes its figures once per
+     * pass), so "started" grows in a handful of steps, not 20. */
+    smtpchk_engine_opts o = {.max_in_flight = 64, .max_per_server = 100000,
+                             .default_ehlo = EHLO_NAME, .first_spread_ms = SLACK_SPREAD_MS,
+                             .due_slack_ms = SLACK_MS};
+    char err[256] = "";
+    smtpchk_engine *e = smtpchk_engine_new(&o, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    specset ss = {0};
+    uint16_t port = closed_port();
+    for (uint64_t k = 1; k <= SLACK_CHECKS; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", port, 5000, 2000), 600000, 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    smtpchk_engine_stats st = {0};
+    uint64_t last = 0;
+    int steps = 0;
+    while (last < SLACK_CHECKS && now_ms() - t0 < WAIT_MS) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        smtpchk_engine_stats_get(e, &st);
+        steps += st.started != last;
+        last = st.started;
+    }
+    CU_ASSERT_EQUAL(last, SLACK_CHECKS);
+    CU_ASSERT(steps <= SLACK_SPREAD_MS / SLACK_MS + 2);
+    smtpchk_engine_free(e);
+    specset_free(&ss);
+}
+
 /* ---- 13. the overlap detector itself ------------------------------------- */
 
 static size_t
@@ -1803,6 +1844,7 @@ ISOLATED(test_dns)
 ISOLATED(test_free_scheduled)
 ISOLATED(test_drain_empty)
 ISOLATED(test_handoff_batch)
+ISOLATED(test_due_slack)
 ISOLATED(test_change_schedule)
 ISOLATED(test_change_schedule_in_flight)
 ISOLATED(test_per_server_cap)
@@ -1818,6 +1860,7 @@ register_tests(void)
               TEST(test_shutdown_removed_in_flight),
               TEST(test_fd_hygiene), TEST(test_two_engines), TEST(test_dns),
               TEST(test_free_scheduled), TEST(test_drain_empty), TEST(test_handoff_batch),
+              TEST(test_due_slack),
               TEST(test_change_schedule), TEST(test_change_schedule_in_flight),
               TEST(test_per_server_cap), TEST(test_resume_schedule),
               TEST(test_overlap_detector));
