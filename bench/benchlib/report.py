@@ -240,9 +240,12 @@ def notes(f):
                     fmt(g.get("value")), later[0], later[1]),
         "- **The module.** Its CPU is snmpd's: the engine thread plus the main thread taking "
         "each result (row, alarms, history, traps). Results now reach the main thread in "
-        "batches, one wake per 100 ms of results instead of one per result; the P1 table "
-        "gives its context switches per check (cs). The engine thread still wakes for each "
-        "reply of each check: the server's replies are what it waits for.",
+        "batches, one wake per 100 ms of results instead of one per result, and due checks "
+        "start on a 20 ms grid, so checks due together share the engine thread's wake-up; "
+        "the P1 table gives its context switches per check (cs). The engine thread still "
+        "sleeps until each reply of each check (greeting, EHLO, QUIT): with checks spread "
+        "over time, every reply is a wake-up, where the CLI's 8 checks at once share them. "
+        "That, and the row, alarm and history work per result, is the gap to the CLI.",
         "",
     ]
 
