@@ -504,8 +504,10 @@ engine_apply_set(smtpchk_engine *e, pending_set *ps)
         pending_set_free(ps);
         return;
     }
-    /* Sorted in place: the old order is not needed, next replaces it. */
-    qsort(e->entries, e->nentries, sizeof(entry *), by_key); // NOLINT(bugprone-sizeof-expression): pointers
+    /* Sorted in place: the old order is not needed, next replaces it.
+     * (No entries yet: no array either, and qsort must not see NULL.) */
+    if (e->nentries > 1)
+        qsort(e->entries, e->nentries, sizeof(entry *), by_key); // NOLINT(bugprone-sizeof-expression): pointers
     for (size_t i = 0; i < e->nentries; i++)
         e->entries[i]->kept = 0;
     int64_t now = smtpchk_now_us();
