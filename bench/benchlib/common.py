@@ -118,6 +118,20 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def proc_ctxt(pid):
+    """Context switches (voluntary + not) of PID's threads so far: every
+    wake of a sleeping thread costs one (/proc/PID/task/*/status)."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                total += sum(int(line.split()[1]) for line in f
+                             if line.startswith(("voluntary_ctxt", "nonvoluntary_ctxt")))
+        except FileNotFoundError:
+            continue   # a thread that ended meanwhile
+    return total
+
+
 def run_child(cmd, timeout, env=None, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL):
     """Run CMD to its end; (exit status, output bytes, CPU s of it and of
     every descendant it waited for, wall s). Killed after TIMEOUT."""

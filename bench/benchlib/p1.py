@@ -19,7 +19,7 @@ import time
 
 from . import checks as ck
 from .common import (BENCH, EHLO_NAME, LOOPBACK, NotApplicable, Skip, log, median, proc_cpu,
-                     run_child, smtpcheck_bin, tool)
+                     proc_ctxt, run_child, smtpcheck_bin, tool)
 from .servers import Blackbox, MailStack, SmtpSink, snmpd, trust_bundle
 
 CONC = 8   # clients in parallel for every peer (xargs -P8)
@@ -49,6 +49,7 @@ class P1:
         self.bb = None
         self.raw = None
         self.samples = {}
+        self.ctxt = {}      # (kind, port): the module's context switches per check, per pass
 
     # ---------------------------------------------------------- targets
 
@@ -88,9 +89,9 @@ class P1:
             time.sleep(2)
             runs0, _ = ck.count_column(d.port, "runs")
             fail0, _ = ck.count_column(d.port, "failures")
-            t0, c0 = time.monotonic(), proc_cpu(d.pid)
+            t0, c0, x0 = time.monotonic(), proc_cpu(d.pid), proc_ctxt(d.pid)
             time.sleep(window)
-            t1, c1 = time.monotonic(), proc_cpu(d.pid)
+            t1, c1, x1 = time.monotonic(), proc_cpu(d.pid), proc_ctxt(d.pid)
             runs1, rows = ck.count_column(d.port, "runs")
             fail1, _ = ck.count_column(d.port, "failures")
             t2 = time.monotonic()
@@ -102,6 +103,7 @@ class P1:
         rate = (runs1 - runs0) / (t2 - t0)
         ok_rate = rate - (fail1 - fail0) / (t2 - t0)
         n = int(round(rate * (t1 - t0)))
+        self.ctxt.setdefault((kind, port), []).append((x1 - x0) / n if n else None)
         return n, int(round(ok_rate * (t1 - t0))), c1 - c0, t1 - t0
 
     def check_smtp(self, kind, port):
@@ -220,4 +222,10 @@ class P1:
             self.res.add("P1", name + ".checks_per_cpu_s", rate, "checks/CPU-s",
                          passes=len(s["rates"]), samples=[round(r or 0, 1) for r in s["rates"]],
                          ok=s["ok"], n=s["n"],
-                         ms_cpu_per_check=round(1000 / rate, 4) if rate else None)
+                         ms_cpu_per_check=round(1000 / rate, 4) if rate else None,
+                         **self._ctxt(kind, server, peer))
+
+    def _ctxt(self, kind, server, peer):
+        port = {t[:2]: t[2] for t in self.targets()}.get((kind, server))
+        per = self.ctxt.get((kind, port)) if peer == "smtpcheck-module" else None
+        return {"ctxt_per_check": round(median(per), 2)} if per and median(per) else {}

@@ -175,8 +175,15 @@ class P3:
             per_pass = [median([r[key] for r in rows if r.get(key) is not None]) for rows in passes]
             got = median(per_pass)
             excess = None if got is None else got - mult * rtt
+            every = sorted(r[key] - mult * rtt for rows in passes for r in rows
+                           if r.get(key) is not None)
+            # The spread says whether all checks pay the excess, or a queue
+            # does: a burst of replies handled one after another ramps up.
+            spread = {"p10": round(percentile(every, 0.1), 3),
+                      "p90": round(percentile(every, 0.9), 3)} if every else {}
             self.res.add("P3", "%s.%s.%s_excess_ms" % (mode, kind, phase), excess, "ms",
                          median_ms=None if got is None else round(got, 3), rtt_multiple=mult,
+                         **spread,
                          expected_ms=round(mult * rtt, 3),
                          auth_mech=[r.get("auth_mech") for r in passes[0][:1]]
                          if phase == "login" else None)

@@ -7,13 +7,14 @@ smtpCheckTable against a plain netsnmp_tdata table of the same shape
 (bench/tdata_baseline.c, loaded into the same snmpd), interleaved.
 """
 
+import json
 import os
 import re
 import subprocess
 import time
 
 from . import checks as ck
-from .common import BENCH, LOOPBACK, log, median, proc_cpu, snmp, tool
+from .common import BENCH, LOOPBACK, build_dir, log, median, proc_cpu, snmp, tool
 from .p2 import GETS, latencies, summary
 from .servers import SmtpSink, snmpd
 
@@ -22,6 +23,7 @@ WARMUP = 10
 BASELINE_TABLE = ".1.3.6.1.4.1.8072.9999.9999.4242.1"
 WALKS = 3
 GET_BLOCKS = 4
+RELOAD_CHECKS = 10000
 
 _TYPES = [("DisplayString", "s"), ("OCTET STRING", "s"), ("DateAndTime", "d"),
           ("Unsigned32", "u"), ("Gauge32", "g"), ("Counter32", "c")]
@@ -68,9 +70,25 @@ class P4:
         self.baseline = build_baseline(wd)
 
     def run(self):
+        self.reload(RELOAD_CHECKS)
         for n in (1000, 10000):
             secs = self.seconds if n == 10000 or self.seconds > 200 else CYCLE + WARMUP
             self.one(n, secs)
+
+    def reload(self, n):
+        """bench/reload.c against the built library: what replacing a set of
+        N checks costs the caller's thread and the engine (medians of 5)."""
+        exe = os.path.join(self.wd, "reload")
+        lib = os.path.join(build_dir(), "core", "libsmtpchk.a")
+        subprocess.run(["cc", "-O2", "-I", os.path.join(BENCH, "..", "core", "include"), "-o",
+                        exe, os.path.join(BENCH, "reload.c"), lib, "-lssl", "-lcrypto", "-lcares",
+                        "-lpthread"], check=True, stdin=subprocess.DEVNULL)
+        out = json.loads(subprocess.run([exe, str(n)], stdout=subprocess.PIPE, check=True,
+                                        stdin=subprocess.DEVNULL, timeout=300).stdout)
+        log("P4 reload of %d checks: %.1f ms in the caller, %.1f ms in one thread", n,
+            out["main_ms"], out["apply_ms"])
+        self.res.add("P4", "reload%d.main_thread_ms" % n, out["main_ms"], "ms")
+        self.res.add("P4", "reload%d.one_thread_ms" % n, out["apply_ms"], "ms")
 
     def conf_lines(self, n):
         lines = ["dlmod tdata_baseline %s" % self.baseline]

@@ -1,14 +1,27 @@
 """docs/performance.md, regenerated from one run's figures."""
 
-import datetime
-
 from .p1 import CONC
 from .p2 import BLOCKS, GETS
 from .p3 import EXPECTED, LOAD_CHECKS
+from .p4 import RELOAD_CHECKS
 
 PEERS = ("smtpcheck-cli", "smtpcheck-module", "check_smtp", "blackbox_exporter", "rawsmtp",
          "openssl-s_time")
 RSS_FLAT_PCT = 5
+# (kind, server, goal text, peer, the peer's kind if another, at least)
+P1_GOALS = (
+    ("plain", "smtp-sink", "plain (smtp-sink), %s ≥ 50× check_smtp per CPU-s", "check_smtp",
+     None, 50),
+    ("plain", "smtp-sink", "plain (smtp-sink), %s ≥ 5× blackbox_exporter", "blackbox_exporter",
+     None, 5),
+    ("starttls", "postfix", "STARTTLS, default trust store, %s ≥ 3× blackbox_exporter",
+     "blackbox_exporter", None, 3),
+    ("starttls", "postfix", "STARTTLS, default trust store, %s ≥ 0.8× s_time handshakes",
+     "openssl-s_time", "tls", 0.8),
+)
+# A check does connect, greeting, EHLO, QUIT like rawsmtp, plus parsing,
+# timing and a result: within 2x of that floor is the restated plain goal.
+RAW_FLOOR = 0.5
 
 
 class Figures:
@@ -45,16 +58,14 @@ def goals(f):
 
     rate = lambda kind, server, peer: f.v("P1", "%s.%s.%s.checks_per_cpu_s" % (kind, server, peer))
     for form in ("smtpcheck-cli", "smtpcheck-module"):
-        plain = rate("plain", "smtp-sink", form)
-        add("P1", "plain (smtp-sink), %s ≥ 50× check_smtp per CPU-s" % form,
-            ratio(plain, rate("plain", "smtp-sink", "check_smtp")), lambda x: x >= 50)
-        add("P1", "plain (smtp-sink), %s ≥ 5× blackbox_exporter" % form,
-            ratio(plain, rate("plain", "smtp-sink", "blackbox_exporter")), lambda x: x >= 5)
-        st = rate("starttls", "postfix", form)
-        add("P1", "STARTTLS, default trust store, %s ≥ 3× blackbox_exporter" % form,
-            ratio(st, rate("starttls", "postfix", "blackbox_exporter")), lambda x: x >= 3)
-        add("P1", "STARTTLS, default trust store, %s ≥ 0.8× s_time handshakes" % form,
-            ratio(st, rate("tls", "postfix", "openssl-s_time")), lambda x: x >= 0.8)
+        for (kind, server, text, peer, kind2, least) in P1_GOALS:
+            add("P1", text % form,
+                ratio(rate(kind, server, form), rate(kind2 or kind, server, peer)),
+                lambda x, least=least: x >= least)
+        add("P1", "plain (smtp-sink), %s ≥ %s× rawsmtp, the raw client's floor "
+            "(the 50× check_smtp goal restated: see below)" % (form, RAW_FLOOR),
+            ratio(rate("plain", "smtp-sink", form), rate("plain", "smtp-sink", "rawsmtp")),
+            lambda x: x >= RAW_FLOOR)
     base = f.v("P2", "no-module.p99_ms")
     add("P2", "1000 in flight: p99 ≤ 1.5× snmpd without the module",
         ratio(f.v("P2", "module-1000.p99_ms"), base), lambda x: x <= 1.5)
@@ -104,25 +115,28 @@ def p1_table(f):
                 cells.append("–")
                 continue
             okn = "%d/%d" % (sum(r["ok"]), sum(r["n"])) if r.get("ok") else ""
-            cells.append("%s (%s ms; %s ok)" % (fmt(r["value"], 0), fmt(r["ms_cpu_per_check"], 3),
-                                                 okn))
+            cs = "; %s cs" % fmt(r["ctxt_per_check"]) if r.get("ctxt_per_check") else ""
+            cells.append("%s (%s ms; %s ok%s)" % (fmt(r["value"], 0),
+                                                   fmt(r["ms_cpu_per_check"], 3), okn, cs))
         lines.append("| %s | %s | %s |" % (kind, server, " | ".join(cells)))
     return lines
+
+
+def latency_row(f, label, part, prefix):
+    """One P2 table row: p50, p99 and max of the figures PREFIX{p50,p99,max}_ms."""
+    return "| %s | %s | %s | %s |" % (label, fmt(f.v(part, prefix + "p50_ms"), 3),
+                                      fmt(f.v(part, prefix + "p99_ms"), 3),
+                                      fmt(f.v(part, prefix + "max_ms"), 1))
 
 
 def p2_table(f):
     lines = ["| snmpd | p50 ms | p99 ms | max ms |", "|---|---:|---:|---:|"]
     for name in ("no-module", "module-1000", "extend-check_smtp"):
-        lines.append("| %s | %s | %s | %s |" % (name, fmt(f.v("P2", name + ".p50_ms"), 3),
-                                                fmt(f.v("P2", name + ".p99_ms"), 3),
-                                                fmt(f.v("P2", name + ".max_ms"), 1)))
+        lines.append(latency_row(f, name, "P2", name + "."))
     for n in ("1000", "10000"):
         for label, key in (("module, %s checks configured (P4)", "get"),
                            ("no module, beside it (P4, interleaved)", "reference_get")):
-            lines.append("| %s | %s | %s | %s |" % (
-                label.replace("%s", n), fmt(f.v("P4", "%s.%s_p50_ms" % (n, key)), 3),
-                fmt(f.v("P4", "%s.%s_p99_ms" % (n, key)), 3),
-                fmt(f.v("P4", "%s.%s_max_ms" % (n, key)), 1)))
+            lines.append(latency_row(f, label.replace("%s", n), "P4", "%s.%s_" % (n, key)))
     return lines
 
 
@@ -157,6 +171,90 @@ def p4_table(f):
             " → ".join(map(str, rss)) if rss else "–", fmt(ours, 3), fmt(base, 3),
             fmt(ratio(ours, base)), cpu.get("runs", "–"), cpu.get("failures", "–")))
     return lines
+
+
+def notes(f):
+    """Why the goals still missed are missed: the profiles behind them."""
+    r = lambda kind, peer: f.v("P1", "%s.%s.%s.checks_per_cpu_s" % (
+        kind, "smtp-sink" if kind == "plain" else "postfix", peer))
+    ms = lambda x: None if not x else 1000 / x
+    cli, raw, cs = ms(r("plain", "smtpcheck-cli")), ms(r("plain", "rawsmtp")), ms(
+        r("plain", "check_smtp"))
+    st, bb, stime = ms(r("starttls", "smtpcheck-cli")), ms(r("starttls", "blackbox_exporter")), ms(
+        r("tls", "openssl-s_time"))
+    spread = []
+    for ph in ("greeting", "ehlo", "quit"):
+        x = f.row("P3", "load%d.plain.%s_excess_ms" % (LOAD_CHECKS, ph))
+        spread.append("%s %s ms (p10 %s, p90 %s)" % (ph if ph == "greeting" else ph.upper(),
+                                                     fmt(x.get("value")), fmt(x.get("p10")),
+                                                     fmt(x.get("p90"))))
+    return [
+        "## Why the goals still missed are missed",
+        "",
+        "Profiles by hand (`perf record`, `strace -c`, the CLI's own phase times), on the same "
+        "machine while other jobs ran; bench/run's figures above are the ones to compare.",
+        "",
+        "- **Plain, 50× check_smtp.** The issue measured check_smtp at 17.5 ms of CPU per "
+        "check; here it costs %s ms, and rawsmtp (bench/rawsmtp.c: connect, greeting, EHLO, "
+        "QUIT, nothing else) %s ms. 50× check_smtp would be %s ms per check, %s× rawsmtp's "
+        "own cost: no client that also parses, times and reports each step gets there. The goal is restated as *within 2× of rawsmtp* (the goal row above); "
+        "smtpcheck-cli costs %s ms, %s× the floor. Of the CLI's CPU 70%% is the kernel's "
+        "(TCP connect and close over loopback, as for rawsmtp). It makes 16 system calls per "
+        "check to rawsmtp's 9: a TCP_QUICKACK re-arm before each of its 3 reads (it keeps "
+        "delayed ACKs out of the timings, P3), 3 epoll_ctl (add, write to read, delete) and "
+        "the SO_ERROR read after connect. Its user time is mostly the JSON output of every "
+        "result field (printf and strlen, about 7%%); libconfig about 1%%, libcrypto 0.4%% "
+        "(no TLS set-up for plain checks), no resolver channel (literal addresses). The one "
+        "waste found, the run-once loop asking every check whether it had run on every pass "
+        "(O(checks) per pass), is gone." % (
+            fmt(cs, 3), fmt(raw, 3), fmt(cs / 50 if cs else None, 3),
+            fmt(ratio(cs / 50 if cs else None, raw)), fmt(cli, 3),
+            fmt(ratio(cli, raw))),
+        "- **STARTTLS, 3× blackbox_exporter and 0.8× s_time.** A STARTTLS check costs %s ms, "
+        "s_time's bare handshake (no verification, no SMTP) %s ms, blackbox_exporter %s ms "
+        "(3× would be %s ms). 300 STARTTLS checks, 8 at a time: 0.88 ms each without "
+        "verification, 1.07 ms verifying with the default bundle (about 140 CAs), about the "
+        "same with only the test CA as `ca_file`: verifying costs 0.15–0.2 ms, and the "
+        "bundle's size does not matter (the store is parsed once per run and per TLS "
+        "setting, then looked up by hash). The SMTP around it costs what a plain check does "
+        "(about 0.12 ms); 53%% of the CPU is libcrypto, much of it OpenSSL 3.0's provider and "
+        "decoder look-ups (malloc, rwlocks, name-map walks), which s_time pays too. TLS "
+        "session resumption would cut the handshake but is deliberately not used: a resumed "
+        "TLS 1.3 session carries no certificate, so a check would report the certificate of "
+        "the ticket's first handshake instead of the one the server presents now, and a "
+        "renewed, expired or broken certificate would go unseen until the ticket expires. "
+        "That is not a truthful monitor; an opt-in would be a new check setting." % (
+            fmt(st, 3), fmt(stime, 3), fmt(bb, 3), fmt(bb / 3 if bb else None, 3)),
+        "- **P3, the TLS phase about 2 ms over its round trips (idle).** On loopback "
+        "(RTT 0.05 ms), one check at a time with verification off as in P3, the TLS phase "
+        "takes 1.43 ms for STARTTLS and 2.18 ms for implicit TLS (medians of 40): that is the "
+        "handshake's CPU on both ends (the client's part is measured above; the rest is "
+        "Postfix's smtpd), one after the other on this one machine. The excess is that CPU, "
+        "not a network delay: no phase shows a 40 ms delayed-ACK artifact. The test keys "
+        "are EC P-256 (tests/fake/mkcerts.py), so no RSA key size is involved.",
+        "- **P3 at %d concurrent checks.** They all start together, so each phase's replies "
+        "come back in bursts: smtp-sink and nfqdelay (one packet at a time, in user space) "
+        "queue them on one side, and the engine handles a burst one reply after another "
+        "(read, parse, stamp, send the next command) on the other; a reply is stamped when it "
+        "is handled, not when it arrived. In this run the excess was: %s. That queue depends "
+        "on what else the two cores run: the same %d checks run by hand on one set-up, the "
+        "engine before this work against this one, interleaved (2026-12-02 21:17–21:21): in "
+        "one pass every phase's median excess stayed within ±0.5 ms for both; in the next, "
+        "while other jobs ran, the QUIT's was +6.71 ms before and +3.39 ms after, the "
+        "greeting's +6.00 and +0.27. No phase shows a 40 ms delayed-ACK artifact. Stamping "
+        "each reply with its arrival time (SO_TIMESTAMP) would take the client's own queue "
+        "out of the figures; that reaches into the session's clock (core/proto), left to its "
+        "owner." % (LOAD_CHECKS, "; ".join(spread), LOAD_CHECKS),
+        "- **The module.** Its CPU is snmpd's: the engine thread plus the main thread taking "
+        "each result (row, alarms, history, traps). Results now reach the main thread in "
+        "batches, one wake per 100 ms of results instead of one per result, and due checks "
+        "start on a 20 ms grid, so checks due together share the engine thread's wake-up; "
+        "the P1 table gives its context switches per check (cs). The engine thread still "
+        "sleeps until each reply of each check (greeting, EHLO, QUIT): with checks spread "
+        "over time, every reply is a wake-up, where the CLI's 8 checks at once share them. "
+        "That, and the row, alarm and history work per result, is the gap to the CLI.",
+        "",
+    ]
 
 
 def write(path, rows, info, mode):
@@ -249,7 +347,14 @@ def write(path, rows, info, mode):
             "types (read from the MIB) filled with constants, in the same snmpd; walks are "
             "`snmpbulkwalk -Cr50`, interleaved.",
             "",
-           ] + p4_table(f) + [""]
+           ] + p4_table(f) + [
+            "",
+            "A reload of %d changed checks (bench/reload.c, the engine alone, medians of 5): "
+            "%s ms in the caller's thread (snmpd's main thread: the checks are copied), %s ms "
+            "for the whole reload in one thread (copied, then matched to the running set by "
+            "key and applied, which the engine thread does)." % (
+                RELOAD_CHECKS, fmt(f.v("P4", "reload%d.main_thread_ms" % RELOAD_CHECKS), 1),
+                fmt(f.v("P4", "reload%d.one_thread_ms" % RELOAD_CHECKS), 1)),
+            ""] + notes(f)
     with open(path, "w") as out:
         out.write("\n".join(text))
-    _ = datetime

@@ -75,6 +75,7 @@ smtpchk_engine_new(const smtpchk_engine_opts *o, char *err, size_t errlen)
         smtpchk_engine_free(e);
         return NULL;
     }
+    smtpchk_resolver_set_done_hook(e->resolver, engine_lookup_done, e);
     e->tls = smtpchk_tls_cache_new();
     if (e->tls == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -197,6 +198,7 @@ thread_main(void *arg)
     smtpchk_engine *e = arg;
     engine_loop(e);
     engine_abort_all(e);
+    engine_handoff(e, INT64_MAX); /* a batch still waiting: the fd says so */
     return NULL;
 }
 
@@ -243,6 +245,7 @@ smtpchk_engine_run_once(smtpchk_engine *e)
     if (e->thread_on)
         return -1;
     e->once = 1;
+    e->once_scan = 0;
     int64_t now = smtpchk_now_us();
     for (size_t i = 0; i < e->nentries; i++) {
         entry *en = e->entries[i];
@@ -251,6 +254,7 @@ smtpchk_engine_run_once(smtpchk_engine *e)
     }
     int rc = engine_loop(e);
     e->once = 0;
+    engine_handoff(e, INT64_MAX); /* every result waits: the fd says so */
     return rc;
 }
 
@@ -280,7 +284,21 @@ engine_push_result(smtpchk_engine *e, const smtpchk_engine_result *r)
         e->res_cap = cap;
     }
     e->results[e->nresults++] = *r;
+    int first = !e->batch_open;
+    e->batch_open = 1;
     pthread_mutex_unlock(&e->mu);
+    if (first) /* the batch starts: it is handed over handoff_ms from now */
+        e->handoff_at = smtpchk_now_us() + (int64_t)e->o.handoff_ms * 1000;
+}
+
+/* One wake of the drainer per batch, not one per result: a result costs
+ * its reader a context switch otherwise (snmpd's main thread). */
+void
+engine_handoff(smtpchk_engine *e, int64_t now)
+{
+    if (e->handoff_at == 0 || now < e->handoff_at)
+        return;
+    e->handoff_at = 0;
     poke(e->notify_fd);
 }
 
@@ -298,6 +316,7 @@ smtpchk_engine_drain(smtpchk_engine *e, smtpchk_engine_result *out, size_t max)
         e->nresults -= n;
     }
     int more = e->nresults > 0;
+    e->batch_open = more; /* the next result starts a new batch */
     pthread_mutex_unlock(&e->mu);
     if (more)
         poke(e->notify_fd);

@@ -37,6 +37,7 @@ typedef struct entry {
     dest *blocked_in;         /* waiting for a run to that destination to end */
     int removed;              /* gone from the set; freed when its run ends */
     int ran_once;             /* run-once mode: its run has finished */
+    int kept;                 /* engine_apply_set: in the new set already */
     uint64_t runs, skipped;
 } entry;
 
@@ -53,6 +54,8 @@ typedef struct slot {
     uint32_t reg_events;
     struct slot *next_free;   /* free slots; parked runs due to resume */
     struct slot *park_prev, *park_next; /* parked runs (engine_park.c) */
+    struct slot *next_moved;  /* in the engine's list of runs a lookup moved on */
+    int moved;                /* in that list */
 } slot;
 
 typedef struct pending_set {
@@ -73,6 +76,7 @@ struct smtpchk_engine {
     slot *slots;
     slot *free_slots;
     size_t cap, active;
+    slot *moved;              /* runs whose lookup ended since last looked at */
     entry **wait;             /* FIFO of due entries without a slot */
     size_t wait_head, wait_n, wait_cap;
     dest_table dests;
@@ -83,7 +87,9 @@ struct smtpchk_engine {
     size_t parked_n;          /* parked runs, due to resume or not */
     uint64_t rng;
     int once;
+    size_t once_scan;         /* run_once: entries before this one have run */
     uint64_t started, finished; /* the loop's own; published as stat_* */
+    int64_t handoff_at;       /* when to wake the drainer for this batch; 0 = none */
 
     pthread_mutex_t mu;       /* guards everything below */
     pthread_t thread;
@@ -91,6 +97,7 @@ struct smtpchk_engine {
     pending_set *pending;
     smtpchk_engine_result *results;
     size_t nresults, res_cap;
+    int batch_open;           /* results wait that the drainer was not told of yet */
     uint64_t skipped_total;
     size_t stat_checks, stat_active, stat_wait;
     uint64_t stat_started, stat_finished;
@@ -114,8 +121,10 @@ void engine_park_due(struct smtpchk_engine *e, slot *p);
 /* Gives free slots to parked runs whose time came. */
 void engine_resume_parked(struct smtpchk_engine *e);
 void engine_park_abort_all(struct smtpchk_engine *e);
+void engine_lookup_done(void *ud, void *job);
 /* engine.c */
 void engine_push_result(struct smtpchk_engine *e, const smtpchk_engine_result *r);
+void engine_handoff(struct smtpchk_engine *e, int64_t now);
 pending_set *engine_take_pending(struct smtpchk_engine *e, int *stop);
 void pending_set_free(pending_set *ps);
 

@@ -82,6 +82,19 @@ engine_sock_cb(void *ud, int fd, int readable, int writable)
         epoll_ctl(e->ep, EPOLL_CTL_ADD, fd, &ee);
 }
 
+/* A lookup of job's ends: its run goes on the list after_moved visits. */
+void
+engine_lookup_done(void *ud, void *job)
+{
+    smtpchk_engine *e = ud;
+    slot *s = smtpchk_job_hook_ud(job);
+    if (s == NULL || s->moved)
+        return;
+    s->moved = 1;
+    s->next_moved = e->moved;
+    e->moved = s;
+}
+
 /* ---- entries and scheduling ------------------------------------------- */
 
 static void
@@ -401,12 +414,28 @@ start_waiting(smtpchk_engine *e)
 
 /* ---- the check set ---------------------------------------------------- */
 
-static entry *
-find_entry(smtpchk_engine *e, uint64_t key)
+/* The current entries sorted by key, so a reload of N checks finds each
+ * old entry in O(log N) instead of scanning them all (O(N^2) in all). */
+static int
+by_key(const void *a, const void *b)
 {
-    for (size_t i = 0; i < e->nentries; i++)
-        if (e->entries[i]->key == key)
-            return e->entries[i];
+    uint64_t x = (*(entry *const *)a)->key, y = (*(entry *const *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+static entry *
+find_entry(entry *const *sorted, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid]->key == key)
+            return sorted[mid];
+        if (sorted[mid]->key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
@@ -470,15 +499,6 @@ adopt(smtpchk_engine *e, entry *old, smtpchk_engine_spec *sp, int64_t now)
     return old;
 }
 
-static int
-in_set(entry *const *v, size_t n, const entry *en)
-{
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == en)
-            return 1;
-    return 0;
-}
-
 /* Contexts of TLS settings that no check uses any more go (a reload). */
 static void
 keep_tls_contexts(smtpchk_engine *e)
@@ -500,19 +520,27 @@ engine_apply_set(smtpchk_engine *e, pending_set *ps)
         pending_set_free(ps);
         return;
     }
+    /* Sorted in place: the old order is not needed, next replaces it.
+     * (No entries yet: no array either, and qsort must not see NULL.) */
+    if (e->nentries > 1)
+        qsort(e->entries, e->nentries, sizeof(entry *), by_key); // NOLINT(bugprone-sizeof-expression): pointers
+    for (size_t i = 0; i < e->nentries; i++)
+        e->entries[i]->kept = 0;
     int64_t now = smtpchk_now_us();
     size_t nn = 0;
     for (size_t i = 0; i < ps->n; i++) {
-        entry *old = find_entry(e, ps->specs[i].key);
-        if (old != NULL && in_set(next, nn, old))
+        entry *old = find_entry(e->entries, e->nentries, ps->specs[i].key);
+        if (old != NULL && old->kept)
             continue; /* a key given twice: the first one counts */
         entry *en = adopt(e, old, &ps->specs[i], now);
-        if (en != NULL)
+        if (en != NULL) {
+            en->kept = 1;
             next[nn++] = en;
+        }
     }
     /* Only now, with nothing pointing at them any more, retire the rest. */
     for (size_t i = 0; i < e->nentries; i++)
-        if (!in_set(next, nn, e->entries[i]))
+        if (!e->entries[i]->kept)
             retire(e, e->entries[i]);
     free(e->entries);
     e->entries = next;
@@ -589,6 +617,18 @@ engine_abort_all(smtpchk_engine *e)
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* When to wake for timer t: a due check waits for the next step of the
+ * due_slack_ms grid, so that checks due close together start on one
+ * wake-up (one context switch) instead of one each. */
+static int64_t
+wake_time(const smtpchk_engine *e, const smtpchk_timer *t)
+{
+    int64_t step = (int64_t)e->o.due_slack_ms * 1000;
+    if (step <= 0 || e->once || ((const etimer *)t)->kind != TM_DUE || t->when <= 0)
+        return t->when;
+    return (t->when + step - 1) / step * step;
+}
+
 static int
 next_timeout_ms(smtpchk_engine *e)
 {
@@ -597,10 +637,15 @@ next_timeout_ms(smtpchk_engine *e)
     int64_t wait = 1000000;
     smtpchk_timer *t = smtpchk_heap_top(&e->timers);
     if (t != NULL)
-        wait = t->when - smtpchk_now_us();
+        wait = wake_time(e, t) - smtpchk_now_us();
     int ms = wait <= 0 ? 0 : (int)((wait + 999) / 1000);
     if (ms > 1000)
         ms = 1000;
+    if (e->handoff_at != 0 && !e->once) {
+        int64_t h = e->handoff_at - smtpchk_now_us();
+        int hms = h <= 0 ? 0 : (int)((h + 999) / 1000);
+        ms = hms < ms ? hms : ms;
+    }
     int rt = smtpchk_resolver_timeout_ms(e->resolver);
     return rt >= 0 && rt < ms ? rt : ms;
 }
@@ -628,15 +673,27 @@ fire_timers(smtpchk_engine *e)
     }
 }
 
+/* Runs whose lookups ended (engine_lookup_done) are connecting or have
+ * failed: only those are updated, not every slot. A run may be listed
+ * after it ended, or its slot reused: after_job is right for any job. */
+static void
+after_moved(smtpchk_engine *e)
+{
+    while (e->moved != NULL) {
+        slot *s = e->moved;
+        e->moved = s->next_moved;
+        s->moved = 0;
+        if (s->job != NULL)
+            after_job(e, s);
+    }
+}
+
 static void
 resolver_event(smtpchk_engine *e, int fd, uint32_t ev)
 {
     smtpchk_resolver_process_fd(e->resolver, fd, (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0,
                                 (ev & EPOLLOUT) != 0);
-    /* Lookups that finished have started connecting: update every run. */
-    for (size_t i = 0; i < e->cap; i++)
-        if (e->slots[i].job != NULL)
-            after_job(e, &e->slots[i]);
+    after_moved(e);
 }
 
 static int
@@ -661,15 +718,16 @@ handle_events(smtpchk_engine *e, struct epoll_event *evs, int n)
     return ctl;
 }
 
+/* Asked once per pass of the loop: a cursor past the entries known to
+ * have run (they stay so) keeps that O(1) amortized, not O(checks). */
 static int
-once_finished(const smtpchk_engine *e)
+once_finished(smtpchk_engine *e)
 {
     if (e->active > 0 || e->wait_n > 0 || e->blocked_n > 0 || e->parked_n > 0)
         return 0;
-    for (size_t i = 0; i < e->nentries; i++)
-        if (!e->entries[i]->ran_once)
-            return 0;
-    return 1;
+    while (e->once_scan < e->nentries && e->entries[e->once_scan]->ran_once)
+        e->once_scan++;
+    return e->once_scan == e->nentries;
 }
 
 int
@@ -692,9 +750,13 @@ engine_loop(smtpchk_engine *e)
             if (stop)
                 return 0;
         }
-        if (smtpchk_resolver_timeout_ms(e->resolver) == 0)
+        if (smtpchk_resolver_timeout_ms(e->resolver) == 0) {
             smtpchk_resolver_process_timeouts(e->resolver);
+            after_moved(e); /* a lookup that timed out fails its run now */
+        }
         fire_timers(e);
+        if (!e->once)
+            engine_handoff(e, smtpchk_now_us());
     }
 }
 

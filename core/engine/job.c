@@ -88,6 +88,12 @@ smtpchk_job_set_close_hook(smtpchk_job *j, smtpchk_fd_close_fn fn, void *ud)
     j->close_ud = ud;
 }
 
+void *
+smtpchk_job_hook_ud(const smtpchk_job *j)
+{
+    return j->close_ud;
+}
+
 /* Every close goes through here, so the loop hears of it first. */
 static void
 drop_conn(smtpchk_job *j)

@@ -28,6 +28,8 @@ smtpchk_job *smtpchk_job_new(const smtpchk_check *check, const smtpchk_job_env *
 /* Called with the job's fd just before it is closed (to drop it from epoll). */
 typedef void (*smtpchk_fd_close_fn)(void *ud, int fd);
 void smtpchk_job_set_close_hook(smtpchk_job *j, smtpchk_fd_close_fn fn, void *ud);
+/* The ud given with the close hook: the loop's handle on this job. */
+void *smtpchk_job_hook_ud(const smtpchk_job *j);
 
 /* Starts resolving and connecting; the job may finish at once. */
 void smtpchk_job_start(smtpchk_job *j);

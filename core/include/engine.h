@@ -57,6 +57,15 @@ typedef struct smtpchk_engine_opts {
     size_t max_per_server;
     const char *default_ehlo; /* NULL = this host's FQDN (net/fqdn.h) */
     uint32_t first_spread_ms; /* first runs spread over [0, min(interval, this)]; 0 = 5000 */
+    /* Results are handed over in batches: the fd wakes the drainer once
+     * per batch, this long after the batch's first result (0 = after the
+     * batch of events that finished it). A few ms to a few hundred trade
+     * that much delay for one wake-up for every result in the window. */
+    uint32_t handoff_ms;
+    /* Due checks start on a grid of this many ms (0 = each on its time):
+     * checks due within one step share one wake-up of the loop, and none
+     * starts more than this late. Runs-once start at once regardless. */
+    uint32_t due_slack_ms;
     /* Optional, called in the loop's thread: each check's transcript. */
     void (*transcript)(void *ud, const smtpchk_check *c, char dir, const char *line,
                        size_t len);
@@ -88,9 +97,11 @@ void smtpchk_engine_stop(smtpchk_engine *e);
  * have finished (results are in the queue). Not while started. */
 int smtpchk_engine_run_once(smtpchk_engine *e);
 
-/* Readable while results wait in the queue (an eventfd). */
+/* Readable once a batch of results waits in the queue (an eventfd; see
+ * handoff_ms), and after run_once when results wait. */
 int smtpchk_engine_fd(const smtpchk_engine *e);
-/* Moves up to max results out of the queue; returns how many. */
+/* Moves up to max results out of the queue; returns how many. Results
+ * left behind keep the fd readable: the next batch may wait for them. */
 size_t smtpchk_engine_drain(smtpchk_engine *e, smtpchk_engine_result *out, size_t max);
 /* The figures as the loop last published them (between its batches of
  * events, and when it stops); thread-safe. */

@@ -29,6 +29,8 @@ struct smtpchk_resolver {
     size_t pending;
     smtpchk_sock_fn sock_cb;
     void *sock_ud;
+    smtpchk_lookup_done_fn done_hook;
+    void *done_ud;
 };
 
 static int
@@ -173,14 +175,32 @@ smtpchk_parse_literal(const char *host, uint16_t port, smtpchk_addrs *out)
     return 1;
 }
 
+void
+smtpchk_resolver_set_done_hook(smtpchk_resolver *r, smtpchk_lookup_done_fn fn, void *ud)
+{
+    r->done_hook = fn;
+    r->done_ud = ud;
+}
+
+/* A lookup ends (not cancelled): its user is told, then the hook. */
+static int
+lookup_ends(smtpchk_lookup *l, int status)
+{
+    if (l->done != NULL)
+        *l->done = 1;
+    int live = (l->cb != NULL || l->mx_cb != NULL) && status != ARES_EDESTRUCTION;
+    if (live && l->r->done_hook != NULL)
+        l->r->done_hook(l->r->done_ud, l->ud);
+    return live;
+}
+
 static void
 on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
     (void)timeouts;
     smtpchk_lookup *l = arg;
     l->r->pending--;
-    if (l->done != NULL)
-        *l->done = 1;
+    int live = lookup_ends(l, status);
     smtpchk_addrs addrs;
     memset(&addrs, 0, sizeof(addrs));
     if (status == ARES_SUCCESS && res != NULL) {
@@ -195,7 +215,7 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
     }
     if (res != NULL)
         ares_freeaddrinfo(res);
-    if (l->cb != NULL && status != ARES_EDESTRUCTION) {
+    if (live) {
         if (addrs.n > 0)
             l->cb(l->ud, 1, &addrs, NULL);
         else
@@ -268,9 +288,7 @@ on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
     (void)timeouts;
     smtpchk_lookup *l = arg;
     l->r->pending--;
-    if (l->done != NULL)
-        *l->done = 1;
-    if (l->mx_cb != NULL && status != ARES_EDESTRUCTION)
+    if (lookup_ends(l, status))
         l->mx_cb(l->ud, status, abuf, alen, ares_strerror(status));
     free(l);
 }

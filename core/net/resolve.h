@@ -59,6 +59,12 @@ int smtpchk_resolve_status_nodata(int status);
 /* cb will not be called; safe until the callback has run. */
 void smtpchk_lookup_cancel(smtpchk_lookup *l);
 
+/* Told with a lookup's ud just before its callback runs (not for
+ * literals, nor for cancelled lookups): an event loop learns which of its
+ * users a socket event or a timeout moved on, without visiting them all. */
+typedef void (*smtpchk_lookup_done_fn)(void *hook_ud, void *lookup_ud);
+void smtpchk_resolver_set_done_hook(smtpchk_resolver *r, smtpchk_lookup_done_fn fn, void *ud);
+
 /* Handles readiness of one resolver socket. */
 void smtpchk_resolver_process_fd(smtpchk_resolver *r, int fd, int readable, int writable);
 /* Handles the resolver's own timeouts; call when timeout_ms has passed. */

@@ -1745,6 +1745,94 @@ test_drain_empty_body(void)
     smtpchk_engine_free(e);
 }
 
+/* ---- 12b. results handed over in batches ---------------------------------- */
+
+#define HANDOFF_MS 400
+#define HANDOFF_CHECKS 10
+
+static void
+test_handoff_batch_body(void)
+{
+    /* Refused connections finish within a few ms of the start; with a
+     * hand-off window the fd wakes the reader once for them all, not
+     * once per result, and never before the window has passed. */
+    smtpchk_engine_opts o = {.max_in_flight = 64, .max_per_server = 100000,
+                             .default_ehlo = EHLO_NAME, .first_spread_ms = 1,
+                             .handoff_ms = HANDOFF_MS};
+    char err[256] = "";
+    smtpchk_engine *e = smtpchk_engine_new(&o, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    specset ss = {0};
+    uint16_t port = closed_port();
+    for (uint64_t k = 1; k <= HANDOFF_CHECKS; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", port, 5000, 2000), 600000, 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    struct pollfd p = {.fd = smtpchk_engine_fd(e), .events = POLLIN};
+    /* Every result comes after t0, so the window ends after t0 + HANDOFF_MS. */
+    int early = poll(&p, 1, HANDOFF_MS / 2);
+    if (now_ms() - t0 < HANDOFF_MS)
+        CU_ASSERT_EQUAL(early, 0);
+    recs rs = {0};
+    int wakes = 0;
+    while (rs.n < HANDOFF_CHECKS && now_ms() - t0 < WAIT_MS) {
+        size_t got = pump(e, &rs, 100);
+        wakes += got > 0;
+        if (got > 0)
+            CU_ASSERT(rs.v[0].at - t0 >= HANDOFF_MS);
+    }
+    CU_ASSERT_EQUAL(rs.n, HANDOFF_CHECKS);
+    /* One batch, or two if a slow start split it over two windows. */
+    CU_ASSERT(wakes >= 1 && wakes <= 2);
+    for (size_t i = 0; i < rs.n; i++)
+        CU_ASSERT_EQUAL(rs.v[i].r.result.error, SMTPCHK_ERR_CONN_REFUSED);
+    smtpchk_engine_free(e);
+    specset_free(&ss);
+    free(rs.v);
+}
+
+/* ---- 12c. due checks start on a grid ------------------------------------- */
+
+#define SLACK_MS 250
+#define SLACK_CHECKS 20
+#define SLACK_SPREAD_MS 1000
+
+static void
+test_due_slack_body(void)
+{
+    /* 20 first runs spread over 1 s start on a 250 ms grid: at most one
+     * batch of starts per step (the loop publishes its figures once per
+     * pass), so "started" grows in a handful of steps, not 20. */
+    smtpchk_engine_opts o = {.max_in_flight = 64, .max_per_server = 100000,
+                             .default_ehlo = EHLO_NAME, .first_spread_ms = SLACK_SPREAD_MS,
+                             .due_slack_ms = SLACK_MS};
+    char err[256] = "";
+    smtpchk_engine *e = smtpchk_engine_new(&o, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    specset ss = {0};
+    uint16_t port = closed_port();
+    for (uint64_t k = 1; k <= SLACK_CHECKS; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", port, 5000, 2000), 600000, 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    double t0 = now_ms();
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    smtpchk_engine_stats st = {0};
+    uint64_t last = 0;
+    int steps = 0;
+    while (last < SLACK_CHECKS && now_ms() - t0 < WAIT_MS) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        smtpchk_engine_stats_get(e, &st);
+        steps += st.started != last;
+        last = st.started;
+    }
+    CU_ASSERT_EQUAL(last, SLACK_CHECKS);
+    CU_ASSERT(steps <= SLACK_SPREAD_MS / SLACK_MS + 2);
+    smtpchk_engine_free(e);
+    specset_free(&ss);
+}
+
 /* ---- 13. the overlap detector itself ------------------------------------- */
 
 static size_t
@@ -1861,6 +1949,8 @@ ISOLATED(test_two_engines)
 ISOLATED(test_dns)
 ISOLATED(test_free_scheduled)
 ISOLATED(test_drain_empty)
+ISOLATED(test_handoff_batch)
+ISOLATED(test_due_slack)
 ISOLATED(test_change_schedule)
 ISOLATED(test_change_schedule_in_flight)
 ISOLATED(test_per_server_cap)
@@ -1877,7 +1967,8 @@ register_tests(void)
               TEST(test_no_overlap_skips), TEST(test_replace_set), TEST(test_shutdown_in_flight),
               TEST(test_shutdown_removed_in_flight),
               TEST(test_fd_hygiene), TEST(test_two_engines), TEST(test_dns),
-              TEST(test_free_scheduled), TEST(test_drain_empty),
+              TEST(test_free_scheduled), TEST(test_drain_empty), TEST(test_handoff_batch),
+              TEST(test_due_slack),
               TEST(test_change_schedule), TEST(test_change_schedule_in_flight),
               TEST(test_per_server_cap), TEST(test_resume_schedule), TEST(test_roundtrip_parks), TEST(test_roundtrip_reload),
               TEST(test_overlap_detector));
