@@ -121,9 +121,9 @@ static const column columns[] = {
     {.number = 52, .mib_name = "smtpCheckLastSuccessUnix", COMPUTED(get_last_success_unix)},
     {.number = 53, .mib_name = "smtpCheckLastSuccess", COMPUTED(get_last_success)},
     {.number = 54, .mib_name = "smtpCheckProtocol", MEMBER(ASN_INTEGER, protocol)},
-    {.number = 62, .mib_name = "smtpCheckMinDeliveryTime", MEMBER(ASN_GAUGE, delivery.min)},
-    {.number = 63, .mib_name = "smtpCheckAvgDeliveryTime", COMPUTED(get_avg_delivery)},
-    {.number = 64, .mib_name = "smtpCheckMaxDeliveryTime", MEMBER(ASN_GAUGE, delivery.max)},
+    {.number = 57, .mib_name = "smtpCheckMinDeliveryTime", MEMBER(ASN_GAUGE, delivery.min)},
+    {.number = 58, .mib_name = "smtpCheckAvgDeliveryTime", COMPUTED(get_avg_delivery)},
+    {.number = 59, .mib_name = "smtpCheckMaxDeliveryTime", MEMBER(ASN_GAUGE, delivery.max)},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 

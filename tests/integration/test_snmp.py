@@ -1066,10 +1066,12 @@ class MibTest(unittest.TestCase):
         # The column numbers the tests (and the module) use are the MIB's.
         names = dict((m.group(2), int(m.group(3)))
                      for m in re.finditer(r"(smtpCheck)([A-Za-z]+)\((\d+)\)", out))
-        from snmp_helpers import COLUMN_NAMES
-        for i, col in enumerate(COLUMN_NAMES, 1):
+        # Compare each by name: SMIv2 allows gaps in column numbers.
+        from snmp_helpers import COL
+        self.assertGreater(len(COL), 50)
+        for col, num in COL.items():
             key = col[0].upper() + col[1:]
-            self.assertEqual(names.get(key), i, col)
+            self.assertEqual(names.get(key), num, col)
         p = subprocess.run(
             [which("snmptranslate"), "-M", "+%s:%s" % (SHARED_MIBS, REPO_MIBS),
              "-m", "+SMTP-CHECK-MIB", "-On", "SMTP-CHECK-MIB::smtpCheckAlarmRaised",
