@@ -219,7 +219,11 @@ start_target(smtpchk_job *j)
             j->ops->free_session(s);
         smtpchk_check_free(c);
         t->result.error = SMTPCHK_ERR_INTERNAL;
-        snprintf(t->result.error_detail, sizeof(t->result.error_detail), "out of memory");
+        if (s == NULL)
+            snprintf(t->result.error_detail, sizeof(t->result.error_detail), "out of memory");
+        else /* the resolver's own text: cannot happen unless it is broken */
+            snprintf(t->result.error_detail, sizeof(t->result.error_detail),
+                     "exchanger address \"%s\" is not an IP address", t->address);
         m->ran[m->cur] = true;
         start_target(j);
         return;

@@ -11,21 +11,32 @@
 
 struct smtpchk_lookup {
     smtpchk_resolver *r;
+    struct chan *chan;        /* counts this lookup until its callback has returned */
     smtpchk_resolve_cb cb;    /* NULL once cancelled (both) */
     smtpchk_mx_cb mx_cb;
     void *ud;
     int *done;                /* while starting: set when it finished before returning */
 };
 
-/* One c-ares channel per list of servers; the first is the system's. */
+/*
+ * One c-ares channel per list of servers; the first is the system's and
+ * stays. Reloads that change dns_servers would pile channels up (and every
+ * socket event visits each), so beyond CHAN_KEEP the idle ones made first
+ * go. A channel is busy from a lookup's start until its callback returned:
+ * a callback that starts a lookup elsewhere never frees its own channel.
+ */
+#define CHAN_KEEP 8
+
 typedef struct chan {
     struct chan *next;
     char *servers;            /* NULL = the system's (/etc/resolv.conf) */
     ares_channel channel;
+    size_t busy;              /* lookups started and not yet returned */
 } chan;
 
 struct smtpchk_resolver {
     chan *chans;
+    size_t nchans;
     size_t pending;
     smtpchk_sock_fn sock_cb;
     void *sock_ud;
@@ -93,20 +104,42 @@ chan_new(smtpchk_resolver *r, const char *servers, char *err, size_t errlen)
     return c;
 }
 
+/* Before a new channel: frees idle ones, oldest first, to leave room for it. */
+static void
+chan_prune(smtpchk_resolver *r)
+{
+    if (r->chans == NULL) /* never: the system's channel is made with r */
+        return;
+    chan **at = &r->chans->next;
+    while (*at != NULL && r->nchans > CHAN_KEEP) { /* the system's + CHAN_KEEP - 1 */
+        chan *c = *at;
+        if (c->busy > 0) {
+            at = &c->next;
+            continue;
+        }
+        *at = c->next;
+        r->nchans--;
+        chan_free(c);
+    }
+}
+
 /* The channel for servers, made on first use. */
 static chan *
 chan_for(smtpchk_resolver *r, const char *servers, char *err, size_t errlen)
 {
-    chan *last = NULL;
-    for (chan *c = r->chans; c != NULL; last = c, c = c->next)
+    for (chan *c = r->chans; c != NULL; c = c->next)
         if (servers == NULL ? c->servers == NULL
                             : c->servers != NULL && strcmp(c->servers, servers) == 0)
             return c;
+    chan_prune(r);
+    chan **end = &r->chans;
+    while (*end != NULL)
+        end = &(*end)->next;
     chan *c = chan_new(r, servers, err, errlen);
-    if (c != NULL && last != NULL)
-        last->next = c;
-    else if (c != NULL)
-        r->chans = c;
+    if (c == NULL)
+        return NULL;
+    *end = c; /* after the system's channel, which always heads the list */
+    r->nchans++;
     return c;
 }
 
@@ -128,6 +161,7 @@ smtpchk_resolver_new(smtpchk_sock_fn sock_cb, void *ud, char *err, size_t errlen
         free(r);
         return NULL;
     }
+    r->nchans = 1;
     return r;
 }
 
@@ -201,6 +235,7 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
     smtpchk_lookup *l = arg;
     l->r->pending--;
     int live = lookup_ends(l, status);
+    chan *c = l->chan;
     smtpchk_addrs addrs;
     memset(&addrs, 0, sizeof(addrs));
     if (status == ARES_SUCCESS && res != NULL) {
@@ -222,19 +257,22 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
             l->cb(l->ud, 0, NULL, status == ARES_SUCCESS ? "no address" : ares_strerror(status));
     }
     free(l);
+    c->busy--;
 }
 
 /* A new lookup, counted as pending; done is the starter's flag. */
 static smtpchk_lookup *
-lookup_new(smtpchk_resolver *r, void *ud, int *done)
+lookup_new(smtpchk_resolver *r, chan *c, void *ud, int *done)
 {
     smtpchk_lookup *l = calloc(1, sizeof(*l));
     if (l == NULL)
         return NULL;
     l->r = r;
+    l->chan = c;
     l->ud = ud;
     l->done = done;
     r->pending++;
+    c->busy++;
     return l;
 }
 
@@ -265,7 +303,7 @@ smtpchk_resolve(smtpchk_resolver *r, const char *servers, const char *host, uint
     char err[160];
     int done = 0;
     chan *c = chan_for(r, servers, err, sizeof(err));
-    smtpchk_lookup *l = c != NULL ? lookup_new(r, ud, &done) : NULL;
+    smtpchk_lookup *l = c != NULL ? lookup_new(r, c, ud, &done) : NULL;
     if (l == NULL) {
         cb(ud, 0, NULL, c == NULL ? err : "out of memory");
         return NULL;
@@ -290,6 +328,7 @@ on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
     l->r->pending--;
     if (lookup_ends(l, status))
         l->mx_cb(l->ud, status, abuf, alen, ares_strerror(status));
+    l->chan->busy--;
     free(l);
 }
 
@@ -300,7 +339,7 @@ smtpchk_resolve_mx(smtpchk_resolver *r, const char *servers, const char *domain,
     char err[160];
     int done = 0;
     chan *c = chan_for(r, servers, err, sizeof(err));
-    smtpchk_lookup *l = c != NULL ? lookup_new(r, ud, &done) : NULL;
+    smtpchk_lookup *l = c != NULL ? lookup_new(r, c, ud, &done) : NULL;
     if (l == NULL) {
         cb(ud, ARES_ENOMEM, NULL, 0, c == NULL ? err : "out of memory");
         return NULL;
@@ -367,4 +406,10 @@ size_t
 smtpchk_resolver_pending(const smtpchk_resolver *r)
 {
     return r->pending;
+}
+
+size_t
+smtpchk_resolver_channels(const smtpchk_resolver *r)
+{
+    return r->nchans;
 }

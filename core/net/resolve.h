@@ -72,6 +72,8 @@ void smtpchk_resolver_process_timeouts(smtpchk_resolver *r);
 /* Milliseconds until the resolver needs process_timeouts(); -1 = none. */
 int smtpchk_resolver_timeout_ms(smtpchk_resolver *r);
 size_t smtpchk_resolver_pending(const smtpchk_resolver *r);
+/* c-ares channels held, the system's included: at most 1 + 8 idle ones. */
+size_t smtpchk_resolver_channels(const smtpchk_resolver *r);
 
 /* Parses an IPv4/IPv6 literal (brackets allowed). 1 = yes, 0 = not a literal. */
 int smtpchk_parse_literal(const char *host, uint16_t port, smtpchk_addrs *out);

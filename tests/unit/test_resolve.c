@@ -96,9 +96,50 @@ test_literal_answers_at_once(void)
     smtpchk_resolver_free(p.r);
 }
 
+static void
+on_counted(void *ud, int ok, const smtpchk_addrs *a, const char *why)
+{
+    (void)ok, (void)a, (void)why;
+    ((probe *)ud)->calls++;
+}
+
+/* Forty lists of servers, one after another, as reloads that change
+ * dns_servers would bring: idle channels go, a busy one stays. */
+static void
+test_channels_do_not_pile_up(void)
+{
+    probe p = {0};
+    char err[160];
+    p.r = smtpchk_resolver_new(sock_ignored, NULL, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p.r);
+    int port = closed_port();
+    CU_ASSERT_FATAL(port > 0);
+    char busy_servers[64];
+    snprintf(busy_servers, sizeof(busy_servers), "127.0.0.1:%d", port);
+    smtpchk_lookup *busy = smtpchk_resolve(p.r, busy_servers, "pending.invalid", 25, on_counted, &p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(busy);
+    size_t most = 0;
+    for (int i = 0; i < 40; i++) {
+        char servers[64];
+        snprintf(servers, sizeof(servers), "127.0.0.%d:%d", 2 + i, port);
+        /* /etc/hosts answers: the lookup ends before it returns */
+        CU_ASSERT_PTR_NULL(smtpchk_resolve(p.r, servers, "localhost", 25, on_counted, &p));
+        size_t n = smtpchk_resolver_channels(p.r);
+        most = n > most ? n : most;
+    }
+    CU_ASSERT_EQUAL(p.calls, 40);
+    CU_ASSERT(most <= 9);
+    CU_ASSERT(most >= 3);
+    /* the busy lookup's channel was kept: it still ends in its callback */
+    CU_ASSERT_EQUAL(smtpchk_resolver_pending(p.r), 1);
+    smtpchk_lookup_cancel(busy);
+    smtpchk_resolver_free(p.r);
+    CU_ASSERT_EQUAL(p.calls, 40);
+}
+
 void
 register_tests(void)
 {
     SUITE_ADD("resolve", TEST(test_nested_start_keeps_both_handles_right),
-              TEST(test_literal_answers_at_once));
+              TEST(test_literal_answers_at_once), TEST(test_channels_do_not_pile_up));
 }
