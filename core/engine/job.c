@@ -137,19 +137,27 @@ conn_failed(smtpchk_job *j)
     job_fail(j, err, why);
 }
 
+/* The time given to the session for something that came in at `at`: never
+ * before our last bytes went out or the time given before. */
+static int64_t
+stamp(smtpchk_job *j, int64_t at)
+{
+    if (at < j->floor)
+        at = j->floor;
+    j->floor = at;
+    return at;
+}
+
 /*
- * When the bytes or the event in hand came: the first use of an event takes
- * the time its batch was seen (the engine may have handled others since),
- * never before our last bytes went out; any later read, the clock.
+ * When the event in hand came: its first use takes the time its batch was
+ * seen (the engine may have handled others since); any later one, the clock.
  */
 static int64_t
 arrival(smtpchk_job *j)
 {
     int64_t at = j->io_at;
     j->io_at = 0;
-    if (at == 0)
-        return smtpchk_now_us();
-    return at > j->sent_at ? at : j->sent_at;
+    return stamp(j, at != 0 ? at : smtpchk_now_us());
 }
 
 static void
@@ -189,8 +197,8 @@ job_try_connect(smtpchk_job *j)
 {
     while (j->addr_i < j->addrs.n) {
         size_t i = j->addr_i++;
-        j->sent_at = smtpchk_now_us(); /* our SYN */
-        j->ops->connecting(j->session, j->sent_at);
+        j->floor = smtpchk_now_us(); /* our SYN */
+        j->ops->connecting(j->session, j->floor);
         drop_conn(j);
         smtpchk_io io = smtpchk_conn_connect(j->conn, (struct sockaddr *)&j->addrs.addr[i],
                                              j->addrs.len[i], j->check->source_addr);
@@ -265,6 +273,9 @@ tls_finished(smtpchk_job *j, smtpchk_io io)
     j->ph = PH_STREAM;
     if (io == SMTPCHK_IO_DONE) {
         j->rd_ready = 1; /* OpenSSL may have left bytes it did not need */
+        /* Done when our last flight left, now: the handshake's CPU on this
+         * side is part of it (the next phase starts now, too). */
+        j->io_at = 0;
         j->ops->tls_done(j->session, arrival(j), &f);
         job_pump(j);
         return;
@@ -306,8 +317,8 @@ flush_output(smtpchk_job *j)
                 conn_failed(j);
             return -1;
         }
-        j->sent_at = smtpchk_now_us();
-        j->ops->output_done(j->session, j->sent_at, n);
+        j->floor = smtpchk_now_us();
+        j->ops->output_done(j->session, j->floor, n);
         out = j->ops->output(j->session, &len);
     }
     return 1;

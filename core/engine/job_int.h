@@ -38,7 +38,7 @@ struct smtpchk_job {
     phase ph;
     int rd_ready;             /* the fd may hold unread bytes (edge-triggered) */
     int64_t io_at;            /* when the readiness in hand was seen; 0 = taken */
-    int64_t sent_at;          /* when our last bytes went out */
+    int64_t floor;            /* our last bytes out, or the last time given the session */
     smtpchk_fd_close_fn close_hook;
     void *close_ud;
     const char *default_ehlo;
