@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,6 +114,19 @@ sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* Waits until fd's receive queue holds n bytes. */
+static void
+wait_queued(int fd, size_t n)
+{
+    int have = 0;
+    for (int waited = 0; waited < WAIT_MS; waited += 10) {
+        if (ioctl(fd, FIONREAD, &have) == 0 && (size_t)have >= n)
+            return;
+        sleep_ms(10);
+    }
+    CU_FAIL_FATAL("the server's bytes did not all arrive");
+}
+
 /*
  * A reply the job reads late (the engine was busy with others) is timed
  * by when its event was seen, the time the job is given, not by when it
@@ -190,7 +204,7 @@ test_read_cap_leaves_pending(void)
     for (int i = 0; i < 127; i++)
         CU_ASSERT_FATAL(write(r.srv, line, sizeof(line)) == (ssize_t)sizeof(line));
     srv_say(&r, "220 srv\r\n");
-    sleep_ms(100); /* all of it in the client's receive queue */
+    wait_queued(smtpchk_job_fd(r.job), 127 * sizeof(line) + 9);
     smtpchk_job_io(r.job, POLLIN | POLLOUT, smtpchk_now_us());
     CU_ASSERT(smtpchk_job_io_pending(r.job));
     for (int i = 0; i < 20 && smtpchk_job_io_pending(r.job); i++)
