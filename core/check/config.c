@@ -30,6 +30,11 @@ typedef struct loader {
     smtpchk_diag *diags;
     size_t errors;
     const config_setting_t *grp; /* defaults or the check being filled */
+    /* The keys known at the top of a group of one scope (known_keys), made
+     * once for all the checks instead of once per check. */
+    unsigned top_scope;       /* 0 = not made yet */
+    size_t top_n;
+    char top_keys[MAX_KEYS][KEY_MAX + 1];
 } loader;
 
 /* ---- reporting ---- */
@@ -196,6 +201,14 @@ check_keys(loader *ld, const config_setting_t *grp, char keys[][KEY_MAX + 1], si
 static void
 check_group_keys(loader *ld, const config_setting_t *grp, const char *group, unsigned scope)
 {
+    if (group[0] == '\0' && scope != 0) {
+        if (ld->top_scope != scope) {
+            ld->top_n = known_keys("", scope, ld->top_keys);
+            ld->top_scope = scope;
+        }
+        check_keys(ld, grp, ld->top_keys, ld->top_n);
+        return;
+    }
     char keys[MAX_KEYS][KEY_MAX + 1];
     check_keys(ld, grp, keys, known_keys(group, scope, keys));
 }

@@ -430,8 +430,10 @@ required(const smtpchk_fill *f, const row *r)
 static bool
 needs_host(const smtpchk_fill *f, const row *r)
 {
+    if (strcmp(r->f.key, "host") != 0)
+        return false; /* before the look-up: this runs for every row of every check */
     const row *mx = row_of(smtpchk_schema_find_key("mx"));
-    return strcmp(r->f.key, "host") == 0 && !(f->bad & bit_of(&mx->f)) && !fill_is_set(f, mx);
+    return !(f->bad & bit_of(&mx->f)) && !fill_is_set(f, mx);
 }
 
 void

@@ -59,6 +59,8 @@ smtpchk_engine_new(const smtpchk_engine_opts *o, char *err, size_t errlen)
     e->o = o ? *o : none;
     e->ep = e->ctl_fd = e->notify_fd = -1;
     e->cap = e->o.max_in_flight ? e->o.max_in_flight : 256;
+    if (e->cap > (size_t)1 << TAG_SLOT_INDEX_BITS)
+        e->cap = (size_t)1 << TAG_SLOT_INDEX_BITS; /* an epoll tag holds the index */
     e->per_dest = e->o.max_per_server ? e->o.max_per_server : SMTPCHK_ENGINE_PER_SERVER;
     e->ehlo = e->o.default_ehlo ? e->o.default_ehlo : smtpchk_default_ehlo();
     pthread_mutex_init(&e->mu, NULL);

@@ -51,7 +51,9 @@ typedef struct slot {
     dest *dest;               /* the run's destination (a reference) */
     etimer deadline;
     int reg_fd;               /* registered with epoll, or -1 */
-    uint32_t reg_events;
+    uint32_t gen;             /* registrations so far: tags this one's events */
+    struct slot *next_again;  /* in the engine's list of runs to read again */
+    int again;                /* in that list */
     struct slot *next_free;   /* free slots; parked runs due to resume */
     struct slot *park_prev, *park_next; /* parked runs (engine_park.c) */
     struct slot *next_moved;  /* in the engine's list of runs a lookup moved on */
@@ -77,6 +79,7 @@ struct smtpchk_engine {
     slot *free_slots;
     size_t cap, active;
     slot *moved;              /* runs whose lookup ended since last looked at */
+    slot *again;              /* runs with bytes left unread (smtpchk_job_io_pending) */
     entry **wait;             /* FIFO of due entries without a slot */
     size_t wait_head, wait_n, wait_cap;
     dest_table dests;
@@ -128,8 +131,13 @@ void engine_handoff(struct smtpchk_engine *e, int64_t now);
 pending_set *engine_take_pending(struct smtpchk_engine *e, int *stop);
 void pending_set_free(pending_set *ps);
 
-/* epoll data tags: slots are pointers; these are small odd values. */
+/* epoll data tags. A slot's is TAG_SLOT_BIT, its registration count (gen)
+ * and its index in slots (below 2^24): an event of an fd closed since
+ * (its file may live on in a forked child, so close did not remove it
+ * from the set) carries an old gen and is dropped. */
 #define TAG_CTL ((uint64_t)1)
 #define TAG_RESOLVER_BIT ((uint64_t)1 << 63)
+#define TAG_SLOT_BIT ((uint64_t)1 << 62)
+#define TAG_SLOT_INDEX_BITS 24
 
 #endif

@@ -29,41 +29,59 @@ rnd(smtpchk_engine *e, uint32_t bound)
 
 /* ---- epoll registration ------------------------------------------------ */
 
+/* The job closes its fd: closing drops it from the set (a stale event,
+ * should its file outlive the close in a forked child, has an old gen). */
 static void
 on_fd_close(void *ud, int fd)
 {
     slot *s = ud;
-    if (s->reg_fd == fd)
-        epoll_ctl(s->e->ep, EPOLL_CTL_DEL, fd, NULL);
+    (void)fd;
     s->reg_fd = -1;
 }
 
-static uint32_t
-to_epoll(short ev)
+static uint64_t
+slot_tag(const smtpchk_engine *e, const slot *s)
 {
-    return ((ev & 0x001) ? EPOLLIN : 0) | ((ev & 0x004) ? EPOLLOUT : 0); /* POLLIN, POLLOUT */
+    return TAG_SLOT_BIT | (uint64_t)s->gen << TAG_SLOT_INDEX_BITS | (uint64_t)(s - e->slots);
 }
 
+/* The slot an event names, or NULL when it is of an fd closed since. */
+static slot *
+tag_slot(smtpchk_engine *e, uint64_t tag)
+{
+    size_t i = (size_t)(tag & (((uint64_t)1 << TAG_SLOT_INDEX_BITS) - 1));
+    if (i >= e->cap)
+        return NULL;
+    slot *s = &e->slots[i];
+    return s->job != NULL && s->reg_fd >= 0 && tag == slot_tag(e, s) ? s : NULL;
+}
+
+/*
+ * A job's fd is registered once, edge-triggered, for reading and writing:
+ * no epoll_ctl when it turns from connecting (writable) to reading, none
+ * before close. The job keeps what an edge told it (smtpchk_job_io).
+ */
 static void
 sync_slot(smtpchk_engine *e, slot *s)
 {
     int fd = smtpchk_job_fd(s->job);
-    uint32_t ev = fd >= 0 ? to_epoll(smtpchk_job_events(s->job)) : 0;
     if (fd != s->reg_fd && s->reg_fd >= 0) {
-        epoll_ctl(e->ep, EPOLL_CTL_DEL, s->reg_fd, NULL);
+        epoll_ctl(e->ep, EPOLL_CTL_DEL, s->reg_fd, NULL); /* still open: not the job's */
         s->reg_fd = -1;
     }
-    struct epoll_event ee = {.events = ev, .data.ptr = s};
     if (fd >= 0 && s->reg_fd < 0) {
-        if (epoll_ctl(e->ep, EPOLL_CTL_ADD, fd, &ee) == 0) {
+        s->gen = (s->gen + 1) & 0xffffffffu;
+        struct epoll_event ee = {.events = EPOLLIN | EPOLLOUT | EPOLLET,
+                                 .data.u64 = slot_tag(e, s)};
+        if (epoll_ctl(e->ep, EPOLL_CTL_ADD, fd, &ee) == 0)
             s->reg_fd = fd;
-            s->reg_events = ev;
-        }
-    } else if (fd >= 0 && ev != s->reg_events) {
-        epoll_ctl(e->ep, EPOLL_CTL_MOD, fd, &ee);
-        s->reg_events = ev;
     }
     smtpchk_heap_set(&e->timers, &s->deadline.t, smtpchk_job_deadline(s->job));
+    if (smtpchk_job_io_pending(s->job) && !s->again) {
+        s->again = 1;
+        s->next_again = e->again;
+        e->again = s;
+    }
 }
 
 void
@@ -370,7 +388,6 @@ start_run(smtpchk_engine *e, entry *en)
     e->free_slots = s->next_free;
     s->ent = en;
     s->reg_fd = -1;
-    s->reg_events = 0;
     s->check = en->check;
     s->own = NULL;
     s->job = smtpchk_job_new(s->check, &e->job_env, e->o.transcript ? on_line : NULL, s);
@@ -632,8 +649,9 @@ wake_time(const smtpchk_engine *e, const smtpchk_timer *t)
 static int
 next_timeout_ms(smtpchk_engine *e)
 {
-    if ((e->wait_n > 0 || e->resume_head != NULL) && e->free_slots != NULL)
-        return 0; /* more checks to start: just look at events first */
+    if (((e->wait_n > 0 || e->resume_head != NULL) && e->free_slots != NULL) ||
+        e->again != NULL)
+        return 0; /* more checks to start, or bytes to read: look at events first */
     int64_t wait = 1000000;
     smtpchk_timer *t = smtpchk_heap_top(&e->timers);
     if (t != NULL)
@@ -696,8 +714,10 @@ resolver_event(smtpchk_engine *e, int fd, uint32_t ev)
     after_moved(e);
 }
 
+/* Every event of a batch is dated when epoll_wait returned: its bytes
+ * came then at the latest, however long the batch takes to handle. */
 static int
-handle_events(smtpchk_engine *e, struct epoll_event *evs, int n)
+handle_events(smtpchk_engine *e, struct epoll_event *evs, int n, int64_t seen)
 {
     int ctl = 0;
     for (int i = 0; i < n; i++) {
@@ -708,14 +728,31 @@ handle_events(smtpchk_engine *e, struct epoll_event *evs, int n)
         } else if (tag & TAG_RESOLVER_BIT) {
             resolver_event(e, (int)(tag & 0x7fffffff), evs[i].events);
         } else {
-            slot *s = evs[i].data.ptr;
-            if (s->job == NULL)
-                continue; /* finished earlier in this batch */
-            smtpchk_job_io(s->job, (short)evs[i].events);
+            slot *s = tag_slot(e, tag);
+            if (s == NULL)
+                continue; /* its fd was closed, maybe earlier in this batch */
+            smtpchk_job_io(s->job, (short)evs[i].events, seen);
             after_job(e, s);
         }
     }
     return ctl;
+}
+
+/* Runs that stopped reading at their cap read on, once per pass. */
+static void
+read_again(smtpchk_engine *e)
+{
+    slot *list = e->again;
+    e->again = NULL;
+    while (list != NULL) {
+        slot *s = list;
+        list = s->next_again;
+        s->again = 0;
+        if (s->job != NULL && smtpchk_job_io_pending(s->job)) {
+            smtpchk_job_io(s->job, 0, 0);
+            after_job(e, s);
+        }
+    }
 }
 
 /* Asked once per pass of the loop: a cursor past the entries known to
@@ -742,7 +779,8 @@ engine_loop(smtpchk_engine *e)
         int n = epoll_wait(e->ep, evs, MAX_EVENTS, next_timeout_ms(e));
         if (n < 0 && errno != EINTR)
             return -1;
-        if (n > 0 && handle_events(e, evs, n)) {
+        read_again(e);
+        if (n > 0 && handle_events(e, evs, n, smtpchk_now_us())) {
             int stop = 0;
             pending_set *ps = engine_take_pending(e, &stop);
             if (ps != NULL)

@@ -89,7 +89,6 @@ resume(smtpchk_engine *e, slot *p)
     s->job = p->job;
     s->dest = NULL;
     s->reg_fd = -1;
-    s->reg_events = 0;
     s->next_free = NULL;
     s->ent->running = s;
     unlink_parked(e, p);

@@ -102,6 +102,7 @@ drop_conn(smtpchk_job *j)
     if (fd >= 0 && j->close_hook != NULL)
         j->close_hook(j->close_ud, fd);
     smtpchk_conn_close(j->conn);
+    j->rd_ready = 0;
 }
 
 void
@@ -136,11 +137,34 @@ conn_failed(smtpchk_job *j)
     job_fail(j, err, why);
 }
 
+/* The time given to the session for something that came in at `at`: never
+ * before our last bytes went out or the time given before. */
+static int64_t
+stamp(smtpchk_job *j, int64_t at)
+{
+    if (at < j->floor)
+        at = j->floor;
+    j->floor = at;
+    return at;
+}
+
+/*
+ * When the event in hand came: its first use takes the time its batch was
+ * seen (the engine may have handled others since); any later one, the clock.
+ */
+static int64_t
+arrival(smtpchk_job *j)
+{
+    int64_t at = j->io_at;
+    j->io_at = 0;
+    return stamp(j, at != 0 ? at : smtpchk_now_us());
+}
+
 static void
 connected(smtpchk_job *j)
 {
     j->ph = PH_STREAM;
-    j->ops->connected(j->session, smtpchk_now_us(), smtpchk_conn_peer(j->conn));
+    j->ops->connected(j->session, arrival(j), smtpchk_conn_peer(j->conn));
     job_pump(j);
 }
 
@@ -173,7 +197,8 @@ job_try_connect(smtpchk_job *j)
 {
     while (j->addr_i < j->addrs.n) {
         size_t i = j->addr_i++;
-        j->ops->connecting(j->session, smtpchk_now_us());
+        j->floor = smtpchk_now_us(); /* our SYN */
+        j->ops->connecting(j->session, j->floor);
         drop_conn(j);
         smtpchk_io io = smtpchk_conn_connect(j->conn, (struct sockaddr *)&j->addrs.addr[i],
                                              j->addrs.len[i], j->check->source_addr);
@@ -247,7 +272,11 @@ tls_finished(smtpchk_job *j, smtpchk_io io)
     }
     j->ph = PH_STREAM;
     if (io == SMTPCHK_IO_DONE) {
-        j->ops->tls_done(j->session, smtpchk_now_us(), &f);
+        j->rd_ready = 1; /* OpenSSL may have left bytes it did not need */
+        /* Done when our last flight left, now: the handshake's CPU on this
+         * side is part of it (the next phase starts now, too). */
+        j->io_at = 0;
+        j->ops->tls_done(j->session, arrival(j), &f);
         job_pump(j);
         return;
     }
@@ -288,12 +317,16 @@ flush_output(smtpchk_job *j)
                 conn_failed(j);
             return -1;
         }
-        j->ops->output_done(j->session, n);
+        j->floor = smtpchk_now_us();
+        j->ops->output_done(j->session, j->floor, n);
         out = j->ops->output(j->session, &len);
     }
     return 1;
 }
 
+/* Reads until the socket is drained (the fd is edge-triggered), or for
+ * READS_PER_WAKEUP reads: then rd_ready stays, and the engine comes back
+ * (smtpchk_job_io_pending) after the others had their turn. */
 static void
 read_input(smtpchk_job *j)
 {
@@ -301,20 +334,32 @@ read_input(smtpchk_job *j)
     for (int i = 0; i < READS_PER_WAKEUP && j->ph == PH_STREAM; i++) {
         size_t n = 0;
         smtpchk_io io = smtpchk_conn_read(j->conn, buf, sizeof(buf), &n);
-        if (io == SMTPCHK_IO_AGAIN)
+        if (io == SMTPCHK_IO_AGAIN) {
+            j->rd_ready = 0;
             return;
+        }
         if (io == SMTPCHK_IO_EOF) {
-            j->ops->eof(j->session, smtpchk_now_us());
+            j->rd_ready = 0;
+            j->ops->eof(j->session, arrival(j));
         } else if (io == SMTPCHK_IO_ERROR) {
+            j->rd_ready = 0;
             conn_failed(j);
             return;
         } else {
-            j->ops->feed(j->session, smtpchk_now_us(), buf, n);
+            j->ops->feed(j->session, arrival(j), buf, n);
         }
         job_pump(j);
         if (io == SMTPCHK_IO_EOF)
             return;
     }
+}
+
+static int
+output_pending(const smtpchk_job *j)
+{
+    size_t pending;
+    j->ops->output(j->session, &pending);
+    return pending > 0;
 }
 
 /* Acts on what the session asks for, until it waits for the network. */
@@ -344,12 +389,26 @@ job_pump(smtpchk_job *j)
     }
 }
 
+/*
+ * The fd is edge-triggered (engine_loop.c): readiness is reported once,
+ * so it is remembered in rd_ready until a read drains the socket, and
+ * acted on whenever the job can read: after a connect, a handshake, a
+ * flush, in the same call.
+ */
 void
-smtpchk_job_io(smtpchk_job *j, short revents)
+smtpchk_job_io(smtpchk_job *j, short revents, int64_t at_us)
 {
+    if (j->ph == PH_POLLING) {
+        job_rt_io(j, revents, at_us);
+        return;
+    }
+    if (revents & (POLLIN | POLLERR | POLLHUP))
+        j->rd_ready = 1;
+    j->io_at = at_us;
     switch (j->ph) {
     case PH_CONNECTING:
-        if (smtpchk_conn_connect_done(j->conn) == SMTPCHK_IO_DONE) {
+        if (smtpchk_conn_connect_done(j->conn, (revents & (POLLERR | POLLHUP)) != 0) ==
+            SMTPCHK_IO_DONE) {
             connected(j);
         } else {
             remember_failure(j);
@@ -359,22 +418,24 @@ smtpchk_job_io(smtpchk_job *j, short revents)
     case PH_HANDSHAKE:
         tls_finished(j, smtpchk_conn_tls_continue(j->conn));
         break;
-    case PH_POLLING:
-        job_rt_io(j, revents);
-        break;
-    case PH_STREAM: {
-        size_t pending;
-        j->ops->output(j->session, &pending);
-        if (pending > 0)
+    case PH_STREAM:
+        if (output_pending(j))
             job_pump(j);
-        else
-            read_input(j);
         break;
-    }
     default:
         break;
     }
-    (void)revents;
+    if (j->ph == PH_STREAM && j->rd_ready && !output_pending(j))
+        read_input(j);
+    j->io_at = 0;
+}
+
+int
+smtpchk_job_io_pending(const smtpchk_job *j)
+{
+    if (j->ph == PH_POLLING)
+        return job_rt_io_pending(j);
+    return j->ph == PH_STREAM && j->rd_ready && !output_pending(j);
 }
 
 int
@@ -385,15 +446,6 @@ smtpchk_job_fd(const smtpchk_job *j)
     if (j->ph == PH_CONNECTING || j->ph == PH_HANDSHAKE || j->ph == PH_STREAM)
         return smtpchk_conn_fd(j->conn);
     return -1;
-}
-
-short
-smtpchk_job_events(const smtpchk_job *j)
-{
-    if (j->ph == PH_POLLING)
-        return job_rt_events(j);
-    short ev = smtpchk_conn_events(j->conn);
-    return (short)(ev != 0 ? ev : POLLIN);
 }
 
 int64_t

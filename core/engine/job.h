@@ -36,8 +36,13 @@ void smtpchk_job_start(smtpchk_job *j);
 void smtpchk_job_free(smtpchk_job *j);
 
 int smtpchk_job_fd(const smtpchk_job *j);         /* -1 = nothing to poll */
-short smtpchk_job_events(const smtpchk_job *j);
-void smtpchk_job_io(smtpchk_job *j, short revents);
+/* The fd is ready (revents: poll bits), as seen at at_us (monotonic; 0 =
+ * now). The fd is watched edge-triggered: for POLLIN|POLLOUT from the
+ * start, and told of again only when new bytes or space come. */
+void smtpchk_job_io(smtpchk_job *j, short revents, int64_t at_us);
+/* Bytes may wait unread with no new edge to come (a read cap was hit):
+ * call smtpchk_job_io(j, 0, 0) again soon. */
+int smtpchk_job_io_pending(const smtpchk_job *j);
 int64_t smtpchk_job_deadline(const smtpchk_job *j);
 /* Call when the monotonic clock passed the deadline. */
 void smtpchk_job_timeout(smtpchk_job *j);

@@ -36,6 +36,9 @@ struct smtpchk_job {
     size_t addr_i;
     char tried[SMTPCHK_TEXT_MAX]; /* addresses that failed, for the detail */
     phase ph;
+    int rd_ready;             /* the fd may hold unread bytes (edge-triggered) */
+    int64_t io_at;            /* when the readiness in hand was seen; 0 = taken */
+    int64_t floor;            /* our last bytes out, or the last time given the session */
     smtpchk_fd_close_fn close_hook;
     void *close_ud;
     const char *default_ehlo;
@@ -67,8 +70,8 @@ void job_rt_free(job_rt *rt);
 const smtpchk_result *job_rt_result(const smtpchk_job *j);
 /* While PH_POLLING: the poll's. */
 int job_rt_fd(const smtpchk_job *j);
-short job_rt_events(const smtpchk_job *j);
-void job_rt_io(smtpchk_job *j, short revents);
+void job_rt_io(smtpchk_job *j, short revents, int64_t at_us);
+int job_rt_io_pending(const smtpchk_job *j);
 int64_t job_rt_deadline(const smtpchk_job *j);
 void job_rt_timeout(smtpchk_job *j);
 

@@ -236,17 +236,17 @@ job_rt_fd(const smtpchk_job *j)
     return smtpchk_job_fd(j->rt->poll);
 }
 
-short
-job_rt_events(const smtpchk_job *j)
+void
+job_rt_io(smtpchk_job *j, short revents, int64_t at_us)
 {
-    return smtpchk_job_events(j->rt->poll);
+    smtpchk_job_io(j->rt->poll, revents, at_us);
+    after_poll(j);
 }
 
-void
-job_rt_io(smtpchk_job *j, short revents)
+int
+job_rt_io_pending(const smtpchk_job *j)
 {
-    smtpchk_job_io(j->rt->poll, revents);
-    after_poll(j);
+    return smtpchk_job_io_pending(j->rt->poll);
 }
 
 int64_t

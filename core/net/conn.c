@@ -18,6 +18,8 @@ struct smtpchk_conn {
     int fd;
     SSL *ssl;
     short want;               /* POLLIN / POLLOUT */
+    int unacked;              /* plain: bytes read since our last write */
+    uint64_t tls_read;        /* TLS: bytes the socket gave OpenSSL, as of the last wait */
     smtpchk_error err;
     char detail[SMTPCHK_TEXT_MAX];
     char peer[64];
@@ -44,6 +46,8 @@ smtpchk_conn_close(smtpchk_conn *c)
         close(c->fd);
     c->fd = -1;
     c->want = 0;
+    c->unacked = 0;
+    c->tls_read = 0;
     memset(&c->tls, 0, sizeof(c->tls));
 }
 
@@ -127,11 +131,13 @@ smtpchk_conn_connect(smtpchk_conn *c, const struct sockaddr *sa, socklen_t len,
 }
 
 smtpchk_io
-smtpchk_conn_connect_done(smtpchk_conn *c)
+smtpchk_conn_connect_done(smtpchk_conn *c, int maybe_failed)
 {
     int soerr = 0;
     socklen_t sl = sizeof(soerr);
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+    /* A connect that failed, or was reset at once, raises POLLERR or
+     * POLLHUP with POLLOUT: without them it succeeded, no need to ask. */
+    if (maybe_failed && getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
         soerr = errno;
     c->want = 0;
     if (soerr == 0)
@@ -146,6 +152,8 @@ smtpchk_conn_connect_done(smtpchk_conn *c)
     return conn_fail(c, SMTPCHK_ERR_CONNECT, "connect", soerr);
 }
 
+static void quickack(smtpchk_conn *c);
+
 /* Maps an SSL_* return to AGAIN / EOF / ERROR, setting what to wait for. */
 static smtpchk_io
 ssl_status(smtpchk_conn *c, int rc, const char *what)
@@ -153,6 +161,7 @@ ssl_status(smtpchk_conn *c, int rc, const char *what)
     int e = SSL_get_error(c->ssl, rc);
     if (e == SSL_ERROR_WANT_READ) {
         c->want = POLLIN;
+        quickack(c);
         return SMTPCHK_IO_AGAIN;
     }
     if (e == SSL_ERROR_WANT_WRITE) {
@@ -212,17 +221,33 @@ smtpchk_conn_tls_info(const smtpchk_conn *c)
     return &c->tls;
 }
 
+/*
+ * About to wait for more of the server's bytes after reading some that we
+ * have not answered: send their ACK now. Linux delays the ACK of a socket
+ * in "pingpong" mode (it expects our next command to carry it), and a
+ * server whose next segment Nagle holds until that ACK (TLS 1.3 session
+ * tickets before a reply, a reply written in pieces) would wait 40 ms for
+ * it, which a phase time would show. Bytes answered by a command need
+ * nothing: the command carries the ACK.
+ */
 static void
-quickack(int fd)
+quickack(smtpchk_conn *c)
 {
+    int due;
+    if (c->ssl != NULL) {
+        uint64_t got = BIO_number_read(SSL_get_rbio(c->ssl));
+        due = got != c->tls_read;
+        c->tls_read = got;
+    } else {
+        due = c->unacked;
+    }
+    c->unacked = 0;
 #ifdef TCP_QUICKACK
-    /* Linux turns quick ACKs off again by itself; re-arm before each read so
-     * a server held by Nagle (e.g. after TLS 1.3 session tickets) is not
-     * made to wait for our delayed ACK. */
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+    if (due)
+        setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 #else
-    (void)fd;
+    (void)due;
 #endif
 }
 
@@ -230,7 +255,6 @@ smtpchk_io
 smtpchk_conn_read(smtpchk_conn *c, char *buf, size_t len, size_t *n)
 {
     *n = 0;
-    quickack(c->fd);
     if (c->ssl != NULL) {
         ERR_clear_error();
         errno = 0;
@@ -246,12 +270,14 @@ smtpchk_conn_read(smtpchk_conn *c, char *buf, size_t len, size_t *n)
     if (r > 0) {
         *n = (size_t)r;
         c->want = POLLIN;
+        c->unacked = 1;
         return SMTPCHK_IO_DONE;
     }
     if (r == 0)
         return SMTPCHK_IO_EOF;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
         c->want = POLLIN;
+        quickack(c);
         return SMTPCHK_IO_AGAIN;
     }
     if (errno == ECONNRESET)
@@ -269,6 +295,7 @@ smtpchk_conn_write(smtpchk_conn *c, const char *buf, size_t len, size_t *n)
         int rc = SSL_write(c->ssl, buf, (int)(len > 65536 ? 65536 : len));
         if (rc > 0) {
             *n = (size_t)rc;
+            c->tls_read = BIO_number_read(SSL_get_rbio(c->ssl)); /* ACKed by this */
             return SMTPCHK_IO_DONE;
         }
         return ssl_status(c, rc, "TLS write");
@@ -276,6 +303,7 @@ smtpchk_conn_write(smtpchk_conn *c, const char *buf, size_t len, size_t *n)
     ssize_t w = send(c->fd, buf, len, MSG_NOSIGNAL);
     if (w >= 0) {
         *n = (size_t)w;
+        c->unacked = 0; /* our segment carries the ACK */
         return SMTPCHK_IO_DONE;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {

@@ -30,8 +30,9 @@ void smtpchk_conn_close(smtpchk_conn *c);  /* back to the fresh state */
 /* Starts a non-blocking connect to sa, optionally from source (an IP literal). */
 smtpchk_io smtpchk_conn_connect(smtpchk_conn *c, const struct sockaddr *sa, socklen_t len,
                                 const char *source);
-/* After the fd became writable: did the connect succeed? */
-smtpchk_io smtpchk_conn_connect_done(smtpchk_conn *c);
+/* After the fd became writable: did the connect succeed? maybe_failed: the
+ * readiness came with POLLERR or POLLHUP (only then is SO_ERROR read). */
+smtpchk_io smtpchk_conn_connect_done(smtpchk_conn *c, int maybe_failed);
 smtpchk_io smtpchk_conn_tls_start(smtpchk_conn *c, SSL_CTX *ctx, const char *host, int verify);
 smtpchk_io smtpchk_conn_tls_continue(smtpchk_conn *c);
 const smtpchk_tls_info *smtpchk_conn_tls_info(const smtpchk_conn *c);

@@ -95,6 +95,8 @@ mbox_send_raw(smtpchk_mbox *m, int64_t now, const char *data, size_t len)
 {
     if (smtpchk_buf_append(&m->out, data, len) != 0)
         mbox_out_of_memory(m, now, "queueing a command");
+    else
+        m->out_at = now;
 }
 
 void
@@ -104,6 +106,7 @@ mbox_send(smtpchk_mbox *m, int64_t now, const char *line, const char *shown)
         mbox_out_of_memory(m, now, "queueing a command");
         return;
     }
+    m->out_at = now;
     mbox_note(m, '>', shown != NULL ? shown : line);
 }
 
@@ -365,9 +368,12 @@ mbox_output(const void *s, size_t *len)
 }
 
 void
-mbox_output_done(void *s, size_t n)
+mbox_output_done(void *s, int64_t now, size_t n)
 {
-    smtpchk_buf_consume(&((smtpchk_mbox *)s)->out, n);
+    smtpchk_mbox *m = s;
+    smtpchk_buf_consume(&m->out, n);
+    if (m->out.len == 0)
+        smtpchk_stamp_sent(&m->out_at, now, &m->step_start, &m->phase_start);
 }
 
 int64_t

@@ -59,6 +59,7 @@ struct smtpchk_mbox {
     smtpchk_find_result find;
     int failed;               /* the result is decided; only log out politely */
     int64_t start, step_start, phase_start;
+    int64_t out_at;        /* when the output was queued; 0 = none queued */
     smtpchk_transcript_fn tfn;
     void *tud;
 };
@@ -108,7 +109,7 @@ void mbox_eof(void *s, int64_t now);
 void mbox_timeout(void *s, int64_t now);
 smtpchk_action mbox_action(const void *s);
 const char *mbox_output(const void *s, size_t *len);
-void mbox_output_done(void *s, size_t n);
+void mbox_output_done(void *s, int64_t now, size_t n);
 int64_t mbox_deadline(const void *s);
 int mbox_finished(const void *s);
 smtpchk_step mbox_step(const void *s);

@@ -45,7 +45,11 @@ static void smtp_eof(void *s, int64_t now) { smtpchk_session_eof(s, now); }
 static void smtp_timeout(void *s, int64_t now) { smtpchk_session_timeout(s, now); }
 static smtpchk_action smtp_action(const void *s) { return smtpchk_session_action(s); }
 static const char *smtp_output(const void *s, size_t *len) { return smtpchk_session_output(s, len); }
-static void smtp_output_done(void *s, size_t n) { smtpchk_session_output_done(s, n); }
+static void
+smtp_output_done(void *s, int64_t now_us, size_t n)
+{
+    smtpchk_session_output_done(s, now_us, n);
+}
 static int64_t smtp_deadline(const void *s) { return smtpchk_session_deadline(s); }
 static int smtp_finished(const void *s) { return smtpchk_session_finished(s); }
 static smtpchk_step smtp_step(const void *s) { return smtpchk_session_step(s); }

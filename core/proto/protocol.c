@@ -14,6 +14,20 @@ smtpchk_protocol_ops_get(smtpchk_protocol p)
 }
 
 void
+smtpchk_stamp_sent(int64_t *queued_at, int64_t now, int64_t *step_start, int64_t *phase_start)
+{
+    if (*queued_at == 0)
+        return;
+    if (now > *queued_at) {
+        if (*phase_start == *queued_at)
+            *phase_start = now;
+        if (*step_start == *queued_at)
+            *step_start = now;
+    }
+    *queued_at = 0;
+}
+
+void
 smtpchk_mbox_params_from_check(const smtpchk_check *check, smtpchk_mbox_params *p)
 {
     *p = (smtpchk_mbox_params){

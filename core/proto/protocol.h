@@ -118,7 +118,7 @@ typedef struct smtpchk_protocol_ops {
     void (*timeout)(void *s, int64_t now_us);
     smtpchk_action (*action)(const void *s);
     const char *(*output)(const void *s, size_t *len);
-    void (*output_done)(void *s, size_t n);
+    void (*output_done)(void *s, int64_t now_us, size_t n);
     int64_t (*deadline)(const void *s);
     int (*finished)(const void *s);
     smtpchk_step (*step)(const void *s);
@@ -127,6 +127,15 @@ typedef struct smtpchk_protocol_ops {
     /* FIND outcome; all zero for SMTP and PROBE sessions. */
     void (*find_result)(const void *s, smtpchk_find_result *out);
 } smtpchk_protocol_ops;
+
+/*
+ * The output queued at *queued_at (0 = none) went out wholly at now: the
+ * step and phase its command began start then, not when the reply that
+ * led to it arrived (that time between is the client's). For the
+ * sessions' output_done.
+ */
+void smtpchk_stamp_sent(int64_t *queued_at, int64_t now, int64_t *step_start,
+                        int64_t *phase_start);
 
 /* The ops of one protocol; NULL for a value outside the enum. */
 const smtpchk_protocol_ops *smtpchk_protocol_ops_get(smtpchk_protocol p);

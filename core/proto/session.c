@@ -19,6 +19,7 @@
 #include "caps.h"
 #include "message.h"
 #include "probemail.h"
+#include "protocol.h"
 #include "reply.h"
 
 typedef enum {
@@ -91,6 +92,7 @@ struct smtpchk_session {
     int64_t start;            /* check start */
     int64_t step_start;       /* when the current step began */
     int64_t phase_start;      /* start of the timing phase in progress */
+    int64_t out_at;           /* when the output was queued; 0 = none queued */
     int64_t queued_at;        /* the final 250 after DATA; 0 = not yet */
     char token[SMTPCHK_TOKEN_MAX]; /* the test mail's (probemail.h); "" = none */
     smtpchk_transcript_fn tfn;
@@ -259,6 +261,7 @@ send_line(smtpchk_session *s, int64_t now, const char *line, const char *shown)
         out_of_memory(s, now, "queueing a command");
         return;
     }
+    s->out_at = now;
     note(s, '>', shown != NULL ? shown : line);
 }
 
@@ -319,6 +322,7 @@ send_message(smtpchk_session *s, int64_t now)
         out_of_memory(s, now, "queueing the message");
         return;
     }
+    s->out_at = now;
     char line[64];
     snprintf(line, sizeof(line), "<message, %zu octets>", s->msg.len);
     note(s, '>', line);
@@ -1009,9 +1013,11 @@ smtpchk_session_output(const smtpchk_session *s, size_t *len)
 }
 
 void
-smtpchk_session_output_done(smtpchk_session *s, size_t n)
+smtpchk_session_output_done(smtpchk_session *s, int64_t now_us, size_t n)
 {
     smtpchk_buf_consume(&s->out, n);
+    if (s->out.len == 0)
+        smtpchk_stamp_sent(&s->out_at, now_us, &s->step_start, &s->phase_start);
 }
 
 int64_t

@@ -87,10 +87,11 @@ void smtpchk_session_timeout(smtpchk_session *s, int64_t now_us);
 
 /* Outputs. */
 smtpchk_action smtpchk_session_action(const smtpchk_session *s);
-/* Pending bytes to write; mark what was written. Server bytes are due
- * only once all of it is marked written. */
+/* Pending bytes to write; mark what was written (at now_us, when the
+ * transport took it). Server bytes are due only once all of it is marked
+ * written; the step and phase a command began start when its last byte was. */
 const char *smtpchk_session_output(const smtpchk_session *s, size_t *len);
-void smtpchk_session_output_done(smtpchk_session *s, size_t n);
+void smtpchk_session_output_done(smtpchk_session *s, int64_t now_us, size_t n);
 /* Absolute monotonic time at which the current step times out. */
 int64_t smtpchk_session_deadline(const smtpchk_session *s);
 /* The check is over: the result is final. */

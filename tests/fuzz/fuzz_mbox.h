@@ -52,7 +52,7 @@ drain(driver *d)
         st += 10;
     if (st != NULL && st != out + len)
         abort(); /* bytes after STARTTLS, before the handshake */
-    d->ops->output_done(d->s, len);
+    d->ops->output_done(d->s, 0, len);
 }
 
 static void

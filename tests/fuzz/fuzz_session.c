@@ -76,7 +76,7 @@ drain(driver *d)
     const char *st = memmem(out, len, "STARTTLS\r\n", 10);
     if (st != NULL && st + 10 != out + len)
         abort(); /* bytes after STARTTLS, before the handshake */
-    smtpchk_session_output_done(d->s, len);
+    smtpchk_session_output_done(d->s, 0, len);
 }
 
 static void

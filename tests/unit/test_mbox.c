@@ -111,7 +111,7 @@ collect(runner *r)
     const char *out = r->ops->output(r->s, &n);
     if (n > 0) {
         append_or_die(&r->client, out, n);
-        r->ops->output_done(r->s, n);
+        r->ops->output_done(r->s, r->now, n);
     }
 }
 

@@ -204,7 +204,7 @@ collect_output(runner *r)
     if (len == 0)
         return;
     append_or_die(&r->client, out, len);
-    smtpchk_session_output_done(r->s, len);
+    smtpchk_session_output_done(r->s, r->now, len);
     smtpchk_session_output(r->s, &len);
     if (len != 0)
         tx_fail(r, "output_done did not consume the output");
@@ -1288,7 +1288,7 @@ feed_at(smtpchk_session *s, int64_t now, const char *text)
 {
     size_t pending = 0;
     smtpchk_session_output(s, &pending);
-    smtpchk_session_output_done(s, pending);
+    smtpchk_session_output_done(s, 0, pending);
     size_t len = strlen(text);
     char *copy = malloc(len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
@@ -1305,7 +1305,7 @@ take_output(smtpchk_session *s, smtpchk_buf *wire)
     const char *out = smtpchk_session_output(s, &len);
     if (len > 0)
         append_or_die(wire, out, len);
-    smtpchk_session_output_done(s, len);
+    smtpchk_session_output_done(s, 0, len);
 }
 
 static void
@@ -1518,16 +1518,24 @@ test_transcript_hides_password(void)
                          cram_secrets, "\r\ndGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n");
 }
 
-/* Once the check is over, more events change nothing. */
-static void
-test_events_after_done_ignored(void)
+/* A session of c, connected at T0. */
+static smtpchk_session *
+connected_session(const smtpchk_check *c)
 {
-    smtpchk_check *c = new_check();
     smtpchk_session *s = new_session(c);
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     smtpchk_session_resolved(s, T0);
     smtpchk_session_connecting(s, T0);
     smtpchk_session_connected(s, T0, PEER);
+    return s;
+}
+
+/* Once the check is over, more events change nothing. */
+static void
+test_events_after_done_ignored(void)
+{
+    smtpchk_check *c = new_check();
+    smtpchk_session *s = connected_session(c);
     feed_at(s, T0 + MS, "421 busy\r\n");
     CU_ASSERT(smtpchk_session_finished(s));
     smtpchk_result before = *smtpchk_session_result(s);
@@ -1548,6 +1556,34 @@ test_events_after_done_ignored(void)
     smtpchk_check_free(c);
 }
 
+/*
+ * A phase a command begins starts when its last byte went out, not when
+ * the reply before it arrived: the time between is the client's (its
+ * engine busy with other checks), not the server's.
+ */
+static void
+test_phase_starts_when_sent(void)
+{
+    smtpchk_check *c = new_check();
+    smtpchk_session *s = connected_session(c);
+    CU_ASSERT_EQUAL(smtpchk_session_feed(s, T0 + 2 * MS, "220 mx\r\n", 8), 8);
+    size_t len = 0;
+    smtpchk_session_output(s, &len);
+    smtpchk_session_output_done(s, T0 + 5 * MS, 4);   /* "EHLO" */
+    smtpchk_session_output_done(s, T0 + 9 * MS, len - 4); /* the rest, later */
+    CU_ASSERT_EQUAL(smtpchk_session_feed(s, T0 + 12 * MS, "250 mx\r\n", 8), 8);
+    smtpchk_session_output(s, &len);
+    smtpchk_session_output_done(s, T0 + 20 * MS, len); /* QUIT */
+    CU_ASSERT_EQUAL(smtpchk_session_feed(s, T0 + 21 * MS, "221 bye\r\n", 9), 9);
+    const smtpchk_result *r = smtpchk_session_result(s);
+    CU_ASSERT_EQUAL(r->error, SMTPCHK_OK);
+    CU_ASSERT_EQUAL(r->phase_us[SMTPCHK_PHASE_GREETING], 2 * MS);
+    CU_ASSERT_EQUAL(r->phase_us[SMTPCHK_PHASE_EHLO], 3 * MS);
+    CU_ASSERT_EQUAL(r->phase_us[SMTPCHK_PHASE_QUIT], 1 * MS);
+    smtpchk_session_free(s);
+    smtpchk_check_free(c);
+}
+
 /* Output can be written in pieces. */
 static void
 test_partial_output_done(void)
@@ -1563,11 +1599,11 @@ test_partial_output_done(void)
     const char *out = smtpchk_session_output(s, &len);
     CU_ASSERT_EQUAL_FATAL(len, strlen("EHLO probe.test\r\n"));
     CU_ASSERT(memcmp(out, "EHLO probe.test\r\n", len) == 0);
-    smtpchk_session_output_done(s, 5);
+    smtpchk_session_output_done(s, 0, 5);
     out = smtpchk_session_output(s, &len);
     CU_ASSERT_EQUAL_FATAL(len, strlen("probe.test\r\n"));
     CU_ASSERT(memcmp(out, "probe.test\r\n", len) == 0);
-    smtpchk_session_output_done(s, len);
+    smtpchk_session_output_done(s, 0, len);
     smtpchk_session_output(s, &len);
     CU_ASSERT_EQUAL(len, 0);
     smtpchk_session_free(s);
@@ -1648,7 +1684,7 @@ register_tests(void)
               TEST(test_step_timeout_detail),
               TEST(test_transcript_hides_password),
               TEST(test_events_after_done_ignored),
-              TEST(test_partial_output_done),
+              TEST(test_partial_output_done), TEST(test_phase_starts_when_sent),
               TEST(test_unbuildable_message),
               TEST(test_env_required),
               TEST(test_free_null));
