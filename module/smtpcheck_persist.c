@@ -254,7 +254,7 @@ write_row(FILE *f, const sc_row *r)
 {
     smtpchk_record_begin(f, "row");
     smtpchk_record_put_int(f, "index", r->index);
-    smtpchk_record_put(f, "name", r->name);
+    smtpchk_record_put(f, "name", sc_row_name(r));
     put_nums(f, row_keys, NKEYS(row_keys), r);
     smtpchk_record_end(f);
     if (r->have_result) {
@@ -580,7 +580,7 @@ saved_row(sc_module *m, const sc_row *r, size_t first, size_t end)
 {
     for (size_t i = first; i < end; i++) {
         const char *name = smtpchk_record_get(m->saved[i].rec, "name");
-        if (is_kind(&m->saved[i], "row") && name != NULL && strcmp(name, r->name) == 0)
+        if (is_kind(&m->saved[i], "row") && name != NULL && strcmp(name, sc_row_name(r)) == 0)
             return m->saved[i].rec;
     }
     return NULL;
@@ -634,6 +634,6 @@ smtpcheck_persist_restore(sc_module *m, sc_row *r)
     if (next_run != 0)
         smtpchk_history_set_next(&r->history, next_run);
     mend_row(row, r);
-    DEBUGMSGTL(("smtpcheck:persist", "restored check %u (%s): %u runs\n", r->index, r->name,
+    DEBUGMSGTL(("smtpcheck:persist", "restored check %u (%s): %u runs\n", r->index, sc_row_name(r),
                 r->runs));
 }

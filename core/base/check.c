@@ -56,10 +56,27 @@ smtpchk_check_list_add(char ***list, size_t *n, const char *s)
     return 0;
 }
 
+smtpchk_check *
+smtpchk_check_share(const smtpchk_check *c)
+{
+    smtpchk_check *m = (smtpchk_check *)c; /* only the count changes */
+    __atomic_add_fetch(&m->shares, 1, __ATOMIC_RELAXED);
+    return m;
+}
+
+/* Owners drop their shares in any thread; acquire-release orders the
+ * free, by whoever drops last (the count was 0), after every other
+ * owner's reads. */
+static bool
+last_owner(smtpchk_check *c)
+{
+    return __atomic_fetch_sub(&c->shares, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
 void
 smtpchk_check_free(smtpchk_check *c)
 {
-    if (c == NULL)
+    if (c == NULL || !last_owner(c))
         return;
     if (c->password != NULL)
         OPENSSL_cleanse(c->password, strlen(c->password));
@@ -104,6 +121,7 @@ smtpchk_check_dup(const smtpchk_check *c)
     if (d == NULL)
         return NULL;
     *d = *c;
+    d->shares = 0;
     int bad = 0;
     char **fields[] = {&d->name, &d->host, &d->mx, &d->dns_servers, &d->source_addr, &d->ehlo_name, &d->ca_file,
                        &d->ca_dir, &d->user, &d->password, &d->mail_from, &d->subject,
