@@ -5,6 +5,7 @@
  */
 #include "smtpchk.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,8 +121,11 @@ smtpchk_check_dup(const smtpchk_check *c)
     smtpchk_check *d = calloc(1, sizeof(*d));
     if (d == NULL)
         return NULL;
-    *d = *c;
-    d->shares = 0;
+    /* Everything but the owner count (d's stays 0: a copy is its own),
+     * which other owners of c may change meanwhile in other threads. */
+    size_t at = offsetof(smtpchk_check, shares), past = at + sizeof(c->shares);
+    memcpy(d, c, at);
+    memcpy((char *)d + past, (const char *)c + past, sizeof(*d) - past);
     int bad = 0;
     char **fields[] = {&d->name, &d->host, &d->mx, &d->dns_servers, &d->source_addr, &d->ehlo_name, &d->ca_file,
                        &d->ca_dir, &d->user, &d->password, &d->mail_from, &d->subject,
