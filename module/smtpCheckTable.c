@@ -31,13 +31,13 @@ static const oid entry_oid[] = {SMTPCHECK_OID_ENTRY};
 static void
 get_name(netsnmp_variable_list *v, const sc_row *r)
 {
-    sc_set_text(v, r->name, sizeof(r->name));
+    sc_set_text(v, sc_row_name(r), 64); /* the MIB's SIZE, as the schema's */
 }
 
 static void
 get_host(netsnmp_variable_list *v, const sc_row *r)
 {
-    sc_set_text(v, r->host, sizeof(r->host));
+    sc_set_text(v, sc_row_host(r), 255);
 }
 
 static void

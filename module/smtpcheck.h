@@ -56,9 +56,13 @@ struct sc_module {
     sc_tdata checks, alarms;
     /* smtpCheckHistoryTable.c, smtpCheckStatsTable.c: served from the rows */
     sc_walk history, stats, targets; /* + smtpCheckTargetTable.c */
-    /* smtpcheck_persist.c: saved state waiting for its rows, by index */
+    /* smtpcheck_persist.c: where the saved state of each row is, by index
+     * (the file stays open until it is restored, and each row's records
+     * are read when it is: never the whole file in memory at once) */
     struct sc_saved *saved;
     size_t nsaved;
+    FILE *saved_file;
+    char *saved_line;
 };
 
 /* dlmod's entry points; smtpcheck-agentx calls them too. */

@@ -52,7 +52,7 @@ take_result(sc_module *m, const smtpchk_engine_result *res)
     smtpchk_alarm_event ev[SMTPCHK_METRIC__COUNT];
     size_t n = sc_row_update(r, res, ev, SMTPCHK_METRIC__COUNT);
     DEBUGMSGTL(("smtpcheck:results", "check %u (%s): %s, %zu alarm events\n", r->index,
-                r->name, smtpchk_error_name(res->result.error), n));
+                sc_row_name(r), smtpchk_error_name(res->result.error), n));
     for (size_t i = 0; i < n; i++)
         smtpcheck_send_alarm(r, &ev[i]);
     m->dirty = true;

@@ -254,7 +254,7 @@ write_row(FILE *f, const sc_row *r)
 {
     smtpchk_record_begin(f, "row");
     smtpchk_record_put_int(f, "index", r->index);
-    smtpchk_record_put(f, "name", r->name);
+    smtpchk_record_put(f, "name", sc_row_name(r));
     put_nums(f, row_keys, NKEYS(row_keys), r);
     smtpchk_record_end(f);
     if (r->have_result) {
@@ -346,10 +346,14 @@ smtpcheck_persist_save(sc_module *m)
 
 /* ---- reading ---- */
 
+/* A record of the state file. Only where it is stays in memory: at
+ * 10,000 checks the parsed records took some 200 MB at once, which the
+ * heap kept after the restore (issue 13). */
 struct sc_saved {
-    unsigned index; /* 0: a record of no row */
-    size_t seq;     /* its line order, among records of one index */
-    smtpchk_record *rec;
+    unsigned index;      /* 0: a record of no row */
+    size_t seq;          /* its line order, among records of one index */
+    long offset;         /* of its line in m->saved_file */
+    smtpchk_record *rec; /* read back while its row is restored (load_range) */
 };
 
 static int
@@ -369,10 +373,16 @@ smtpcheck_persist_forget(sc_module *m)
     free(m->saved);
     m->saved = NULL;
     m->nsaved = 0;
+    if (m->saved_file != NULL)
+        fclose(m->saved_file);
+    m->saved_file = NULL;
+    free(m->saved_line);
+    m->saved_line = NULL;
 }
 
+/* Where record rec, read at offset, is (it is not kept). */
 static int
-keep(sc_module *m, smtpchk_record *rec, size_t *cap)
+keep(sc_module *m, const smtpchk_record *rec, long offset, size_t *cap)
 {
     if (m->nsaved == *cap) {
         size_t n = *cap ? *cap * 2 : 64;
@@ -384,7 +394,7 @@ keep(sc_module *m, smtpchk_record *rec, size_t *cap)
     }
     long long index = 0;
     smtpchk_record_get_int(rec, "index", 1, UINT_MAX, &index);
-    m->saved[m->nsaved] = (struct sc_saved){(unsigned)index, m->nsaved, rec};
+    m->saved[m->nsaved] = (struct sc_saved){(unsigned)index, m->nsaved, offset, NULL};
     m->nsaved++;
     return 0;
 }
@@ -406,27 +416,52 @@ read_line(FILE *f, char *buf, size_t len)
     }
 }
 
-/* Every record of the file; returns the format version (0: none). */
+#define LINE_LEN (SMTPCHK_RECORD_MAX_LINE + 2)
+
+/* Where every record of the file is; returns the format version (0: none). */
 static long long
 read_records(sc_module *m, FILE *f)
 {
-    size_t len = SMTPCHK_RECORD_MAX_LINE + 2, cap = 0;
-    char *line = malloc(len);
+    size_t cap = 0;
     long long version = 0;
-    long n;
-    while (line != NULL && (n = read_line(f, line, len)) >= 0) {
-        smtpchk_record *rec = smtpchk_record_parse(line, (size_t)n);
+    long n, at = ftell(f);
+    for (; m->saved_line != NULL && (n = read_line(f, m->saved_line, LINE_LEN)) >= 0;
+         at = ftell(f)) {
+        smtpchk_record *rec = smtpchk_record_parse(m->saved_line, (size_t)n);
         if (rec == NULL)
             continue; /* a comment, a blank line, or not a record */
         if (strcmp(smtpchk_record_kind(rec), "format") == 0)
             smtpchk_record_get_int(rec, "version", 0, LLONG_MAX, &version);
-        if (keep(m, rec, &cap) != 0) {
-            smtpchk_record_free(rec);
+        int full = keep(m, rec, at, &cap);
+        smtpchk_record_free(rec);
+        if (full != 0)
             break;
-        }
     }
-    free(line);
     return version;
+}
+
+/* Reads the records [first, end) back (NULL: one that no longer reads). */
+static void
+load_range(sc_module *m, size_t first, size_t end)
+{
+    for (size_t i = first; i < end; i++) {
+        if (m->saved[i].rec != NULL)
+            continue;
+        long n = fseek(m->saved_file, m->saved[i].offset, SEEK_SET) == 0
+                     ? read_line(m->saved_file, m->saved_line, LINE_LEN)
+                     : -1;
+        if (n >= 0)
+            m->saved[i].rec = smtpchk_record_parse(m->saved_line, (size_t)n);
+    }
+}
+
+static void
+drop_range(sc_module *m, size_t first, size_t end)
+{
+    for (size_t i = first; i < end; i++) {
+        smtpchk_record_free(m->saved[i].rec);
+        m->saved[i].rec = NULL;
+    }
 }
 
 /* Reads the state file into m->saved, sorted by index. */
@@ -438,9 +473,10 @@ read_state(sc_module *m)
     FILE *f = smtpcheck_file_path(path, sizeof(path), STATE_FILE) == 0 ? fopen(path, "re") : NULL;
     if (f == NULL)
         return;
+    m->saved_file = f;
+    m->saved_line = malloc(LINE_LEN);
     long long version = read_records(m, f);
     int empty = ftell(f) <= 0;
-    fclose(f);
     if (version != FORMAT_VERSION) {
         if (!empty)
             snmp_log(LOG_WARNING, "smtpcheck: ignoring %s: not format version %d (an older "
@@ -452,12 +488,38 @@ read_state(sc_module *m)
         qsort(m->saved, m->nsaved, sizeof(*m->saved), saved_cmp);
 }
 
+/* The saved records of index: [*first, *end). */
+static void
+records_of(sc_module *m, unsigned index, size_t *first, size_t *end)
+{
+    size_t lo = 0, hi = m->nsaved;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->saved[mid].index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *first = *end = lo;
+    while (*end < m->nsaved && m->saved[*end].index == index)
+        (*end)++;
+}
+
+static int
+is_kind(const struct sc_saved *s, const char *kind)
+{
+    return s->rec != NULL && strcmp(smtpchk_record_kind(s->rec), kind) == 0;
+}
+
 void
 smtpcheck_persist_load_globals(sc_module *m)
 {
+    size_t first, end;
     read_state(m);
-    for (size_t i = 0; i < m->nsaved; i++)
-        if (strcmp(smtpchk_record_kind(m->saved[i].rec), "globals") == 0)
+    records_of(m, 0, &first, &end); /* of no row */
+    load_range(m, first, end);
+    for (size_t i = first; i < end; i++)
+        if (is_kind(&m->saved[i], "globals"))
             get_nums(m->saved[i].rec, globals_keys, NKEYS(globals_keys), &m->globals);
     smtpcheck_persist_forget(m);
 }
@@ -470,12 +532,6 @@ smtpcheck_persist_load(sc_module *m)
 }
 
 /* ---- restoring a row ---- */
-
-static int
-is_kind(const struct sc_saved *s, const char *kind)
-{
-    return strcmp(smtpchk_record_kind(s->rec), kind) == 0;
-}
 
 static void
 restore_alarm(sc_row *r, const smtpchk_record *rec)
@@ -558,29 +614,12 @@ restore_targets(sc_module *m, sc_row *r, size_t first, size_t end)
     }
 }
 
-/* The saved records of index: [*first, *end). */
-static void
-records_of(sc_module *m, unsigned index, size_t *first, size_t *end)
-{
-    size_t lo = 0, hi = m->nsaved;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->saved[mid].index < index)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *first = *end = lo;
-    while (*end < m->nsaved && m->saved[*end].index == index)
-        (*end)++;
-}
-
 static const smtpchk_record *
 saved_row(sc_module *m, const sc_row *r, size_t first, size_t end)
 {
     for (size_t i = first; i < end; i++) {
         const char *name = smtpchk_record_get(m->saved[i].rec, "name");
-        if (is_kind(&m->saved[i], "row") && name != NULL && strcmp(name, r->name) == 0)
+        if (is_kind(&m->saved[i], "row") && name != NULL && strcmp(name, sc_row_name(r)) == 0)
             return m->saved[i].rec;
     }
     return NULL;
@@ -608,11 +647,9 @@ mend_row(const smtpchk_record *row, sc_row *r)
         r->last_success = r->last_run;
 }
 
-void
-smtpcheck_persist_restore(sc_module *m, sc_row *r)
+static void
+restore_range(sc_module *m, sc_row *r, size_t first, size_t end)
 {
-    size_t first, end;
-    records_of(m, r->index, &first, &end);
     const smtpchk_record *row = saved_row(m, r, first, end);
     if (row == NULL)
         return; /* new, or another check now has this index: start afresh */
@@ -634,6 +671,16 @@ smtpcheck_persist_restore(sc_module *m, sc_row *r)
     if (next_run != 0)
         smtpchk_history_set_next(&r->history, next_run);
     mend_row(row, r);
-    DEBUGMSGTL(("smtpcheck:persist", "restored check %u (%s): %u runs\n", r->index, r->name,
+    DEBUGMSGTL(("smtpcheck:persist", "restored check %u (%s): %u runs\n", r->index, sc_row_name(r),
                 r->runs));
+}
+
+void
+smtpcheck_persist_restore(sc_module *m, sc_row *r)
+{
+    size_t first, end;
+    records_of(m, r->index, &first, &end);
+    load_range(m, first, end);
+    restore_range(m, r, first, end);
+    drop_range(m, first, end);
 }

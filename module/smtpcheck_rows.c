@@ -21,6 +21,8 @@ sc_row_free(sc_row *r)
 {
     if (r != NULL) {
         smtpchk_history_clear(&r->history);
+        smtpchk_window_clear(&r->window);
+        smtpchk_check_free((smtpchk_check *)r->check);
         free(r->targets);
         free(r->last);
     }
@@ -31,14 +33,27 @@ int
 sc_row_describe(sc_row *r, const smtpchk_config_entry *e)
 {
     const smtpchk_check *c = e->check;
-    snprintf(r->name, sizeof(r->name), "%s", c->name ? c->name : "");
-    snprintf(r->host, sizeof(r->host), "%s", c->host ? c->host : c->mx ? c->mx : "");
+    smtpchk_check_free((smtpchk_check *)r->check);
+    r->check = smtpchk_check_share(c);
     r->port = smtpchk_check_port(c);
     r->security = c->security;
     r->protocol = sc_protocol_value(c->protocol);
     r->interval_s = e->interval_ms / 1000;
     smtpchk_alarm_set_configure(&r->alarms, &e->alarms);
     return smtpchk_history_resize(&r->history, e->history);
+}
+
+const char *
+sc_row_name(const sc_row *r)
+{
+    return r->check != NULL && r->check->name != NULL ? r->check->name : "";
+}
+
+const char *
+sc_row_host(const sc_row *r)
+{
+    const char *h = r->check != NULL ? smtpchk_check_target(r->check) : NULL;
+    return h != NULL ? h : "";
 }
 
 int

@@ -29,8 +29,10 @@ typedef struct sc_stat {
 /* One configured check: what it is, its last result and its history. */
 typedef struct sc_row {
     unsigned index;
-    char name[65];
-    char host[256];
+    /* The configured check, shared read-only with the configuration and
+     * the engine (smtpchk_check_share): its name and host are the row's.
+     * NULL until sc_row_describe. */
+    const smtpchk_check *check;
     unsigned port;
     int security;
     int protocol;         /* SmtpCheckProtocolType: smtp(1), imap(2), pop3(3) */
@@ -56,8 +58,13 @@ enum { SC_STATUS_UNKNOWN = 1, SC_STATUS_OK = 2, SC_STATUS_FAILED = 3, SC_STATUS_
 
 sc_row *sc_row_new(unsigned index);
 void sc_row_free(sc_row *r);
-/* Applies the check's settings; -1 when its history could not be resized. */
+/* Applies the check's settings and takes a share of its check; -1 when
+ * its history could not be resized. */
 int sc_row_describe(sc_row *r, const smtpchk_config_entry *e);
+/* smtpCheckName and smtpCheckHost: the check's name, and its host or MX
+ * domain ("" before sc_row_describe). */
+const char *sc_row_name(const sc_row *r);
+const char *sc_row_host(const sc_row *r);
 /* Takes one result; returns the alarm events it caused. */
 size_t sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *ev,
                      size_t max);

@@ -140,7 +140,7 @@ smtpcheck_send_alarm(const sc_row *r, const smtpchk_alarm_event *ev)
     varbind_visitor v = {send_column, send_notif, &c};
     walk_varbinds(&v);
     DEBUGMSGTL(("smtpcheck:traps", "%s %s for check %u (%s): value %lld threshold %u\n",
-                n->mib_name, smtpchk_metric_name(ev->metric), r->index, r->name,
+                n->mib_name, smtpchk_metric_name(ev->metric), r->index, sc_row_name(r),
                 (long long)ev->value, ev->threshold));
     send_v2trap(c.vars);
     snmp_free_varbind(c.vars);

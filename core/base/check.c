@@ -5,6 +5,7 @@
  */
 #include "smtpchk.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,10 +57,27 @@ smtpchk_check_list_add(char ***list, size_t *n, const char *s)
     return 0;
 }
 
+smtpchk_check *
+smtpchk_check_share(const smtpchk_check *c)
+{
+    smtpchk_check *m = (smtpchk_check *)c; /* only the count changes */
+    __atomic_add_fetch(&m->shares, 1, __ATOMIC_RELAXED);
+    return m;
+}
+
+/* Owners drop their shares in any thread; acquire-release orders the
+ * free, by whoever drops last (the count was 0), after every other
+ * owner's reads. */
+static bool
+last_owner(smtpchk_check *c)
+{
+    return __atomic_fetch_sub(&c->shares, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
 void
 smtpchk_check_free(smtpchk_check *c)
 {
-    if (c == NULL)
+    if (c == NULL || !last_owner(c))
         return;
     if (c->password != NULL)
         OPENSSL_cleanse(c->password, strlen(c->password));
@@ -103,7 +121,11 @@ smtpchk_check_dup(const smtpchk_check *c)
     smtpchk_check *d = calloc(1, sizeof(*d));
     if (d == NULL)
         return NULL;
-    *d = *c;
+    /* Everything but the owner count (d's stays 0: a copy is its own),
+     * which other owners of c may change meanwhile in other threads. */
+    size_t at = offsetof(smtpchk_check, shares), past = at + sizeof(c->shares);
+    memcpy(d, c, at);
+    memcpy((char *)d + past, (const char *)c + past, sizeof(*d) - past);
     int bad = 0;
     char **fields[] = {&d->name, &d->host, &d->mx, &d->dns_servers, &d->source_addr, &d->ehlo_name, &d->ca_file,
                        &d->ca_dir, &d->user, &d->password, &d->mail_from, &d->subject,

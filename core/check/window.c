@@ -11,11 +11,12 @@
 typedef struct span_def {
     uint32_t width;   /* seconds */
     uint32_t buckets;
+    uint32_t first;   /* its first slot in the window's arrays */
 } span_def;
 
 static const span_def spans[SMTPCHK_WINDOW__COUNT] = {
-    [SMTPCHK_WINDOW_1H] = {300, SMTPCHK_WINDOW_1H_BUCKETS},
-    [SMTPCHK_WINDOW_24H] = {7200, SMTPCHK_WINDOW_24H_BUCKETS},
+    [SMTPCHK_WINDOW_1H] = {300, SMTPCHK_WINDOW_1H_BUCKETS, 0},
+    [SMTPCHK_WINDOW_24H] = {7200, SMTPCHK_WINDOW_24H_BUCKETS, SMTPCHK_WINDOW_1H_BUCKETS},
 };
 
 uint32_t
@@ -30,12 +31,61 @@ smtpchk_window_buckets(smtpchk_window_span span)
     return spans[span].buckets;
 }
 
-smtpchk_window_bucket *
-smtpchk_window_slot(smtpchk_window *w, smtpchk_window_span span, uint32_t slot)
+/* The slot of bucket number num of a span. */
+static uint32_t
+slot_of(smtpchk_window_span span, uint32_t num)
 {
-    if (slot >= spans[span].buckets)
-        return NULL;
-    return span == SMTPCHK_WINDOW_1H ? &w->m5[slot] : &w->h2[slot];
+    return spans[span].first + num % spans[span].buckets;
+}
+
+/* ---- bins: one byte each, or two in `wide` (window.h) ---- */
+
+static uint32_t
+bin_get(const smtpchk_window *w, uint32_t slot, unsigned bin)
+{
+    return w->wide != NULL ? w->wide[slot][bin] : w->bins[slot][bin];
+}
+
+/* Two bytes a bin from now on; false without memory. */
+static bool
+widen(smtpchk_window *w)
+{
+    w->wide = calloc(SMTPCHK_WINDOW_SLOTS, sizeof(*w->wide));
+    if (w->wide == NULL)
+        return false;
+    for (uint32_t i = 0; i < SMTPCHK_WINDOW_SLOTS; i++)
+        for (unsigned b = 0; b < SMTPCHK_WINDOW_BINS; b++)
+            w->wide[i][b] = w->bins[i][b];
+    memset(w->bins, 0, sizeof(w->bins));
+    return true;
+}
+
+/* Sets a count (at most UINT16_MAX), widening the bins when it needs it. */
+static void
+bin_set(smtpchk_window *w, uint32_t slot, unsigned bin, uint32_t v)
+{
+    if (w->wide == NULL && v > UINT8_MAX && !widen(w))
+        v = UINT8_MAX;
+    if (w->wide != NULL)
+        w->wide[slot][bin] = (uint16_t)v;
+    else
+        w->bins[slot][bin] = (uint8_t)v;
+}
+
+static void
+empty_slot(smtpchk_window *w, uint32_t slot)
+{
+    w->runs[slot] = w->ok[slot] = 0;
+    memset(w->bins[slot], 0, sizeof(w->bins[slot]));
+    if (w->wide != NULL)
+        memset(w->wide[slot], 0, sizeof(w->wide[slot]));
+}
+
+void
+smtpchk_window_clear(smtpchk_window *w)
+{
+    free(w->wide);
+    memset(w, 0, sizeof(*w));
 }
 
 /* ---- the histogram: bin 0 below 256 us, then half octaves ---- */
@@ -86,7 +136,7 @@ advance(smtpchk_window *w, smtpchk_window_span span, uint32_t num)
         return;
     uint32_t gap = newest == 0 || num - newest >= n ? n : num - newest;
     for (uint32_t i = 0; i < gap; i++)
-        memset(smtpchk_window_slot(w, span, (num - i) % n), 0, sizeof(smtpchk_window_bucket));
+        empty_slot(w, slot_of(span, num - i));
     w->newest[span] = num;
 }
 
@@ -100,13 +150,13 @@ smtpchk_window_add(smtpchk_window *w, int64_t when, bool ok, int64_t total_us)
         advance(w, (smtpchk_window_span)s, num);
         if (num + n <= w->newest[s])
             continue; /* the clock went back past this window */
-        smtpchk_window_bucket *b = smtpchk_window_slot(w, (smtpchk_window_span)s, num % n);
-        b->runs = inc16(b->runs);
+        uint32_t slot = slot_of((smtpchk_window_span)s, num);
+        w->runs[slot] = inc16(w->runs[slot]);
         if (!ok)
             continue;
-        b->ok = inc16(b->ok);
+        w->ok[slot] = inc16(w->ok[slot]);
         unsigned bin = smtpchk_window_bin(total_us);
-        b->bins[bin] = inc16(b->bins[bin]);
+        bin_set(w, slot, bin, inc16((uint16_t)bin_get(w, slot, bin)));
     }
 }
 
@@ -139,12 +189,11 @@ smtpchk_window_stats_at(const smtpchk_window *w, smtpchk_window_span span, int64
         uint32_t num = num_now - i;
         if (num > newest || num + n <= newest)
             continue; /* not kept: empty, or overwritten */
-        const smtpchk_window_bucket *b =
-            smtpchk_window_slot((smtpchk_window *)w, span, num % n);
-        out->runs += b->runs;
-        out->ok += b->ok;
+        uint32_t slot = slot_of(span, num);
+        out->runs += w->runs[slot];
+        out->ok += w->ok[slot];
         for (unsigned k = 0; k < NELEM(bins); k++)
-            bins[k] += b->bins[k];
+            bins[k] += bin_get(w, slot, k);
     }
     out->availability = out->runs ? (uint32_t)((uint64_t)out->ok * 1000 / out->runs) : 0;
     out->p50_us = percentile(bins, out->ok, 50);
@@ -171,15 +220,14 @@ smtpchk_window_format(const smtpchk_window *w, char *buf, size_t len)
         buf[0] = '\0';
     for (int s = 0; s < SMTPCHK_WINDOW__COUNT; s++)
         for (uint32_t i = 0; i < spans[s].buckets; i++) {
-            const smtpchk_window_bucket *b =
-                smtpchk_window_slot((smtpchk_window *)w, (smtpchk_window_span)s, i);
-            if (b->runs == 0)
+            uint32_t slot = spans[s].first + i;
+            if (w->runs[slot] == 0)
                 continue;
             put(buf, len, &at, at ? "," : "", (unsigned)s, i);
-            put(buf, len, &at, ".", b->runs, b->ok);
+            put(buf, len, &at, ".", w->runs[slot], w->ok[slot]);
             for (unsigned k = 0; k < SMTPCHK_WINDOW_BINS; k++)
-                if (b->bins[k] != 0)
-                    put(buf, len, &at, "/", k, b->bins[k]);
+                if (bin_get(w, slot, k) != 0)
+                    put(buf, len, &at, "/", k, bin_get(w, slot, k));
         }
     return at;
 }
@@ -219,23 +267,26 @@ parse_bucket(smtpchk_window *w, const char **s)
     (*s)++;
     if (pair(s, UINT16_MAX, UINT16_MAX, &runs, &ok) != 0 || ok > runs)
         return -1;
-    smtpchk_window_bucket *b = smtpchk_window_slot(w, (smtpchk_window_span)span, slot);
-    b->runs = (uint16_t)runs;
-    b->ok = (uint16_t)ok;
+    slot += spans[span].first;
+    w->runs[slot] = (uint16_t)runs;
+    w->ok[slot] = (uint16_t)ok;
     while (**s == '/') {
         (*s)++;
         if (pair(s, SMTPCHK_WINDOW_BINS - 1, UINT16_MAX, &bin, &count) != 0)
             return -1;
-        b->bins[bin] = (uint16_t)count;
+        bin_set(w, slot, bin, count);
     }
     return 0;
 }
 
+/* Every bucket emptied, one byte a bin again; `newest` stays. */
 static void
 empty(smtpchk_window *w)
 {
-    memset(w->m5, 0, sizeof(w->m5));
-    memset(w->h2, 0, sizeof(w->h2));
+    uint32_t newest[SMTPCHK_WINDOW__COUNT];
+    memcpy(newest, w->newest, sizeof(newest));
+    smtpchk_window_clear(w);
+    memcpy(w->newest, newest, sizeof(newest));
 }
 
 int

@@ -145,13 +145,9 @@ copy_set(const smtpchk_engine_spec *specs, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         ps->specs[i] = specs[i];
-        ps->specs[i].check = smtpchk_check_dup(specs[i].check);
-        ps->n = i + 1;
-        if (ps->specs[i].check == NULL) {
-            pending_set_free(ps);
-            return NULL;
-        }
+        ps->specs[i].check = smtpchk_check_share(specs[i].check);
     }
+    ps->n = n;
     return ps;
 }
 

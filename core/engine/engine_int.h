@@ -61,7 +61,7 @@ typedef struct slot {
 } slot;
 
 typedef struct pending_set {
-    smtpchk_engine_spec *specs; /* deep copies of the checks */
+    smtpchk_engine_spec *specs; /* each holds a share of its check */
     size_t n;
 } pending_set;
 

@@ -44,17 +44,18 @@ typedef enum smtpchk_metric {
     SMTPCHK_METRIC__COUNT
 } smtpchk_metric;
 
+/* Widest members first: 32 bytes, not 40 (one per metric per check). */
 typedef struct smtpchk_alarm {
-    bool configured;
+    int64_t value;            /* the metric's last value */
+    int64_t last_change;      /* wall clock seconds; 0 = never */
     uint32_t rising;          /* ms; failures in a row; days for certificates;
                                  per mille: availability cleared at or above this */
     uint32_t falling;         /* ms: cleared below this; equals rising otherwise;
                                  per mille: availability raised below this */
+    uint32_t raised_count;
+    bool configured;
     bool raised;
     bool has_value;
-    int64_t value;            /* the metric's last value */
-    uint32_t raised_count;
-    int64_t last_change;      /* wall clock seconds; 0 = never */
 } smtpchk_alarm;
 
 typedef struct smtpchk_alarm_set {

@@ -17,7 +17,9 @@ typedef struct smtpchk_engine smtpchk_engine;
 
 typedef struct smtpchk_engine_spec {
     uint64_t key;             /* the caller's id for this check (e.g. its index) */
-    const smtpchk_check *check; /* copied once by the engine; its runs share the copy */
+    /* Shared, not copied (smtpchk_check_share): the engine and its runs
+     * read it until the last of them ends, so nobody may change it. */
+    const smtpchk_check *check;
     uint32_t interval_ms;     /* > 0 */
     uint32_t jitter_ms;       /* each run starts up to this much late */
     /* For a key the engine does not know yet: when its last run ended

@@ -165,11 +165,14 @@ typedef struct smtpchk_roundtrip {
 /*
  * What to check. Every string is owned by the check (smtpchk_check_free
  * frees them and wipes the password). Build with smtpchk_check_new(),
- * which fills in the defaults.
+ * which fills in the defaults. Once built, a check may be shared
+ * read-only between threads (smtpchk_check_share): the kept configuration,
+ * the module's row and the engine's runs then hold one copy, not one each.
  */
 typedef struct smtpchk_check {
     char *name;               /* label for output; may be NULL */
     unsigned index;           /* stable index from the check file; 0 = none */
+    uint32_t shares;          /* owners beyond the first (atomic; smtpchk_check_share) */
     char *host;               /* name or IPv4/IPv6 literal; NULL with mx */
     char *mx;                 /* a domain whose MX set is checked instead of host */
     smtpchk_mx_policy mx_policy;
@@ -192,8 +195,8 @@ typedef struct smtpchk_check {
     bool strict_quit;         /* a missing 221 fails the check (here: no padding) */
 
     char *mail_from;
-    /* Lists are malloc'd to their length (NULL when empty): a check is
-     * held twice per configured check in snmpd, so no fixed arrays. */
+    /* Lists are malloc'd to their length (NULL when empty): snmpd holds
+     * a check per configured check, so no fixed arrays. */
     char **rcpt;              /* at most SMTPCHK_MAX_RCPT */
     size_t nrcpt;             /* 0 = no mail transaction */
     char *subject;
@@ -211,11 +214,16 @@ typedef struct smtpchk_check {
 } smtpchk_check;
 
 smtpchk_check *smtpchk_check_new(void);
+/* Drops one owner; the last one frees the check (and wipes the password).
+ * Thread-safe against the other owners' frees. */
 void smtpchk_check_free(smtpchk_check *c);
+/* One more owner of c, which nobody may change from now on: returns c,
+ * freed once every owner has called smtpchk_check_free. Thread-safe. */
+smtpchk_check *smtpchk_check_share(const smtpchk_check *c);
 /* Appends a copy of s to a list of the check (rcpt, probes); 0, or -1
  * without memory, the list unchanged. The caller keeps to the list's max. */
 int smtpchk_check_list_add(char ***list, size_t *n, const char *s);
-/* Deep copy; NULL on allocation failure. */
+/* Deep copy (its own, not shared); NULL on allocation failure. */
 smtpchk_check *smtpchk_check_dup(const smtpchk_check *c);
 uint16_t smtpchk_check_port(const smtpchk_check *c);
 /* The round trip's port: given, or the protocol's with its security. */

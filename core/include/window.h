@@ -5,7 +5,8 @@
  * independent of the history's length: 12 five-minute buckets and 12
  * two-hour buckets, each with its run and success counts and a
  * log-scale histogram of total times (32 bins, half an octave each):
- * 1640 bytes a check.
+ * 880 bytes a check (768 more for one that runs more often than every
+ * 30 s; see smtpchk_window).
  *
  * Accuracy (docs/mib.md): the 1 h window is the current five-minute
  * bucket and the 11 before it (the last 55 to 60 minutes); the 24 h
@@ -27,11 +28,6 @@
 
 #define SMTPCHK_WINDOW_BINS 32
 
-typedef struct smtpchk_window_bucket {
-    uint16_t runs, ok;                     /* saturating */
-    uint16_t bins[SMTPCHK_WINDOW_BINS];    /* successful runs by total time */
-} smtpchk_window_bucket;
-
 typedef enum smtpchk_window_span {
     SMTPCHK_WINDOW_1H,  /* 12 buckets of 5 minutes */
     SMTPCHK_WINDOW_24H, /* 12 buckets of 2 hours */
@@ -40,12 +36,25 @@ typedef enum smtpchk_window_span {
 
 #define SMTPCHK_WINDOW_1H_BUCKETS 12
 #define SMTPCHK_WINDOW_24H_BUCKETS 12
+#define SMTPCHK_WINDOW_SLOTS (SMTPCHK_WINDOW_1H_BUCKETS + SMTPCHK_WINDOW_24H_BUCKETS)
 
+/*
+ * Bucket slot: the 1 h span's number % 12, the 24 h span's 12 + number %
+ * 12. A bin's count takes one byte while every count fits, as it does for
+ * a check every 30 s or slower: one run ends per interval, so a two-hour
+ * bucket holds about 7200 / 30 = 240 of them. From the first count above
+ * 255 (a faster check), the window keeps two bytes a bin in `wide`
+ * (saturating, like runs and ok) until smtpchk_window_clear or a parse:
+ * the counts are exact either way, only the memory differs. All zero is
+ * an empty window.
+ */
 typedef struct smtpchk_window {
     /* The number (Unix time / width) of each span's newest bucket; 0 = none. */
     uint32_t newest[SMTPCHK_WINDOW__COUNT];
-    smtpchk_window_bucket m5[SMTPCHK_WINDOW_1H_BUCKETS];  /* slot = number % 12 */
-    smtpchk_window_bucket h2[SMTPCHK_WINDOW_24H_BUCKETS]; /* slot = number % 12 */
+    uint16_t runs[SMTPCHK_WINDOW_SLOTS]; /* saturating */
+    uint16_t ok[SMTPCHK_WINDOW_SLOTS];   /* saturating */
+    uint8_t bins[SMTPCHK_WINDOW_SLOTS][SMTPCHK_WINDOW_BINS]; /* successes by total time */
+    uint16_t (*wide)[SMTPCHK_WINDOW_BINS]; /* instead of bins once one needs it; or NULL */
 } smtpchk_window;
 
 typedef struct smtpchk_window_stats {
@@ -55,7 +64,8 @@ typedef struct smtpchk_window_stats {
 } smtpchk_window_stats;
 
 /* Counts one run that ended at `when`; total_us is taken for a success
- * (ok) only. A run older than a span's window is left out of that span. */
+ * (ok) only. A run older than a span's window is left out of that span.
+ * Without memory for two-byte bins, a count stops at 255. */
 void smtpchk_window_add(smtpchk_window *w, int64_t when, bool ok, int64_t total_us);
 /* The figures of one span as seen at `now`. */
 void smtpchk_window_stats_at(const smtpchk_window *w, smtpchk_window_span span, int64_t now,
@@ -63,15 +73,15 @@ void smtpchk_window_stats_at(const smtpchk_window *w, smtpchk_window_span span, 
 /* The bucket width of a span in seconds, and its number of buckets. */
 uint32_t smtpchk_window_width(smtpchk_window_span span);
 uint32_t smtpchk_window_buckets(smtpchk_window_span span);
-/* Bucket slot of a span (for persisting); NULL past the end. */
-smtpchk_window_bucket *smtpchk_window_slot(smtpchk_window *w, smtpchk_window_span span,
-                                           uint32_t slot);
+/* Empties w and frees what it holds (the two-byte bins). */
+void smtpchk_window_clear(smtpchk_window *w);
 /*
  * The buckets as text for the persisted state: "SPAN.SLOT.RUNS.OK" then
  * "/BIN.COUNT" for each bin in use, buckets joined by ','; empty buckets
  * are left out. format returns the length it needed (like snprintf);
  * parse fills w's buckets (not `newest`) and returns 0, or -1 with every
- * bucket emptied when the text is bad.
+ * bucket emptied when the text is bad. The text is the same whatever the
+ * width of the bins.
  */
 size_t smtpchk_window_format(const smtpchk_window *w, char *buf, size_t len);
 int smtpchk_window_parse(smtpchk_window *w, const char *s);

@@ -1,6 +1,7 @@
 /* check.c and errors.c: defaults, copies, validation (the schema's
  * smtpchk_check_validate), the error table. */
 #include <CUnit/CUnit.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,43 @@ test_dup_is_deep(void)
     smtpchk_check_free(d);
 }
 
+/* Two owners from four threads each dropping and taking shares: the
+ * last free of all frees it once (ASan and TSan builds check). */
+static void *
+share_churn(void *arg)
+{
+    smtpchk_check *c = arg;
+    for (int i = 0; i < 10000; i++)
+        smtpchk_check_free(smtpchk_check_share(c));
+    smtpchk_check_free(c);
+    return NULL;
+}
+
+static void
+test_share(void)
+{
+    smtpchk_check *c = valid();
+    c->password = strdup("secret");
+    CU_ASSERT_PTR_EQUAL(smtpchk_check_share(c), c);
+    smtpchk_check_free(c); /* one owner left: still readable */
+    CU_ASSERT_STRING_EQUAL(c->password, "secret");
+    smtpchk_check *d = smtpchk_check_dup(smtpchk_check_share(c));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_EQUAL(d->shares, 0); /* a copy is its own */
+    smtpchk_check_free(d);
+    smtpchk_check_free(c);
+    CU_ASSERT_STRING_EQUAL(c->host, "mx.example.net"); /* still the second owner's */
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        smtpchk_check_share(c);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(pthread_create(&t[i], NULL, share_churn, c), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    CU_ASSERT_EQUAL(c->shares, 0);
+    smtpchk_check_free(c);
+}
+
 static void
 test_error_table(void)
 {
@@ -163,5 +201,5 @@ register_tests(void)
 {
     SUITE_ADD("check", TEST(test_defaults_and_ports), TEST(test_validate),
               TEST(test_validate_one_rule),
-              TEST(test_dup_is_deep), TEST(test_error_table));
+              TEST(test_dup_is_deep), TEST(test_share), TEST(test_error_table));
 }

@@ -142,9 +142,50 @@ test_text(void)
     CU_ASSERT_EQUAL(smtpchk_window_parse(&back, ""), 0);
 }
 
+/* 300 runs of 1 ms and 250 of 100 ms in one five-minute bucket (one
+ * run a second): bin 4 holds 300, more than a byte, so the window takes
+ * two bytes a bin and p50 stays in bin 4 (the 275th success); a count
+ * stuck at 255 would put it in bin 18. The text and a parse of it agree. */
+static void
+test_wide(void)
+{
+    smtpchk_window w, back;
+    memset(&w, 0, sizeof(w));
+    for (int i = 0; i < 550; i++)
+        smtpchk_window_add(&w, T0 + i % 300, true, i < 300 ? 1000 : 100000);
+    CU_ASSERT_PTR_NOT_NULL(w.wide);
+    EXPECT(&w, SMTPCHK_WINDOW_1H, T0 + 299, .runs = 550, .ok = 550, .availability = 1000,
+           .p50_us = 861, .p95_us = 110229, .p99_us = 110229);
+    EXPECT(&w, SMTPCHK_WINDOW_24H, T0 + 299, .runs = 550, .ok = 550, .availability = 1000,
+           .p50_us = 861, .p95_us = 110229, .p99_us = 110229);
+    char text[256];
+    CU_ASSERT_FATAL(smtpchk_window_format(&w, text, sizeof(text)) < sizeof(text));
+    CU_ASSERT_STRING_EQUAL(text, "0.0.550.550/4.300/18.250,1.8.550.550/4.300/18.250");
+    memset(&back, 0, sizeof(back));
+    memcpy(back.newest, w.newest, sizeof(w.newest));
+    CU_ASSERT_EQUAL(smtpchk_window_parse(&back, text), 0);
+    CU_ASSERT_PTR_NOT_NULL(back.wide);
+    EXPECT(&back, SMTPCHK_WINDOW_1H, T0 + 299, .runs = 550, .ok = 550, .availability = 1000,
+           .p50_us = 861, .p95_us = 110229, .p99_us = 110229);
+    /* A parse of small counts goes back to one byte a bin. */
+    CU_ASSERT_EQUAL(smtpchk_window_parse(&back, "0.0.2.2/4.2"), 0);
+    CU_ASSERT_PTR_NULL(back.wide);
+    EXPECT(&back, SMTPCHK_WINDOW_1H, T0 + 299, .runs = 2, .ok = 2, .availability = 1000,
+           .p50_us = 861, .p95_us = 861, .p99_us = 861);
+    /* The buckets a later run passes over are emptied in the wide bins too. */
+    smtpchk_window_add(&w, T0 + 3 * 3600, true, 1000);
+    EXPECT(&w, SMTPCHK_WINDOW_24H, T0 + 3 * 3600, .runs = 551, .ok = 551, .availability = 1000,
+           .p50_us = 861, .p95_us = 110229, .p99_us = 110229);
+    EXPECT(&w, SMTPCHK_WINDOW_1H, T0 + 3 * 3600, .runs = 1, .ok = 1, .availability = 1000,
+           .p50_us = 861, .p95_us = 861, .p99_us = 861);
+    smtpchk_window_clear(&w);
+    CU_ASSERT_PTR_NULL(w.wide);
+    smtpchk_window_clear(&back);
+}
+
 void
 register_tests(void)
 {
     SUITE_ADD("window", TEST(test_bins), TEST(test_empty), TEST(test_hour), TEST(test_day),
-              TEST(test_text));
+              TEST(test_text), TEST(test_wide));
 }
