@@ -142,8 +142,9 @@ smtpchk_tls_collect(SSL *ssl, smtpchk_tls_info *info)
 {
     snprintf(info->version, sizeof(info->version), "%s", SSL_get_version(ssl));
     snprintf(info->cipher, sizeof(info->cipher), "%s", SSL_get_cipher_name(ssl));
-    info->has_cert = 0;
-    cert_facts(SSL_get0_peer_certificate(ssl), info);
+    /* A verifying handshake has them already: verify_cb read the same leaf. */
+    if (!info->has_cert)
+        cert_facts(SSL_get0_peer_certificate(ssl), info);
 }
 
 smtpchk_error

@@ -27,7 +27,9 @@ SSL_CTX *smtpchk_tls_ctx_new(const smtpchk_check *c, char *err, size_t errlen);
  * info must outlive the SSL object; the verify callback writes to it. */
 SSL *smtpchk_tls_new(SSL_CTX *ctx, int fd, const char *host, int verify,
                      smtpchk_tls_info *info);
-/* Fills version/cipher/certificate facts after a handshake. */
+/* Fills version/cipher/certificate facts after a handshake. info is the
+ * one given to smtpchk_tls_new (zeroed before): the leaf's facts that the
+ * verify callback took are kept, not computed again. */
 void smtpchk_tls_collect(SSL *ssl, smtpchk_tls_info *info);
 /* Maps a failed handshake to an error code and a reason. */
 smtpchk_error smtpchk_tls_failure(const smtpchk_tls_info *info, unsigned long ssl_err,

@@ -1,5 +1,6 @@
 /* tls.c: what a connection object is set up to send and verify. */
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,8 +62,37 @@ test_ip_literal_has_no_sni(void)
     release(ssl, ctx);
 }
 
+/* A verifying handshake's callback took the leaf's facts: collecting after
+ * the handshake keeps them instead of formatting the same certificate again
+ * (here no handshake ran, so a second look would find no certificate). */
+static void
+test_collect_keeps_verified_facts(void)
+{
+    smtpchk_tls_info info = {0};
+    SSL_CTX *ctx;
+    SSL *ssl = client_for("mx.example.net", &info, &ctx);
+    info.has_cert = 1;
+    info.days_left = 42;
+    snprintf(info.subject, sizeof(info.subject), "CN=mx.example.net");
+    snprintf(info.issuer, sizeof(info.issuer), "CN=Test CA");
+    smtpchk_tls_collect(ssl, &info);
+    CU_ASSERT_EQUAL(info.has_cert, 1);
+    CU_ASSERT_EQUAL(info.days_left, 42);
+    CU_ASSERT_STRING_EQUAL(info.subject, "CN=mx.example.net");
+    CU_ASSERT_STRING_EQUAL(info.issuer, "CN=Test CA");
+    release(ssl, ctx);
+
+    smtpchk_tls_info none = {0};
+    ssl = client_for("mx.example.net", &none, &ctx);
+    smtpchk_tls_collect(ssl, &none);
+    CU_ASSERT_EQUAL(none.has_cert, 0);
+    CU_ASSERT_STRING_EQUAL(none.subject, "");
+    release(ssl, ctx);
+}
+
 void
 register_tests(void)
 {
-    SUITE_ADD("tls", TEST(test_sni_without_trailing_dot), TEST(test_ip_literal_has_no_sni));
+    SUITE_ADD("tls", TEST(test_sni_without_trailing_dot), TEST(test_ip_literal_has_no_sni),
+              TEST(test_collect_keeps_verified_facts));
 }
