@@ -284,17 +284,29 @@ at_cap(const smtpchk_engine *e, const entry *en)
     return en->dest != NULL && en->dest->in_flight >= e->per_dest;
 }
 
+/* Results nobody drains: so many wait that a new run would only add one. */
+static int
+results_backed_up(const smtpchk_engine *e)
+{
+    size_t cap = e->o.max_results;
+    if (cap == 0)
+        cap = e->nentries > 1024 ? e->nentries : 1024;
+    return e->nresults >= cap; /* under e->mu */
+}
+
 static void
 on_due(smtpchk_engine *e, entry *en)
 {
-    if (en->running != NULL || en->waiting) {
-        en->skipped++; /* never two runs of one check at once */
-        pthread_mutex_lock(&e->mu);
+    int busy = en->running != NULL || en->waiting; /* never two runs of one check at once */
+    pthread_mutex_lock(&e->mu);
+    int skip = busy || results_backed_up(e);
+    if (skip)
         e->skipped_total++;
-        pthread_mutex_unlock(&e->mu);
-    } else {
+    pthread_mutex_unlock(&e->mu);
+    if (skip)
+        en->skipped++;
+    else
         wait_push(e, en);
-    }
     schedule_next(e, en);
 }
 

@@ -68,6 +68,10 @@ typedef struct smtpchk_engine_opts {
      * checks due within one step share one wake-up of the loop, and none
      * starts more than this late. Runs-once start at once regardless. */
     uint32_t due_slack_ms;
+    /* Results waiting for the drainer at most (0 = the number of checks,
+     * and at least 1024). While that many wait, nobody is reading them:
+     * due runs are skipped (and counted so) instead of queueing more. */
+    size_t max_results;
     /* Optional, called in the loop's thread: each check's transcript. */
     void (*transcript)(void *ud, const smtpchk_check *c, char dir, const char *line,
                        size_t len);

@@ -1792,6 +1792,55 @@ test_handoff_batch_body(void)
     free(rs.v);
 }
 
+/* ---- 12b'. nobody drains: the queue stops growing -------------------------- */
+
+#define BACKLOG_MAX 4
+#define BACKLOG_CHECKS 8
+#define BACKLOG_INTERVAL_MS 200
+
+static void
+test_results_backlog_body(void)
+{
+    /* Refused runs every 200 ms and a reader that does not read for a
+     * second: without a bound some 40 results would wait. With it, runs
+     * due while max_results wait are skipped (and counted), and runs
+     * resume once the reader drains. */
+    smtpchk_engine_opts o = {.max_in_flight = 64, .max_per_server = 100000,
+                             .default_ehlo = EHLO_NAME, .first_spread_ms = 1,
+                             .max_results = BACKLOG_MAX};
+    char err[256] = "";
+    smtpchk_engine *e = smtpchk_engine_new(&o, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    specset ss = {0};
+    uint16_t port = closed_port();
+    for (uint64_t k = 1; k <= BACKLOG_CHECKS; k++)
+        spec_add(&ss, k, mk_check("127.0.0.1", port, 5000, 2000), BACKLOG_INTERVAL_MS, 0);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    usleep(5 * BACKLOG_INTERVAL_MS * 1000);
+    smtpchk_engine_stats st;
+    smtpchk_engine_stats_get(e, &st);
+    recs rs = {0};
+    size_t first = drain_into(e, &rs);
+    /* runs that started before the bound was reached may still finish */
+    CU_ASSERT(first >= BACKLOG_MAX);
+    CU_ASSERT(first <= BACKLOG_MAX + BACKLOG_CHECKS);
+    CU_ASSERT(st.skipped >= BACKLOG_CHECKS);
+    double t0 = now_ms();
+    while (rs.n < first + BACKLOG_CHECKS && now_ms() - t0 < WAIT_MS)
+        pump(e, &rs, 50);
+    CU_ASSERT(rs.n >= first + BACKLOG_CHECKS); /* drained: runs again */
+    uint64_t skipped = 0;
+    for (size_t i = first; i < rs.n; i++)
+        skipped += rs.v[i].r.skipped;
+    CU_ASSERT(skipped > 0); /* the skipped runs are told with the results */
+    fprintf(stderr, "engine: backlog: %zu results waited (bound %d), %llu runs skipped\n",
+            first, BACKLOG_MAX, (unsigned long long)st.skipped);
+    engine_free_emptied(e);
+    recs_free(&rs);
+}
+
 /* ---- 12c. due checks start on a grid ------------------------------------- */
 
 #define SLACK_MS 250
@@ -1950,6 +1999,7 @@ ISOLATED(test_dns)
 ISOLATED(test_free_scheduled)
 ISOLATED(test_drain_empty)
 ISOLATED(test_handoff_batch)
+ISOLATED(test_results_backlog)
 ISOLATED(test_due_slack)
 ISOLATED(test_change_schedule)
 ISOLATED(test_change_schedule_in_flight)
@@ -1968,7 +2018,7 @@ register_tests(void)
               TEST(test_shutdown_removed_in_flight),
               TEST(test_fd_hygiene), TEST(test_two_engines), TEST(test_dns),
               TEST(test_free_scheduled), TEST(test_drain_empty), TEST(test_handoff_batch),
-              TEST(test_due_slack),
+              TEST(test_results_backlog), TEST(test_due_slack),
               TEST(test_change_schedule), TEST(test_change_schedule_in_flight),
               TEST(test_per_server_cap), TEST(test_resume_schedule), TEST(test_roundtrip_parks), TEST(test_roundtrip_reload),
               TEST(test_overlap_detector));
