@@ -232,6 +232,8 @@ smtpchk_window_format(const smtpchk_window *w, char *buf, size_t len)
     return at;
 }
 
+_Static_assert(SMTPCHK_WINDOW_BINS <= 64, "a bucket's bins fit one 64-bit mask");
+
 /* A number of at most 5 digits, at most hi; *s moves past it. */
 static int
 num(const char **s, unsigned hi, unsigned *out)
@@ -270,13 +272,18 @@ parse_bucket(smtpchk_window *w, const char **s)
     slot += spans[span].first;
     w->runs[slot] = (uint16_t)runs;
     w->ok[slot] = (uint16_t)ok;
+    uint64_t seen = 0, sum = 0;
     while (**s == '/') {
         (*s)++;
-        if (pair(s, SMTPCHK_WINDOW_BINS - 1, UINT16_MAX, &bin, &count) != 0)
-            return -1;
+        if (pair(s, SMTPCHK_WINDOW_BINS - 1, UINT16_MAX, &bin, &count) != 0 ||
+            (seen & (UINT64_C(1) << bin)) != 0)
+            return -1; /* a bin given twice */
+        seen |= UINT64_C(1) << bin;
+        sum += count;
         bin_set(w, slot, bin, count);
     }
-    return 0;
+    /* Every success is in one bin; only a saturated ok may fall short. */
+    return sum == ok || (ok == UINT16_MAX && sum > ok) ? 0 : -1;
 }
 
 /* Every bucket emptied, one byte a bin again; `newest` stays. */

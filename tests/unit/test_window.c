@@ -134,7 +134,7 @@ test_text(void)
     CU_ASSERT_EQUAL(memcmp(&back, &w, sizeof(w)), 0);
     free(text);
     const char *bad[] = {"2.0.1.1", "0.12.1.1", "1.12.1.1", "0.1.1.2", "0.1.3.3/32.1", "0.1.3.3/4", "0.1.3.3,",
-                         "x"};
+                         "x", "0.1.3.3/4.2", "0.1.3.1/4.2", "0.1.3.2/4.1/4.1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CU_ASSERT_EQUAL(smtpchk_window_parse(&back, bad[i]), -1);
         CU_ASSERT_EQUAL(at(&back, SMTPCHK_WINDOW_24H, T0).runs, 0); /* emptied */
