@@ -40,6 +40,34 @@ EXPECTED = {
 }
 
 
+# The reference client's TLS phase: for implicit TLS from the TCP
+# connection to the end of the handshake; for STARTTLS from the STARTTLS
+# command (after EHLO) to the end of the handshake, as docs/timings.md
+# defines the checks' tls phase.
+REFERENCE_TLS = """
+import smtplib, socket, ssl, statistics, time
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t = []
+for _ in range(%(n)d):
+    if "%(kind)s" == "tls":
+        s = socket.create_connection(("%(host)s", %(port)d))
+        a = time.monotonic()
+        c = ctx.wrap_socket(s)
+        t.append(time.monotonic() - a)
+        c.close()
+    else:
+        m = smtplib.SMTP("%(host)s", %(port)d, local_hostname="%(ehlo)s")
+        m.ehlo()
+        a = time.monotonic()
+        m.starttls(context=ctx)
+        t.append(time.monotonic() - a)
+        m.close()
+print(statistics.median(t) * 1000)
+"""
+
+
 def sh(*cmd, check=True):
     return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, check=check).stdout.decode()
@@ -120,6 +148,20 @@ class P3:
             time.sleep(0.1)
         raise RuntimeError("no TCP connection across the namespaces")
 
+    def reference_tls(self, kind, port):
+        """The same TLS phase timed by another client on the same OpenSSL:
+        Python's ssl (smtplib for STARTTLS), verification off as in the
+        checks, one at a time from the checker's namespace. Median ms."""
+        code = REFERENCE_TLS % {"kind": kind, "host": SRV_ADDR, "port": port,
+                                "ehlo": EHLO_NAME, "n": IDLE_CHECKS}
+        r = subprocess.run(self.ns.wrap(self.ns.cli) + ["python3", "-c", code],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            log("P3 reference TLS client (%s) failed: %s", kind, r.stderr.decode()[-300:])
+            return None
+        return float(r.stdout)
+
     def targets(self):
         return [("plain", self.sink.port), ("starttls", self.stack.port("STARTTLS_PORT")),
                 ("tls", self.stack.port("TLS_PORT")),
@@ -146,11 +188,22 @@ class P3:
         rtt = self.rtt
         log("P3 RTT measured %.3f ms (nfqdelay %d ms)", rtt, DELAY_MS)
         self.res.add("P3", "rtt_measured_ms", rtt, "ms", nominal_ms=DELAY_MS)
-        idle = {}
+        idle, ref = {}, {}
         for p in range(self.passes):
             for kind, port in self.targets():
                 rows = self.run_checks(kind, port, IDLE_CHECKS, 1)
                 idle.setdefault(kind, []).append(rows)
+                if kind in ("starttls", "tls"):
+                    ref.setdefault(kind, []).append(self.reference_tls(kind, port))
+        for kind, values in ref.items():
+            values = [v for v in values if v is not None]
+            got = median(values) if values else None
+            mult = EXPECTED[kind]["tls"]
+            self.res.add("P3", "idle.%s.tls_reference_excess_ms" % kind,
+                         None if got is None else got - mult * rtt, "ms",
+                         median_ms=None if got is None else round(got, 3), rtt_multiple=mult,
+                         client="python3 ssl" + (" + smtplib" if kind == "starttls" else ""),
+                         samples=[round(v, 3) for v in values])
         load = [self.run_checks("plain", self.sink.port, LOAD_CHECKS, LOAD_CHECKS)
                 for _ in range(self.passes)]
         for kind, passes in idle.items():
