@@ -343,11 +343,19 @@ def notes(f):
         "- **The module.** Its CPU is snmpd's: the engine thread plus the main thread taking "
         "each result (row, alarms, history, traps). Results now reach the main thread in "
         "batches, one wake per 100 ms of results instead of one per result, and due checks "
-        "start on a 20 ms grid, so checks due together share the engine thread's wake-up; "
-        "the P1 table gives its context switches per check (cs). The engine thread still "
-        "sleeps until each reply of each check (greeting, EHLO, QUIT): with checks spread "
-        "over time, every reply is a wake-up, where the CLI's 8 checks at once share them. "
-        "That, and the row, alarm and history work per result, is the gap to the CLI.",
+        "start on a 100 ms grid, so checks due together share the engine thread's wake-ups, "
+        "for their starts and for their replies, which come back close together; the P1 "
+        "table gives its context switches per check (cs). On a 20 ms grid, at the same 100 "
+        "plain checks a second, snmpd took 0.20-0.22 ms of CPU and 2.3-3.1 switches per "
+        "check; on the 100 ms grid 0.12-0.18 ms and 1.8-2.3 (2026-12-03, three interleaved "
+        "pairs of 8 s windows, while other work ran). A profile (`perf record` of snmpd, 100 "
+        "checks a second) puts 93% of its CPU in the engine thread and 7% in the main "
+        "thread; four fifths of it is the kernel's: TCP set-up and teardown, and the "
+        "switches. What is left between the module and the CLI is those wake-ups: with "
+        "checks spread over time, replies still come one at a time, where the CLI's 8 "
+        "checks at once share them. At 1000 checks a second the module costs less than "
+        "the CLI (0.09 ms per check, same harness, 20 ms grid). Waiting on purpose to gather replies "
+        "would cost a wake-up less but date every reply late, so it is not done.",
         "",
     ]
 
