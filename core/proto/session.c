@@ -728,7 +728,7 @@ on_quit(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
 static void
 session_on_reply(smtpchk_session *s, const smtpchk_reply *r, int64_t now)
 {
-    for (size_t i = 0; i < r->nlines; i++) {
+    for (size_t i = 0; s->tfn != NULL && i < r->nlines; i++) { /* formatted if shown */
         char line[SMTPCHK_REPLY_MAX_LINE + 8];
         snprintf(line, sizeof(line), "%d%c%s", r->code, i + 1 < r->nlines ? '-' : ' ',
                  r->lines[i]);
