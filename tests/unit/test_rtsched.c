@@ -4,19 +4,17 @@
 
 #define S 1000000LL
 
-/* Polls that each take 100 ms and never find the mail: 1, 2, 4, 8, 8 ...
- * s apart (from the 250, then from the end of the last poll), and a last
- * one a second before the deadline. */
+/* Polls that each take 100 ms and never find the mail: 0.25, 0.5, 1, 2,
+ * 4, 8, 8 ... s apart (from the 250, then from the end of the last poll),
+ * and a last one a second before the deadline. */
 static void
 test_backoff_to_deadline(void)
 {
     const int64_t q = 50 * S, deadline = q + 30 * S;
-    static const int64_t want[] = {q + 1 * S,
-                                   q + 1 * S + S / 10 + 2 * S,
-                                   q + 3 * S + 2 * S / 10 + 4 * S,
-                                   q + 7 * S + 3 * S / 10 + 8 * S,
-                                   q + 15 * S + 4 * S / 10 + 8 * S,
-                                   q + 29 * S}; /* the last look */
+    const int64_t c = S / 100; /* centiseconds */
+    const int64_t want[] = {q + 25 * c,   q + 85 * c,   q + 195 * c,  q + 405 * c,
+                            q + 815 * c,  q + 1625 * c, q + 2435 * c,
+                            q + 29 * S}; /* the last look */
     int64_t now = q;
     unsigned n = 0;
     for (;; n++) {
@@ -35,7 +33,8 @@ static void
 test_cap_and_late_start(void)
 {
     const int64_t q = 0, deadline = 3600 * S;
-    CU_ASSERT_EQUAL(smtpchk_rt_next_poll(q, deadline, 3, 100 * S), 108 * S);
+    CU_ASSERT_EQUAL(smtpchk_rt_next_poll(q, deadline, 3, 100 * S), 102 * S);
+    CU_ASSERT_EQUAL(smtpchk_rt_next_poll(q, deadline, 5, 100 * S), 108 * S);
     CU_ASSERT_EQUAL(smtpchk_rt_next_poll(q, deadline, 40, 100 * S), 108 * S);
     CU_ASSERT_EQUAL(smtpchk_rt_next_poll(q, deadline, 1000, 100 * S), 108 * S);
     /* the first poll after a long SMTP tail: not in the past */
@@ -47,7 +46,9 @@ static void
 test_short_deadlines(void)
 {
     CU_ASSERT_EQUAL(smtpchk_rt_next_poll(0, S / 2, 0, 0), 0);
-    CU_ASSERT_EQUAL(smtpchk_rt_next_poll(0, S + S / 2, 0, 0), S / 2);
+    CU_ASSERT_EQUAL(smtpchk_rt_next_poll(0, S + S / 2, 0, 0), S / 4);
+    CU_ASSERT_EQUAL(smtpchk_rt_next_poll(0, S + S / 4, 0, 0), S / 4); /* just fits */
+    CU_ASSERT_EQUAL(smtpchk_rt_next_poll(0, S + S / 5, 0, 0), S / 5); /* the last look */
     CU_ASSERT_EQUAL(smtpchk_rt_next_poll(0, S + S / 2, 1, S / 2 + 1), 0);
 }
 
