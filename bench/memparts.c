@@ -119,9 +119,10 @@ main(int argc, char **argv)
     if (smtpchk_engine_set_checks(e, specs, n) != 0)
         return 1;
     size_t m6 = used();
-    printf("sizeof: sc_row %zu, window %zu, alarm states %zu, check %zu, config entry %zu\n",
-           sizeof(sc_row), sizeof(smtpchk_window), sizeof(smtpchk_alarm_set),
-           sizeof(smtpchk_check), sizeof(smtpchk_config_entry));
+    printf("sizeof: sc_row %zu, window %zu, alarms (a check with one) %zu, check %zu, "
+           "config entry %zu\n",
+           sizeof(sc_row), sizeof(smtpchk_window), sizeof(sc_alarms), sizeof(smtpchk_check),
+           sizeof(smtpchk_config_entry));
     printf("heap bytes per check, %zu checks, history = %d:\n", n, history);
     show("configuration (entry, check, its strings)", m1 - m0, n);
     show("row, described (row, history ring)", m3 - m2, n);
