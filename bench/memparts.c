@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "argnum.h"
 #include "config.h"
 #include "engine.h"
 #include "smtpcheck_rows.h"
@@ -71,10 +72,16 @@ show(const char *what, size_t bytes, size_t n)
 int
 main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
-    int history = argc > 2 ? atoi(argv[2]) : 50;
+    long long nn = 10000, hh = 50;
+    if ((argc > 1 && bench_num(argv[1], 1, 10000000, &nn) != 0) ||
+        (argc > 2 && bench_num(argv[2], 0, 100000, &hh) != 0)) {
+        fprintf(stderr, "usage: memparts [N (1..10000000) [HISTORY (0..100000)]]\n");
+        return 2;
+    }
+    size_t n = (size_t)nn;
+    int history = (int)hh;
     smtpchk_config *cfg;
-    if (n == 0 || write_conf(n, history) != 0)
+    if (write_conf(n, history) != 0)
         return 1;
     size_t m0 = used();
     if (smtpchk_config_load(CONF, &cfg, NULL) != 0)
@@ -112,9 +119,10 @@ main(int argc, char **argv)
     if (smtpchk_engine_set_checks(e, specs, n) != 0)
         return 1;
     size_t m6 = used();
-    printf("sizeof: sc_row %zu, window %zu, alarm states %zu, check %zu, config entry %zu\n",
-           sizeof(sc_row), sizeof(smtpchk_window), sizeof(smtpchk_alarm_set),
-           sizeof(smtpchk_check), sizeof(smtpchk_config_entry));
+    printf("sizeof: sc_row %zu, window %zu, alarms (a check with one) %zu, check %zu, "
+           "config entry %zu\n",
+           sizeof(sc_row), sizeof(smtpchk_window), sizeof(sc_alarms), sizeof(smtpchk_check),
+           sizeof(smtpchk_config_entry));
     printf("heap bytes per check, %zu checks, history = %d:\n", n, history);
     show("configuration (entry, check, its strings)", m1 - m0, n);
     show("row, described (row, history ring)", m3 - m2, n);

@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -20,6 +21,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "argnum.h"
 
 #define MAX_CONC 1024
 
@@ -94,14 +97,16 @@ int main(int argc, char **argv)
     struct pollfd pfd[MAX_CONC];
     struct sockaddr_in sa = {.sin_family = AF_INET};
     long count, conc, started = 0, finished = 0, ok = 0;
+    long long port, cnt, cc;
 
     if (argc != 5 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1)
         return fprintf(stderr, "usage: rawsmtp IPV4 PORT COUNT CONCURRENCY\n"), 2;
-    sa.sin_port = htons((unsigned short)strtol(argv[2], NULL, 10));
-    count = strtol(argv[3], NULL, 10);
-    conc = strtol(argv[4], NULL, 10);
-    if (conc < 1 || conc > MAX_CONC || count < 1)
-        return fprintf(stderr, "rawsmtp: bad COUNT or CONCURRENCY\n"), 2;
+    if (bench_num(argv[2], 1, 65535, &port) != 0 || bench_num(argv[3], 1, LONG_MAX, &cnt) != 0 ||
+        bench_num(argv[4], 1, MAX_CONC, &cc) != 0)
+        return fprintf(stderr, "rawsmtp: bad PORT, COUNT or CONCURRENCY\n"), 2;
+    sa.sin_port = htons((unsigned short)port);
+    count = (long)cnt;
+    conc = (long)cc;
     for (long i = 0; i < conc; i++)
         sess[i].fd = -1;
     while (finished < count) {

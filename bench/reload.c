@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "argnum.h"
 #include "engine.h"
 #include "smtpchk.h"
 
@@ -98,9 +99,12 @@ measure(size_t n, int threaded)
 int
 main(int argc, char **argv)
 {
-    size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 10000;
-    if (n == 0)
+    long long nn = 10000;
+    if (argc > 1 && bench_num(argv[1], 1, 10000000, &nn) != 0) {
+        fprintf(stderr, "usage: reload [N (1..10000000)]\n");
         return 2;
+    }
+    size_t n = (size_t)nn;
     double main_ms = measure(n, 1);
     double apply_ms = measure(n, 0);
     printf("{\"checks\": %zu, \"main_ms\": %.3f, \"apply_ms\": %.3f}\n", n, main_ms, apply_ms);

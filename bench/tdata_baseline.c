@@ -17,6 +17,8 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
+#include "argnum.h"
+
 #define MAX_COLS 64
 
 void init_tdata_baseline(void);
@@ -70,12 +72,15 @@ tdata_baseline_handler(netsnmp_mib_handler *handler, netsnmp_handler_registratio
 static void
 parse_benchTdataColumn(const char *token, char *line)
 {
-    char type[8];
-    int col;
+    char num[12], type[8];
+    long long c;
+    int off = 0;
 
     (void)token;
-    if (sscanf(line, "%d %7s", &col, type) != 2 || col < 1 || col > MAX_COLS)
+    if (sscanf(line, "%11s %7s %n", num, type, &off) != 2 || line[off] != '\0' ||
+        bench_num(num, 1, MAX_COLS, &c) != 0)
         return config_perror("benchTdataColumn NUMBER TYPE");
+    int col = (int)c;
     col_type[col] = type[0];
     min_col = col < min_col ? col : min_col;
     max_col = col > max_col ? col : max_col;
@@ -84,11 +89,11 @@ parse_benchTdataColumn(const char *token, char *line)
 static void
 parse_benchTdataRows(const char *token, char *line)
 {
-    long n = atol(line);
+    long long n = 0;
     netsnmp_table_registration_info *ti;
 
     (void)token;
-    if (table != NULL || n < 1 || max_col == 0)
+    if (table != NULL || bench_num(line, 1, 10000000, &n) != 0 || max_col == 0)
         return config_perror("benchTdataRows N, once, after benchTdataColumn");
     table = netsnmp_tdata_create_table("benchTdata", 0);
     for (u_long i = 1; i <= (u_long)n; i++) {

@@ -95,8 +95,9 @@ smtpCheckAlarmTable_handler(netsnmp_mib_handler *handler, netsnmp_handler_regist
         const alarm_ref *ref = netsnmp_tdata_extract_entry(req);
         netsnmp_table_request_info *ti = netsnmp_extract_table_info(req);
         const column *c = ti != NULL ? column_find(ti->colnum) : NULL;
-        if (ref != NULL && c != NULL)
-            c->get(req->requestvb, &ref->r->alarms.a[ref->m]);
+        const smtpchk_alarm *a = ref != NULL ? sc_row_alarm(ref->r, ref->m) : NULL;
+        if (a != NULL && c != NULL)
+            c->get(req->requestvb, a);
         else
             netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHOBJECT);
     }
@@ -126,7 +127,8 @@ free_ref(void *data, void *ud)
 {
     (void)ud;
     alarm_ref *ref = data;
-    ref->r->alarm_rows[ref->m] = NULL;
+    if (ref->r->alarms != NULL)
+        ref->r->alarms->rows[ref->m] = NULL;
     free(ref);
 }
 
@@ -147,10 +149,10 @@ smtpCheckAlarmTable_objects(sc_object_cb *cb, void *ud)
 static void
 drop(sc_module *m, sc_row *r, int metric)
 {
-    if (r->alarm_rows[metric] == NULL || m->alarms.table == NULL)
+    if (r->alarms == NULL || r->alarms->rows[metric] == NULL || m->alarms.table == NULL)
         return;
-    free(netsnmp_tdata_remove_and_delete_row(m->alarms.table, r->alarm_rows[metric]));
-    r->alarm_rows[metric] = NULL;
+    free(netsnmp_tdata_remove_and_delete_row(m->alarms.table, r->alarms->rows[metric]));
+    r->alarms->rows[metric] = NULL;
 }
 
 static void
@@ -175,7 +177,7 @@ add(sc_module *m, sc_row *r, int metric)
         free(netsnmp_tdata_delete_row(row));
         return;
     }
-    r->alarm_rows[metric] = row;
+    r->alarms->rows[metric] = row;
 }
 
 void
@@ -184,12 +186,13 @@ smtpCheckAlarmTable_sync(sc_module *m, sc_row *r)
     if (m->alarms.table == NULL)
         return;
     for (int metric = 1; metric < SMTPCHK_METRIC__COUNT; metric++) {
-        int want = r->alarms.a[metric].configured;
-        if (want && r->alarm_rows[metric] == NULL)
+        int want = sc_row_alarm(r, metric) != NULL;
+        if (want && r->alarms->rows[metric] == NULL)
             add(m, r, metric);
         else if (!want)
             drop(m, r, metric);
     }
+    sc_row_alarms_trim(r); /* the last metric gone: its state goes too */
 }
 
 void

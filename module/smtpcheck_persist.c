@@ -266,8 +266,8 @@ write_row(FILE *f, const sc_row *r)
         smtpchk_record_end(f);
     }
     for (int metric = 1; metric < SMTPCHK_METRIC__COUNT; metric++) {
-        const smtpchk_alarm *a = &r->alarms.a[metric];
-        if (!a->configured)
+        const smtpchk_alarm *a = sc_row_alarm(r, metric);
+        if (a == NULL)
             continue;
         smtpchk_record_begin(f, "alarm");
         smtpchk_record_put_int(f, "index", r->index);
@@ -538,10 +538,10 @@ restore_alarm(sc_row *r, const smtpchk_record *rec)
 {
     const char *name = smtpchk_record_get(rec, "metric");
     for (int metric = 1; name != NULL && metric < SMTPCHK_METRIC__COUNT; metric++) {
-        smtpchk_alarm *a = &r->alarms.a[metric];
         /* An alarm no longer configured starts afresh. */
-        if (a->configured && strcmp(name, smtpchk_metric_name((smtpchk_metric)metric)) == 0)
-            get_nums(rec, alarm_keys, NKEYS(alarm_keys), a);
+        if (sc_row_alarm(r, metric) != NULL &&
+            strcmp(name, smtpchk_metric_name((smtpchk_metric)metric)) == 0)
+            get_nums(rec, alarm_keys, NKEYS(alarm_keys), &r->alarms->set.a[metric]);
     }
 }
 

@@ -25,8 +25,22 @@ sc_row_free(sc_row *r)
         smtpchk_check_free((smtpchk_check *)r->check);
         free(r->targets);
         free(r->last);
+        free(r->alarms); /* its table rows are gone: smtpCheckAlarmTable_remove */
     }
     free(r);
+}
+
+static void
+describe_alarms(sc_row *r, const smtpchk_alarm_cfg *cfg)
+{
+    if (r->alarms == NULL && smtpchk_alarm_cfg_any(cfg)) {
+        r->alarms = calloc(1, sizeof(*r->alarms));
+        if (r->alarms == NULL)
+            snmp_log(LOG_ERR, "smtpcheck: check %u: no memory for its alarms\n", r->index);
+    }
+    if (r->alarms != NULL)
+        smtpchk_alarm_set_configure(&r->alarms->set, cfg);
+    sc_row_alarms_trim(r);
 }
 
 int
@@ -39,8 +53,29 @@ sc_row_describe(sc_row *r, const smtpchk_config_entry *e)
     r->security = c->security;
     r->protocol = sc_protocol_value(c->protocol);
     r->interval_s = e->interval_ms / 1000;
-    smtpchk_alarm_set_configure(&r->alarms, &e->alarms);
+    describe_alarms(r, &e->alarms);
     return smtpchk_history_resize(&r->history, e->history);
+}
+
+const smtpchk_alarm *
+sc_row_alarm(const sc_row *r, int m)
+{
+    if (r->alarms == NULL || m < 1 || m >= SMTPCHK_METRIC__COUNT ||
+        !r->alarms->set.a[m].configured)
+        return NULL;
+    return &r->alarms->set.a[m];
+}
+
+void
+sc_row_alarms_trim(sc_row *r)
+{
+    if (r->alarms == NULL)
+        return;
+    for (int m = 1; m < SMTPCHK_METRIC__COUNT; m++)
+        if (r->alarms->set.a[m].configured || r->alarms->rows[m] != NULL)
+            return;
+    free(r->alarms);
+    r->alarms = NULL;
 }
 
 const char *
@@ -139,11 +174,14 @@ sc_row_update(sc_row *r, const smtpchk_engine_result *res, smtpchk_alarm_event *
     smtpchk_history_entry h = smtpchk_history_entry_of(x, when);
     smtpchk_history_add(&r->history, &h);
     smtpchk_window_add(&r->window, when, x->error == SMTPCHK_OK, x->phase_us[SMTPCHK_PHASE_TOTAL]);
-    size_t n = smtpchk_alarm_set_update(&r->alarms, x, r->consecutive, when, ev, max);
+    if (r->alarms == NULL)
+        return 0; /* none configured */
+    smtpchk_alarm_set *s = &r->alarms->set;
+    size_t n = smtpchk_alarm_set_update(s, x, r->consecutive, when, ev, max);
     smtpchk_window_stats hour;
     smtpchk_window_stats_at(&r->window, SMTPCHK_WINDOW_1H, when, &hour);
-    return n + smtpchk_alarm_set_availability(&r->alarms, hour.availability, hour.runs, when,
-                                              ev + n, max - n);
+    return n + smtpchk_alarm_set_availability(s, hour.availability, hour.runs, when, ev + n,
+                                              max - n);
 }
 
 int
@@ -151,7 +189,7 @@ sc_row_status(const sc_row *r)
 {
     if (!r->have_result)
         return SC_STATUS_UNKNOWN;
-    if (smtpchk_alarm_set_any_raised(&r->alarms))
+    if (r->alarms != NULL && smtpchk_alarm_set_any_raised(&r->alarms->set))
         return SC_STATUS_ALARM;
     smtpchk_result last;
     sc_row_last(r, &last);

@@ -26,6 +26,16 @@ typedef struct sc_stat {
     uint64_t sum, count;
 } sc_stat;
 
+/*
+ * A check's alarms, held only while it configures at least one (most
+ * checks configure none: 360 bytes a check saved): their states and
+ * their rows in smtpCheckAlarmTable.
+ */
+typedef struct sc_alarms {
+    smtpchk_alarm_set set;
+    netsnmp_tdata_row *rows[SMTPCHK_METRIC__COUNT]; /* in the alarm table */
+} sc_alarms;
+
 /* One configured check: what it is, its last result and its history. */
 typedef struct sc_row {
     unsigned index;
@@ -44,13 +54,12 @@ typedef struct sc_row {
     uint32_t runs, failures, skipped, consecutive;
     uint32_t skipped_base; /* skips counted before this module instance */
     sc_stat connect, total, delivery;
-    smtpchk_alarm_set alarms;
+    sc_alarms *alarms;       /* NULL: no alarm configured (or no memory for it) */
     smtpchk_history history; /* the last runs: smtpCheckHistoryTable */
     smtpchk_window window;   /* 1 h and 24 h figures: smtpCheckStatsTable */
     smtpchk_target *targets; /* an MX check's last run: smtpCheckTargetTable */
     uint32_t ntargets;
-    netsnmp_tdata_row *row;                               /* in smtpCheckTable */
-    netsnmp_tdata_row *alarm_rows[SMTPCHK_METRIC__COUNT]; /* in the alarm table */
+    netsnmp_tdata_row *row;  /* in smtpCheckTable */
 } sc_row;
 
 /* smtpCheckStatus values. */
@@ -59,8 +68,15 @@ enum { SC_STATUS_UNKNOWN = 1, SC_STATUS_OK = 2, SC_STATUS_FAILED = 3, SC_STATUS_
 sc_row *sc_row_new(unsigned index);
 void sc_row_free(sc_row *r);
 /* Applies the check's settings and takes a share of its check; -1 when
- * its history could not be resized. */
+ * its history could not be resized. Alarm states are kept for the metrics
+ * that stay configured (a reload), made when the first one is configured
+ * (without memory: logged, the check runs without alarms) and let go
+ * with the last one, once no alarm table row is left (sc_row_alarms_trim). */
 int sc_row_describe(sc_row *r, const smtpchk_config_entry *e);
+/* The state of metric m, or NULL when it is not configured. */
+const smtpchk_alarm *sc_row_alarm(const sc_row *r, int m);
+/* Frees the alarms once no metric is configured and no table row is held. */
+void sc_row_alarms_trim(sc_row *r);
 /* smtpCheckName and smtpCheckHost: the check's name, and its host or MX
  * domain ("" before sc_row_describe). */
 const char *sc_row_name(const sc_row *r);

@@ -75,6 +75,20 @@ smtpchk_alarm_set_configure(smtpchk_alarm_set *s, const smtpchk_alarm_cfg *cfg)
     configure_time(&s->a[SMTPCHK_METRIC_DELIVERY_TIME], &cfg->delivery_time);
 }
 
+/* Asks smtpchk_alarm_set_configure itself, so that the two never differ
+ * on what configures a metric. Only at configuration time. */
+bool
+smtpchk_alarm_cfg_any(const smtpchk_alarm_cfg *cfg)
+{
+    smtpchk_alarm_set s;
+    memset(&s, 0, sizeof(s));
+    smtpchk_alarm_set_configure(&s, cfg);
+    for (int m = 1; m < SMTPCHK_METRIC__COUNT; m++)
+        if (s.a[m].configured)
+            return true;
+    return false;
+}
+
 /* Moves a to `raise` and records the event; no event when unchanged. */
 static size_t
 transition(smtpchk_alarm *a, smtpchk_metric m, bool raise, int64_t now,

@@ -8,14 +8,20 @@
 #include "fields.h"
 
 typedef struct pair {
-    char *key;
-    char *value;
+    const char *key;
+    const char *value;
 } pair;
 
+/*
+ * One allocation per record, sized by its line: the header, one pair per
+ * token of the line, then the kind, keys and values decoded into a text
+ * area of the line's length (decoding never lengthens, and each " k=v"
+ * token has the two bytes its key's and value's ends take).
+ */
 struct smtpchk_record {
-    char *kind;
-    pair *pairs;
+    const char *kind;
     size_t n;
+    pair pairs[];
 };
 
 /* ---- reading ---- */
@@ -32,27 +38,24 @@ hex_digit(char c)
     return -1;
 }
 
-/* Decodes s[0..len) into a new string; NULL when a %XX escape is bad. */
-static char *
-decode(const char *s, size_t len)
+/* Decodes s[0..len) into out (len + 1 bytes at most); returns the bytes
+ * written with the terminating NUL, 0 when a %XX escape is bad. */
+static size_t
+decode(const char *s, size_t len, char *out)
 {
-    char *out = malloc(len + 1);
     size_t o = 0;
-    for (size_t i = 0; out != NULL && i < len; i++) {
+    for (size_t i = 0; i < len; i++) {
         if (s[i] != '%') {
             out[o++] = s[i];
             continue;
         }
-        if (i + 2 >= len || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0) {
-            free(out);
-            return NULL;
-        }
+        if (i + 2 >= len || hex_digit(s[i + 1]) < 0 || hex_digit(s[i + 2]) < 0)
+            return 0;
         out[o++] = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
         i += 2;
     }
-    if (out != NULL)
-        out[o] = '\0';
-    return out;
+    out[o] = '\0';
+    return o + 1;
 }
 
 static int
@@ -71,30 +74,47 @@ name_len(const char *s, size_t len)
     return n;
 }
 
+/* Where parsing writes: the text area's next free byte, and how many
+ * pairs the record has room for. */
+typedef struct area {
+    char *at;
+    size_t max_pairs;
+} area;
+
+/* Copies s[0..len) as a string into the area. */
+static const char *
+area_copy(area *a, const char *s, size_t len)
+{
+    char *p = a->at;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    a->at += len + 1;
+    return p;
+}
+
 /* One " key=value" token at s; returns its length, 0 when malformed. */
 static size_t
-take_pair(smtpchk_record *rec, const char *s, size_t len)
+take_pair(smtpchk_record *rec, area *a, const char *s, size_t len)
 {
     size_t k = name_len(s, len);
-    if (k == 0 || k >= len || s[k] != '=' || rec->n >= SMTPCHK_RECORD_MAX_PAIRS)
+    if (k == 0 || k >= len || s[k] != '=' || rec->n >= a->max_pairs)
         return 0;
     size_t v = k + 1;
     while (v < len && s[v] != ' ')
         v++;
     pair *p = &rec->pairs[rec->n];
-    p->key = strndup(s, k);
-    p->value = decode(s + k + 1, v - k - 1);
-    if (p->key == NULL || p->value == NULL) {
-        free(p->key);
-        free(p->value);
+    p->key = area_copy(a, s, k);
+    size_t used = decode(s + k + 1, v - k - 1, a->at);
+    if (used == 0)
         return 0;
-    }
+    p->value = a->at;
+    a->at += used;
     rec->n++;
     return v;
 }
 
 static int
-parse_pairs(smtpchk_record *rec, const char *s, size_t len)
+parse_pairs(smtpchk_record *rec, area *a, const char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -104,7 +124,7 @@ parse_pairs(smtpchk_record *rec, const char *s, size_t len)
             i++;
         if (i == len)
             break;
-        size_t used = take_pair(rec, s + i, len - i);
+        size_t used = take_pair(rec, a, s + i, len - i);
         if (used == 0)
             return -1;
         i += used;
@@ -121,6 +141,16 @@ has_control(const char *s, size_t len)
     return 0;
 }
 
+/* The space-separated tokens of s[0..len): at least as many as its pairs. */
+static size_t
+count_tokens(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += s[i] != ' ' && (i == 0 || s[i - 1] == ' ');
+    return n;
+}
+
 smtpchk_record *
 smtpchk_record_parse(const char *line, size_t len)
 {
@@ -129,13 +159,18 @@ smtpchk_record_parse(const char *line, size_t len)
     size_t k = name_len(line, len);
     if (len > SMTPCHK_RECORD_MAX_LINE || k == 0 || has_control(line, len))
         return NULL;
-    smtpchk_record *rec = calloc(1, sizeof(*rec));
+    size_t tokens = count_tokens(line + k, len - k);
+    if (tokens > SMTPCHK_RECORD_MAX_PAIRS)
+        return NULL; /* over the limit, or a malformed token */
+    size_t head = sizeof(smtpchk_record) + tokens * sizeof(pair);
+    smtpchk_record *rec = malloc(head + len + 1);
     if (rec == NULL)
         return NULL;
-    rec->kind = strndup(line, k);
-    rec->pairs = calloc(SMTPCHK_RECORD_MAX_PAIRS, sizeof(*rec->pairs));
-    if (rec->kind == NULL || rec->pairs == NULL || parse_pairs(rec, line + k, len - k) != 0) {
-        smtpchk_record_free(rec);
+    area a = {(char *)rec + head, tokens};
+    rec->n = 0;
+    rec->kind = area_copy(&a, line, k);
+    if (parse_pairs(rec, &a, line + k, len - k) != 0) {
+        free(rec);
         return NULL;
     }
     return rec;
@@ -144,14 +179,6 @@ smtpchk_record_parse(const char *line, size_t len)
 void
 smtpchk_record_free(smtpchk_record *rec)
 {
-    if (rec == NULL)
-        return;
-    for (size_t i = 0; i < rec->n; i++) {
-        free(rec->pairs[i].key);
-        free(rec->pairs[i].value);
-    }
-    free(rec->pairs);
-    free(rec->kind);
     free(rec);
 }
 

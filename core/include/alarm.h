@@ -74,6 +74,9 @@ typedef struct smtpchk_alarm_event {
  * state (raised or not) and counters; one no longer configured is reset.
  */
 void smtpchk_alarm_set_configure(smtpchk_alarm_set *s, const smtpchk_alarm_cfg *cfg);
+/* Whether cfg configures at least one metric: a check without any needs
+ * no alarm set at all (the module holds one only for such checks). */
+bool smtpchk_alarm_cfg_any(const smtpchk_alarm_cfg *cfg);
 /*
  * Evaluates one result. consecutive_failures counts this run. Writes at
  * most one event per metric that changed state into ev; returns the count.

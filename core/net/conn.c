@@ -6,7 +6,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 struct smtpchk_conn {
     int fd;
     SSL *ssl;
-    short want;               /* POLLIN / POLLOUT */
     int unacked;              /* plain: bytes read since our last write */
     uint64_t tls_read;        /* TLS: bytes the socket gave OpenSSL, as of the last wait */
     smtpchk_error err;
@@ -45,7 +43,6 @@ smtpchk_conn_close(smtpchk_conn *c)
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
-    c->want = 0;
     c->unacked = 0;
     c->tls_read = 0;
     memset(&c->tls, 0, sizeof(c->tls));
@@ -121,10 +118,8 @@ smtpchk_conn_connect(smtpchk_conn *c, const struct sockaddr *sa, socklen_t len,
         return conn_fail(c, SMTPCHK_ERR_CONNECT, "cannot bind the source address", errno);
     if (connect(c->fd, sa, len) == 0)
         return SMTPCHK_IO_DONE;
-    if (errno == EINPROGRESS) {
-        c->want = POLLOUT;
+    if (errno == EINPROGRESS)
         return SMTPCHK_IO_AGAIN;
-    }
     if (errno == ECONNREFUSED)
         return conn_fail(c, SMTPCHK_ERR_CONN_REFUSED, "connection refused", 0);
     return conn_fail(c, SMTPCHK_ERR_CONNECT, "connect", errno);
@@ -139,7 +134,6 @@ smtpchk_conn_connect_done(smtpchk_conn *c, int maybe_failed)
      * POLLHUP with POLLOUT: without them it succeeded, no need to ask. */
     if (maybe_failed && getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
         soerr = errno;
-    c->want = 0;
     if (soerr == 0)
         return SMTPCHK_IO_DONE;
     if (soerr == ECONNREFUSED)
@@ -154,20 +148,17 @@ smtpchk_conn_connect_done(smtpchk_conn *c, int maybe_failed)
 
 static void quickack(smtpchk_conn *c);
 
-/* Maps an SSL_* return to AGAIN / EOF / ERROR, setting what to wait for. */
+/* Maps an SSL_* return to AGAIN / EOF / ERROR. */
 static smtpchk_io
 ssl_status(smtpchk_conn *c, int rc, const char *what)
 {
     int e = SSL_get_error(c->ssl, rc);
     if (e == SSL_ERROR_WANT_READ) {
-        c->want = POLLIN;
         quickack(c);
         return SMTPCHK_IO_AGAIN;
     }
-    if (e == SSL_ERROR_WANT_WRITE) {
-        c->want = POLLOUT;
+    if (e == SSL_ERROR_WANT_WRITE)
         return SMTPCHK_IO_AGAIN;
-    }
     if (e == SSL_ERROR_ZERO_RETURN)
         return SMTPCHK_IO_EOF;
     unsigned long le = ERR_peek_last_error();
@@ -202,7 +193,6 @@ smtpchk_conn_tls_continue(smtpchk_conn *c)
     errno = 0;
     int rc = SSL_do_handshake(c->ssl);
     if (rc == 1) {
-        c->want = 0;
         smtpchk_tls_collect(c->ssl, &c->tls);
         return SMTPCHK_IO_DONE;
     }
@@ -261,7 +251,6 @@ smtpchk_conn_read(smtpchk_conn *c, char *buf, size_t len, size_t *n)
         int rc = SSL_read(c->ssl, buf, (int)(len > 65536 ? 65536 : len));
         if (rc > 0) {
             *n = (size_t)rc;
-            c->want = POLLIN;
             return SMTPCHK_IO_DONE;
         }
         return ssl_status(c, rc, "TLS read");
@@ -269,14 +258,12 @@ smtpchk_conn_read(smtpchk_conn *c, char *buf, size_t len, size_t *n)
     ssize_t r = recv(c->fd, buf, len, 0);
     if (r > 0) {
         *n = (size_t)r;
-        c->want = POLLIN;
         c->unacked = 1;
         return SMTPCHK_IO_DONE;
     }
     if (r == 0)
         return SMTPCHK_IO_EOF;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        c->want = POLLIN;
         quickack(c);
         return SMTPCHK_IO_AGAIN;
     }
@@ -306,10 +293,8 @@ smtpchk_conn_write(smtpchk_conn *c, const char *buf, size_t len, size_t *n)
         c->unacked = 0; /* our segment carries the ACK */
         return SMTPCHK_IO_DONE;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        c->want = POLLOUT;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return SMTPCHK_IO_AGAIN;
-    }
     if (errno == EPIPE || errno == ECONNRESET)
         return SMTPCHK_IO_EOF;
     return conn_fail(c, SMTPCHK_ERR_NETWORK, "write", errno);
@@ -319,12 +304,6 @@ int
 smtpchk_conn_fd(const smtpchk_conn *c)
 {
     return c->fd;
-}
-
-short
-smtpchk_conn_events(const smtpchk_conn *c)
-{
-    return c->want;
 }
 
 int

@@ -1,6 +1,7 @@
 /*
  * One non-blocking connection: the only code that calls connect, read,
- * write and SSL_*. It reports what it wants to wait for (poll events).
+ * write and SSL_*. AGAIN means: wait for the socket's next readiness (the
+ * engine registers each fd once, edge-triggered, for reading and writing).
  */
 #ifndef SMTPCHK_CONN_H
 #define SMTPCHK_CONN_H
@@ -18,7 +19,7 @@ typedef struct smtpchk_conn smtpchk_conn;
 
 typedef enum smtpchk_io {
     SMTPCHK_IO_DONE = 0,      /* finished (connected, handshake done) */
-    SMTPCHK_IO_AGAIN = 1,     /* wait for smtpchk_conn_events() */
+    SMTPCHK_IO_AGAIN = 1,     /* would block: retry on the next readiness */
     SMTPCHK_IO_EOF = 2,       /* the peer closed */
     SMTPCHK_IO_ERROR = 3      /* see smtpchk_conn_error() */
 } smtpchk_io;
@@ -43,7 +44,6 @@ smtpchk_io smtpchk_conn_read(smtpchk_conn *c, char *buf, size_t len, size_t *n);
 smtpchk_io smtpchk_conn_write(smtpchk_conn *c, const char *buf, size_t len, size_t *n);
 
 int smtpchk_conn_fd(const smtpchk_conn *c);
-short smtpchk_conn_events(const smtpchk_conn *c);   /* POLLIN / POLLOUT wanted */
 int smtpchk_conn_is_tls(const smtpchk_conn *c);
 /* The last error: its code and a reason. */
 smtpchk_error smtpchk_conn_error(const smtpchk_conn *c, const char **detail);

@@ -9,6 +9,7 @@
  * then DELE of the token mail and older probe mails of the check. POP3
  * deletes only at a clean QUIT, so `deleted` counts after its +OK.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,17 +289,21 @@ finish_transfer(pop3_session *s, int64_t now)
     pop3_enter(s, PO_QUIT, now);
 }
 
-/* "+OK nn mm" (RFC 1939 5): the message count. */
+/* "+OK nn mm" (RFC 1939 5): the message count. A number past ULONG_MAX is
+ * malformed, not a maildrop of ULONG_MAX messages. */
 static int
 parse_stat(const char *text, unsigned long *count)
 {
     char *end;
     if (text[0] < '0' || text[0] > '9')
         return -1;
+    errno = 0;
     *count = strtoul(text, &end, 10);
-    if (*end != ' ' || end[1] < '0' || end[1] > '9')
+    if (errno == ERANGE || *end != ' ' || end[1] < '0' || end[1] > '9')
         return -1;
     strtoul(end + 1, &end, 10);
+    if (errno == ERANGE)
+        return -1;
     return *end == '\0' || *end == ' ' ? 0 : -1;
 }
 

@@ -58,6 +58,7 @@
     X(pop3_quit_eof) \
     X(pop3_quit_err) \
     X(pop3_stat_err) \
+    X(pop3_stat_overflow) \
     X(pop3_stls_err) \
     X(pop3_stls_not_offered) \
     X(pop3_stls_user_pass) \

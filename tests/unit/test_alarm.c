@@ -172,6 +172,36 @@ test_reconfigure_keeps_state(void)
     CU_ASSERT_FALSE(smtpchk_alarm_set_any_raised(&s));
 }
 
+/* Each way of configuring a metric counts, and none is none. */
+static void
+test_cfg_any(void)
+{
+    smtpchk_alarm_cfg none;
+    memset(&none, 0, sizeof(none));
+    none.cert_days = -1;
+    none.consecutive_failures = 3; /* a count alone alarms on nothing */
+    CU_ASSERT_FALSE(smtpchk_alarm_cfg_any(&none));
+    smtpchk_alarm_cfg c = cfg_connect(500, 300);
+    CU_ASSERT_TRUE(smtpchk_alarm_cfg_any(&c));
+    smtpchk_threshold on = {.set = true, .rising_ms = 10, .falling_ms = 5};
+    smtpchk_threshold *times[] = {&c.login_time, &c.transfer_time, &c.total_time,
+                                  &c.availability, &c.delivery_time};
+    for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        c = none;
+        *times[i] = on;
+        CU_ASSERT_TRUE(smtpchk_alarm_cfg_any(&c));
+    }
+    c = none;
+    c.on_error_code = true;
+    CU_ASSERT_TRUE(smtpchk_alarm_cfg_any(&c));
+    c = none;
+    c.on_response_code = true;
+    CU_ASSERT_TRUE(smtpchk_alarm_cfg_any(&c));
+    c = none;
+    c.cert_days = 0;
+    CU_ASSERT_TRUE(smtpchk_alarm_cfg_any(&c));
+}
+
 static void
 test_event_capacity(void)
 {
@@ -230,5 +260,5 @@ register_tests(void)
     SUITE_ADD("alarm", TEST(test_hysteresis), TEST(test_falling_defaults_to_rising),
               TEST(test_consecutive_failures), TEST(test_failed_run_does_not_clear_total),
               TEST(test_cert_days), TEST(test_reconfigure_keeps_state),
-              TEST(test_event_capacity), TEST(test_availability));
+              TEST(test_cfg_any), TEST(test_event_capacity), TEST(test_availability));
 }

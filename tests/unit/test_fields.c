@@ -273,6 +273,65 @@ test_record_rejects_garbage(void)
     smtpchk_record_free(rec);
 }
 
+/* "kind k0=v k1=v ..." with n pairs, each value val. */
+static char *
+record_line(size_t n, const char *val)
+{
+    size_t cap = 16 + n * (16 + strlen(val));
+    char *line = malloc(cap);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+    size_t at = (size_t)snprintf(line, cap, "kind");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(line + at, cap - at, " k%zu=%s", i, val);
+    return line;
+}
+
+/* The limits hold as they are written: pairs, line length; values decode
+ * whole, the last of a key wins, and a bare kind is a record. */
+static void
+test_record_limits(void)
+{
+    char *line = record_line(SMTPCHK_RECORD_MAX_PAIRS, "%41%20b%25");
+    smtpchk_record *rec = smtpchk_record_parse(line, strlen(line));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+    CU_ASSERT_STRING_EQUAL(smtpchk_record_get(rec, "k0"), "A b%");
+    CU_ASSERT_STRING_EQUAL(smtpchk_record_get(rec, "k255"), "A b%");
+    smtpchk_record_free(rec);
+    free(line);
+    line = record_line(SMTPCHK_RECORD_MAX_PAIRS + 1, "1");
+    CU_ASSERT_PTR_NULL(smtpchk_record_parse(line, strlen(line)));
+    free(line);
+
+    size_t max = SMTPCHK_RECORD_MAX_LINE;
+    line = malloc(max + 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+    memcpy(line, "kind v=", 7);
+    memset(line + 7, 'x', max - 7);
+    line[max] = '\n';
+    line[max + 1] = '\0';
+    rec = smtpchk_record_parse(line, max + 1); /* the newline is not counted */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+    CU_ASSERT_EQUAL(strlen(smtpchk_record_get(rec, "v")), max - 7);
+    smtpchk_record_free(rec);
+    line[max] = 'x';
+    CU_ASSERT_PTR_NULL(smtpchk_record_parse(line, max + 1));
+    free(line);
+
+    const char *twice = "row  a=1 b= a=%32  ";
+    rec = smtpchk_record_parse(twice, strlen(twice));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+    CU_ASSERT_STRING_EQUAL(smtpchk_record_kind(rec), "row");
+    CU_ASSERT_STRING_EQUAL(smtpchk_record_get(rec, "a"), "2");
+    CU_ASSERT_STRING_EQUAL(smtpchk_record_get(rec, "b"), "");
+    CU_ASSERT_PTR_NULL(smtpchk_record_get(rec, "c"));
+    smtpchk_record_free(rec);
+    rec = smtpchk_record_parse("format", 6);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+    CU_ASSERT_STRING_EQUAL(smtpchk_record_kind(rec), "format");
+    CU_ASSERT_PTR_NULL(smtpchk_record_get(rec, "version"));
+    smtpchk_record_free(rec);
+}
+
 /* The SYNTAX INTEGER { name(n), ... } (or BITS) body of a textual
  * convention, or of an object when tc is "<name> OBJECT-TYPE". */
 static char *
@@ -339,5 +398,6 @@ register_tests(void)
 {
     SUITE_ADD("fields", TEST(test_table_is_consistent), TEST(test_values), TEST(test_phases_run),
               TEST(test_result_round_trip), TEST(test_result_pack), TEST(test_record_tolerates_versions),
-              TEST(test_record_rejects_garbage), TEST(test_mib_enumerations_match_the_code));
+              TEST(test_record_rejects_garbage), TEST(test_record_limits),
+              TEST(test_mib_enumerations_match_the_code));
 }

@@ -29,6 +29,8 @@
  * lines. Each script runs whole and then one byte per feed.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +210,45 @@ copy_value(runner *r, char *dst, size_t n, const char *v)
     snprintf(dst, n, "%s", v);
 }
 
+/* A whole decimal number in [min, max]; anything else fails the script. */
+static int
+parse_num(runner *r, const char *s, long long min, long long max, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max) {
+        tx_fail(r, "not a number in [%lld, %lld]: \"%s\"", min, max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* The numeric settings: 0 if key is one of them (set, or failed). */
+static int
+set_number(runner *r, const char *key, const char *v)
+{
+    smtpchk_mbox_params *p = &r->p;
+    long long n;
+    if (strcmp(key, "insecure_auth") == 0) {
+        if (parse_num(r, v, 0, 1, &n) == 0)
+            p->allow_insecure_auth = n != 0;
+    } else if (strcmp(key, "max_scan") == 0) {
+        if (parse_num(r, v, 0, UINT_MAX, &n) == 0)
+            p->max_scan = (unsigned)n;
+    } else if (strcmp(key, "step_timeout") == 0) {
+        if (parse_num(r, v, 0, UINT32_MAX, &n) == 0)
+            p->step_timeout_ms = (uint32_t)n;
+    } else if (strcmp(key, "timeout") == 0) {
+        if (parse_num(r, v, 0, UINT32_MAX, &n) == 0)
+            p->timeout_ms = (uint32_t)n;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 static void
 do_set(runner *r, const char *key, const char *v)
 {
@@ -215,6 +256,8 @@ do_set(runner *r, const char *key, const char *v)
     if (strcmp(key, "protocol") == 0 && smtpchk_protocol_parse(v, &r->proto) == 0)
         return;
     if (strcmp(key, "security") == 0 && smtpchk_security_parse(v, &p->security) == 0)
+        return;
+    if (set_number(r, key, v) == 0)
         return;
     if (strcmp(key, "user") == 0)
         copy_value(r, r->user, sizeof(r->user), v);
@@ -231,15 +274,7 @@ do_set(runner *r, const char *key, const char *v)
     else if (strcmp(key, "mechs") == 0) {
         if (smtpchk_auth_parse_list(v, &p->auth_mechs, NULL, 0) != 0)
             tx_fail(r, "bad mechs %s", v);
-    } else if (strcmp(key, "insecure_auth") == 0)
-        p->allow_insecure_auth = atoi(v) != 0;
-    else if (strcmp(key, "max_scan") == 0)
-        p->max_scan = (unsigned)atoi(v);
-    else if (strcmp(key, "step_timeout") == 0)
-        p->step_timeout_ms = (uint32_t)atoi(v);
-    else if (strcmp(key, "timeout") == 0)
-        p->timeout_ms = (uint32_t)atoi(v);
-    else
+    } else
         tx_fail(r, "unknown set %s", key);
 }
 
@@ -320,6 +355,15 @@ expect_int(runner *r, const char *what, long long got, long long want)
         tx_fail(r, "%s: got %lld, want %lld", what, got, want);
 }
 
+/* want is the script's text: a number, or the script fails. */
+static void
+expect_num(runner *r, const char *what, long long got, const char *want)
+{
+    long long n;
+    if (parse_num(r, want, LLONG_MIN, LLONG_MAX, &n) == 0)
+        expect_int(r, what, got, n);
+}
+
 static void
 expect_str(runner *r, const char *what, const char *got, const char *want)
 {
@@ -337,8 +381,8 @@ static void
 expect_time(runner *r, const smtpchk_result *res, const char *arg)
 {
     char phase[32];
-    long long want;
-    if (sscanf(arg, "%31s == %lld", phase, &want) != 2) {
+    int off = 0;
+    if (sscanf(arg, "%31s == %n", phase, &off) != 1 || off == 0) {
         tx_fail(r, "bad time expectation %s", arg);
         return;
     }
@@ -346,7 +390,7 @@ expect_time(runner *r, const smtpchk_result *res, const char *arg)
         if (strcmp(smtpchk_phase_name((smtpchk_phase)i), phase) != 0)
             continue;
         int64_t us = res->phase_us[i];
-        expect_int(r, phase, us < 0 ? -1 : us / MS, want);
+        expect_num(r, phase, us < 0 ? -1 : us / MS, arg + off);
         return;
     }
     tx_fail(r, "unknown phase %s", phase);
@@ -381,23 +425,23 @@ do_expect(runner *r, const char *arg)
     else if (strcmp(field, "step") == 0)
         expect_str(r, field, smtpchk_step_name(res->failed_step), v);
     else if (strcmp(field, "code") == 0)
-        expect_int(r, field, res->response_code, atoll(v));
+        expect_num(r, field, res->response_code, v);
     else if (strcmp(field, "action") == 0)
         expect_str(r, field, action_name(r->ops->action(r->s)), v);
     else if (strcmp(field, "finished") == 0)
-        expect_int(r, field, r->ops->finished(r->s), atoll(v));
+        expect_num(r, field, r->ops->finished(r->s), v);
     else if (strcmp(field, "state") == 0)
         expect_str(r, field, r->ops->state_name(r->s), v);
     else if (strcmp(field, "found") == 0)
-        expect_int(r, field, fr.found, atoll(v));
+        expect_num(r, field, fr.found, v);
     else if (strcmp(field, "deleted") == 0)
-        expect_int(r, field, fr.deleted, atoll(v));
+        expect_num(r, field, fr.deleted, v);
     else if (strcmp(field, "scanned") == 0)
-        expect_int(r, field, fr.scanned, atoll(v));
+        expect_num(r, field, fr.scanned, v);
     else if (strcmp(field, "tls") == 0)
-        expect_int(r, field, res->tls, atoll(v));
+        expect_num(r, field, res->tls, v);
     else if (strcmp(field, "quit_clean") == 0)
-        expect_int(r, field, res->quit_clean, atoll(v));
+        expect_num(r, field, res->quit_clean, v);
     else if (strcmp(field, "auth_mech") == 0)
         expect_str(r, field, res->auth_mech, v);
     else if (strcmp(field, "greeting") == 0)
@@ -437,7 +481,9 @@ run_line(runner *r, const char *line)
             do_set(r, key, line + 4 + off);
     } else if (strncmp(line, "at ", 3) == 0) {
         flush_server(r);
-        r->at = atoll(line + 3);
+        long long at;
+        if (parse_num(r, line + 3, 0, (INT64_MAX - T0) / MS, &at) == 0)
+            r->at = at;
     } else if (strncmp(line, "event ", 6) == 0) {
         do_event(r, line + 6);
     } else if (strncmp(line, "expect ", 7) == 0) {
@@ -580,6 +626,32 @@ test_runner_catches_mismatch(void)
     CU_ASSERT(run_script("secret", secret, 0, 1) > 0);
 }
 
+/* A number the script gets wrong fails it instead of reading as 0 or a prefix. */
+static void
+test_runner_refuses_bad_numbers(void)
+{
+    static const char *const bad[] = {
+        "set max_scan 2x\n",       "set timeout -1\n",
+        "set step_timeout 4294967296\n", "set insecure_auth yes\n",
+        "at 10ms\n",               "S: * BYE go\nexpect code 4O\n",
+        "S: * BYE go\nexpect code 99999999999999999999\n",
+        "S: * BYE go\nexpect time greeting == 1.5\n",
+        "S: * BYE go\nexpect time greeting = 0\n",
+    };
+    static const char *const good[] = {
+        "set max_scan 2\n",       "set timeout 0\n",
+        "set step_timeout 4294967295\n", "set insecure_auth 1\n",
+        "at 10\n",                "S: * BYE go\nexpect code 4\n",
+        "S: * BYE go\nexpect code 4\n",
+        "S: * BYE go\nexpect time greeting == 1\n",
+        "S: * BYE go\nexpect time greeting == 1\n",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        CU_ASSERT(run_script("bad_number", bad[i], 0, 1) > 0);
+        CU_ASSERT_EQUAL(run_script("good_number", good[i], 0, 1), 0);
+    }
+}
+
 /* new() refuses what it cannot run. */
 static void
 test_new_refuses_bad_params(void)
@@ -628,6 +700,7 @@ void
 register_tests(void)
 {
     SUITE_ADD("mbox", TEST(test_all_transcripts_listed), TEST(test_runner_catches_mismatch),
+              TEST(test_runner_refuses_bad_numbers),
               TEST(test_new_refuses_bad_params), TEST(test_protocol_names),
               MBOX_TRANSCRIPTS(TRANSCRIPT_TEST) CU_TEST_INFO_NULL);
 }

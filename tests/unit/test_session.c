@@ -60,6 +60,7 @@
  * together, so nothing is written between them).
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -145,8 +146,9 @@ static int
 parse_ll(runner *r, const char *s, long long *out)
 {
     char *end = NULL;
+    errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0') {
+    if (end == s || *end != '\0' || errno == ERANGE) {
         tx_fail(r, "not a number: \"%s\"", s);
         return -1;
     }
@@ -710,10 +712,13 @@ expect_time(runner *r, const smtpchk_result *res, const char *arg)
 {
     char phase[16], op[3];
     long long ms = 0;
-    if (sscanf(arg, "%15s %2s %lld", phase, op, &ms) != 3) {
+    int off = 0;
+    if (sscanf(arg, "%15s %2s %n", phase, op, &off) != 2 || off == 0) {
         tx_fail(r, "bad time expectation \"%s\"", arg);
         return;
     }
+    if (parse_ll(r, arg + off, &ms) != 0)
+        return;
     size_t i = 0;
     while (i < SMTPCHK_PHASE__COUNT && strcmp(smtpchk_phase_name((smtpchk_phase)i), phase) != 0)
         i++;
@@ -748,8 +753,11 @@ expect_enhanced(runner *r, const smtpchk_result *res, const char *arg)
 static void
 expect_probe(runner *r, const smtpchk_result *res, const char *arg)
 {
+    char first[24];
     long long i = -1, code = 0;
-    if (sscanf(arg, "%lld %lld", &i, &code) != 2 || i < 0 || i >= SMTPCHK_MAX_PROBES) {
+    int off = 0;
+    if (sscanf(arg, "%23s %n", first, &off) != 1 || off == 0 || parse_ll(r, first, &i) != 0 ||
+        parse_ll(r, arg + off, &code) != 0 || i < 0 || i >= SMTPCHK_MAX_PROBES) {
         tx_fail(r, "bad probe expectation \"%s\"", arg);
         return;
     }
@@ -1221,6 +1229,20 @@ test_runner_catches_mismatch(void)
     CU_ASSERT(run_script("selftest-turns", turns, 0, 1) >= 1);
     CU_ASSERT(run_script("selftest-wrong-expect", wrong_expect, 0, 1) >= 1);
     CU_ASSERT(run_script("selftest-lacks", lacks, 0, 1) >= 1);
+    /* A number with trailing junk or out of range fails, as its right form passes. */
+    static const char *const numbers[][2] = {
+        {"expect time total >= 0", "expect time total >= 0ms"},
+        {"expect time login == -1", "expect time login == 99999999999999999999"},
+        {"expect probe 0 -1", "expect probe 0x -1"},
+        {"expect probe 0 -1", "expect probe 0 -1.0"},
+    };
+    char script[200];
+    for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+        for (int bad = 0; bad < 2; bad++) {
+            snprintf(script, sizeof(script), "%s%s\n", good, numbers[i][bad]);
+            unsigned n = run_script("selftest-number", script, 0, 1);
+            CU_ASSERT(bad ? n >= 1 : n == 0);
+        }
 
     /* The secrets check itself: a log with base64("\0user\0pass") fails. */
     runner r;
