@@ -10,11 +10,12 @@
  * per HANDOFF_MS of results instead of one per result (issue 13: a wake
  * costs about as much CPU as the check). The rows lag by that much. */
 #define HANDOFF_MS 100
-/* Checks due within this many ms of each other start on one wake-up of
- * the engine thread, and their replies then tend to arrive together too:
- * each wake-up costs a context switch. 20 ms gave 3.0 switches and
- * 0.20 ms of CPU per plain check at 100 checks/s; 100 ms gives 1.5 and
- * 0.12 ms. A run starts at most this late. */
+/* Checks due within this many ms after one that is due start with it,
+ * on one wake-up of the engine thread, and their replies then tend to
+ * arrive together too: each wake-up costs a context switch. 20 ms gave
+ * 3.0 switches and 0.22 ms of CPU per plain check at 100 checks/s;
+ * 100 ms gives 1.5 and 0.12-0.16 ms (bench/modrate). A run starts at
+ * most this early. */
 #define DUE_SLACK_MS 100
 
 static void start_engine(unsigned reg, void *clientarg);

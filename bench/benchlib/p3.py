@@ -154,9 +154,13 @@ class P3:
         checks, one at a time from the checker's namespace. Median ms."""
         code = REFERENCE_TLS % {"kind": kind, "host": SRV_ADDR, "port": port,
                                 "ehlo": EHLO_NAME, "n": IDLE_CHECKS}
-        r = subprocess.run(self.ns.wrap(self.ns.cli) + ["python3", "-c", code],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
-                           stdin=subprocess.DEVNULL)
+        try:
+            r = subprocess.run(self.ns.wrap(self.ns.cli) + ["python3", "-c", code],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
+                               stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            log("P3 reference TLS client (%s) timed out", kind)
+            return None
         if r.returncode != 0:
             log("P3 reference TLS client (%s) failed: %s", kind, r.stderr.decode()[-300:])
             return None

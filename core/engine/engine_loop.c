@@ -646,18 +646,6 @@ engine_abort_all(smtpchk_engine *e)
 
 /* ---- the loop ---------------------------------------------------------- */
 
-/* When to wake for timer t: a due check waits for the next step of the
- * due_slack_ms grid, so that checks due close together start on one
- * wake-up (one context switch) instead of one each. */
-static int64_t
-wake_time(const smtpchk_engine *e, const smtpchk_timer *t)
-{
-    int64_t step = (int64_t)e->o.due_slack_ms * 1000;
-    if (step <= 0 || e->once || ((const etimer *)t)->kind != TM_DUE || t->when <= 0)
-        return t->when;
-    return (t->when + step - 1) / step * step;
-}
-
 static int
 next_timeout_ms(smtpchk_engine *e)
 {
@@ -667,7 +655,7 @@ next_timeout_ms(smtpchk_engine *e)
     int64_t wait = 1000000;
     smtpchk_timer *t = smtpchk_heap_top(&e->timers);
     if (t != NULL)
-        wait = wake_time(e, t) - smtpchk_now_us();
+        wait = t->when - smtpchk_now_us();
     int ms = wait <= 0 ? 0 : (int)((wait + 999) / 1000);
     if (ms > 1000)
         ms = 1000;
@@ -680,13 +668,25 @@ next_timeout_ms(smtpchk_engine *e)
     return rt >= 0 && rt < ms ? rt : ms;
 }
 
+/* Due checks up to due_slack_ms ahead start with the ones due now: checks
+ * due close together share one wake-up (each costs a context switch),
+ * and their replies then come back together. Only due times move, and
+ * only earlier: a deadline or a poll behind them keeps its time. */
+static int64_t
+due_horizon(const smtpchk_engine *e, int64_t now)
+{
+    return e->once ? now : now + (int64_t)e->o.due_slack_ms * 1000;
+}
+
 static void
 fire_timers(smtpchk_engine *e)
 {
-    int64_t now = smtpchk_now_us();
+    int64_t now = smtpchk_now_us(), due_until = due_horizon(e, now);
     smtpchk_timer *t;
-    while ((t = smtpchk_heap_top(&e->timers)) != NULL && t->when <= now) {
+    while ((t = smtpchk_heap_top(&e->timers)) != NULL) {
         etimer *et = (etimer *)t;
+        if (t->when > (et->kind == TM_DUE ? due_until : now))
+            break;
         if (et->kind == TM_DUE) {
             on_due(e, et->owner);
             continue;

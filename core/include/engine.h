@@ -64,9 +64,10 @@ typedef struct smtpchk_engine_opts {
      * batch of events that finished it). A few ms to a few hundred trade
      * that much delay for one wake-up for every result in the window. */
     uint32_t handoff_ms;
-    /* Due checks start on a grid of this many ms (0 = each on its time):
-     * checks due within one step share one wake-up of the loop, and none
-     * starts more than this late. Runs-once start at once regardless. */
+    /* Due checks up to this many ms ahead start with one due now (0 =
+     * each on its time): checks due close together share one wake-up of
+     * the loop. A run starts at most this early, never late; deadlines
+     * and round-trip polls keep their times. Runs-once start at once. */
     uint32_t due_slack_ms;
     /* Results waiting for the drainer at most (0 = the number of checks,
      * and at least 1024). While that many wait, nobody is reading them:

@@ -1882,6 +1882,73 @@ test_due_slack_body(void)
     specset_free(&ss);
 }
 
+#define HORIZON_STALLED 5
+#define HORIZON_STEP_MS 1625 /* off the 250 ms steps, where the runs begin */
+
+static void
+add_stalled(specset *ss, uint16_t port)
+{
+    for (uint64_t k = 1; k <= HORIZON_STALLED; k++)
+        spec_add(ss, 1000 + k, mk_check("127.0.0.1", port, 5000, HORIZON_STEP_MS), 600000, 0);
+}
+
+/*
+ * Pulling due checks forward never holds back a deadline. Stalled checks
+ * hold every slot; then 40 more checks fall due over a second (1-2 s
+ * after they were set), about one every 25 ms, and wait for a slot, so
+ * nothing but timers wakes the loop. The stalled checks must still time
+ * out on their step timeout. (A grid that rounded the loop's wake-up up
+ * to the slack's step for a due check made a deadline behind it wait for
+ * that step: up to 250 ms late here.)
+ */
+static void
+test_due_slack_keeps_deadlines_body(void)
+{
+    uint16_t stall = srv_port(SRV_STALL);
+    CU_ASSERT_FATAL(stall);
+    smtpchk_engine_opts o = {.max_in_flight = HORIZON_STALLED, .max_per_server = 100000,
+                             .default_ehlo = EHLO_NAME, .first_spread_ms = 1,
+                             .due_slack_ms = SLACK_MS};
+    char err[256] = "";
+    smtpchk_engine *e = smtpchk_engine_new(&o, err, sizeof(err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    specset ss = {0};
+    add_stalled(&ss, stall);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_start(e), 0);
+    CU_ASSERT_FATAL(wait_in_flight(e, HORIZON_STALLED));
+    add_stalled(&ss, stall);
+    uint16_t closed = closed_port();
+    for (uint64_t k = 1; k <= 2 * SLACK_CHECKS; k++) /* due at once, then over 1-2 s */
+        spec_add(&ss, k, mk_check("127.0.0.1", closed, 5000, 2000), 1000, 1000);
+    CU_ASSERT_EQUAL_FATAL(smtpchk_engine_set_checks(e, ss.v, ss.n), 0);
+    specset_free(&ss);
+    recs rs = {0};
+    double t0 = now_ms(), worst = 0;
+    size_t stalled = 0;
+    while (stalled < HORIZON_STALLED && now_ms() - t0 < WAIT_MS) {
+        size_t from = rs.n;
+        pump(e, &rs, 100);
+        for (size_t i = from; i < rs.n; i++) {
+            const smtpchk_result *r = &rs.v[i].r.result;
+            if (rs.v[i].r.key <= 1000)
+                continue;
+            stalled++;
+            CU_ASSERT_EQUAL(r->error, SMTPCHK_ERR_TIMEOUT);
+            double late = total_ms(r) - (double)r->phase_us[SMTPCHK_PHASE_CONNECT] / MS -
+                          HORIZON_STEP_MS;
+            worst = late > worst ? late : worst;
+        }
+    }
+    smtpchk_engine_free(e);
+    recs_free(&rs);
+    fprintf(stderr, "engine: due slack %d ms: %zu stalled checks timed out at most %.1f ms late\n",
+            SLACK_MS, stalled, worst);
+    CU_ASSERT_EQUAL(stalled, HORIZON_STALLED);
+    CU_ASSERT(worst < 60.0);
+}
+
 /* ---- 13. the overlap detector itself ------------------------------------- */
 
 static size_t
@@ -2001,6 +2068,7 @@ ISOLATED(test_drain_empty)
 ISOLATED(test_handoff_batch)
 ISOLATED(test_results_backlog)
 ISOLATED(test_due_slack)
+ISOLATED(test_due_slack_keeps_deadlines)
 ISOLATED(test_change_schedule)
 ISOLATED(test_change_schedule_in_flight)
 ISOLATED(test_per_server_cap)
@@ -2019,6 +2087,7 @@ register_tests(void)
               TEST(test_fd_hygiene), TEST(test_two_engines), TEST(test_dns),
               TEST(test_free_scheduled), TEST(test_drain_empty), TEST(test_handoff_batch),
               TEST(test_results_backlog), TEST(test_due_slack),
+              TEST(test_due_slack_keeps_deadlines),
               TEST(test_change_schedule), TEST(test_change_schedule_in_flight),
               TEST(test_per_server_cap), TEST(test_resume_schedule), TEST(test_roundtrip_parks), TEST(test_roundtrip_reload),
               TEST(test_overlap_detector));
