@@ -1333,6 +1333,9 @@ class HistoryTest(SnmpCase):
         self.assert_no_crash()
 
 
+FIRST_SPREAD_S = 5   # core/engine/engine_loop.c schedule_first, first_spread_ms 0
+
+
 class WalkEdgesTest(SnmpCase):
     """GETNEXT and GETBULK at the edges of the tables served by OID
     arithmetic (smtpcheck_walk.c): partial and maximal (2^32 - 1) indexes,
@@ -1356,6 +1359,14 @@ class WalkEdgesTest(SnmpCase):
         write_checks(conf, [check(2, "a", good.port), check(5, "b", good.port)],
                      {"interval": 86400, "jitter": 0, "history": 2})
         self.snmpd.hup()
+        # A new interval starts a new schedule: each check runs once more,
+        # at a random time within the engine's first-run spread (5 s, as
+        # the module sets none), then not for a day. Let that run pass, or
+        # it may end while the edges are read.
+        def reloaded():
+            return all(str(self.get(column_oid("interval", i))) == "86400" for i in (2, 5))
+        self.assertTrue(wait_until(reloaded, WAIT), self.ctx())
+        time.sleep(FIRST_SPREAD_S + 0.5)
 
         def still():  # no run ends over a second
             before = (self.runs(2), self.runs(5))
